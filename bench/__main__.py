@@ -1,0 +1,27 @@
+"""Benchmarks: `python -m bench [intake|escalation] [--database URL]`; every figure is printed beside its baseline."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from bench import escalation, intake
+
+
+def main() -> None:
+    """Run the chosen benchmarks on SQLite and, when reachable, PostgreSQL."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("which", nargs="*", default=["intake", "escalation"])
+    parser.add_argument("--database", action="append", help="database URL (repeatable); default: SQLite and PG")
+    parser.add_argument("--tickets", type=int, default=1500)
+    args = parser.parse_args()
+    urls = args.database or [None, os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")]
+    for url in urls:
+        if "intake" in args.which:
+            intake.run(url, tickets=args.tickets)
+        if "escalation" in args.which:
+            escalation.run(url)
+
+
+if __name__ == "__main__":
+    main()

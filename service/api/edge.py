@@ -1,0 +1,69 @@
+"""The request's edge: one session and one transaction per request, and the caller."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.api.problems import problem
+from service.auth.models import User
+from service.auth.services import authenticate
+from service.context import Context
+
+PUBLIC = {"/api/v1/health", "/api/v1/openapi.json"}
+
+
+def context() -> Context:
+    """The process's context."""
+    return current_app.extensions["orchestrator"]
+
+
+def session() -> Session:
+    """The request's session, opened on first use."""
+    if "session" not in g:
+        g.session = context().sessions()
+    return g.session
+
+
+def user() -> User:
+    """The authenticated caller."""
+    return g.user
+
+
+def register(app: Flask) -> None:
+    """Authenticate API requests before the view; commit or roll back after it."""
+
+    @app.before_request
+    def _authenticate() -> None:
+        if request.path.startswith("/api/v1/") and request.path not in PUBLIC and not _is_docs(request.path):
+            g.user = authenticate(session(), authorization=request.headers.get("Authorization"))
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        db = g.pop("session", None)
+        if db is None:
+            return response
+        try:
+            if response.status_code < 400:
+                db.commit()
+            else:
+                db.rollback()
+        except (IntegrityError, StaleDataError):
+            db.rollback()
+            return problem(409, "Conflict", "a concurrent request changed the same thing; try again")
+        finally:
+            db.close()
+        return response
+
+    @app.teardown_request
+    def _close(_error: BaseException | None) -> None:
+        db = g.pop("session", None)
+        if db is not None:
+            db.rollback()
+            db.close()
+
+
+def _is_docs(path: str) -> bool:
+    return path.startswith("/api/v1/docs")

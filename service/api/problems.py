@@ -1,0 +1,59 @@
+"""Errors as application/problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from service.errors import ServiceError
+
+log = logging.getLogger("orchestrator.api")
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response:
+    """A problem+json response."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM)
+
+
+def register(app: Flask) -> None:
+    """Answer every error of the app as problem+json; unknown ones are logged and answered as a bare 500."""
+
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError) -> Response:
+        return problem(error.status, error.title, error.detail, **error.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        extra: dict[str, Any] = {}
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if messages:
+            extra["errors"] = _field_errors(messages)
+        detail = error.description if isinstance(error.description, str) else None
+        if error.code == 422 and messages:
+            detail = "the request does not fit the schema"
+        return problem(error.code or 500, error.name, detail, **extra)
+
+    @app.errorhandler(Exception)
+    def _unknown(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "Internal Server Error")
+
+
+def _field_errors(messages: dict[str, Any]) -> dict[str, Any]:
+    """Webargs nests the errors by location (json, query, headers); keep the fields of each."""
+    errors: dict[str, Any] = {}
+    for location, found in messages.items():
+        if isinstance(found, dict):
+            errors.update(found)
+        else:
+            errors[location] = found
+    return errors

@@ -1,0 +1,40 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_smorest import Api
+
+from service.api import edge, problems
+from service.config import Config
+from service.context import Context, build_context
+
+
+def create_app(config: Config | None = None, *, context: Context | None = None) -> Flask:
+    """The API app, with the process's context built from the configuration (or the one given)."""
+    ctx = context or build_context(config or Config.from_env())
+    app = Flask("service")
+    app.config.update(
+        API_TITLE="Service-desk orchestrator",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+    )
+    app.extensions["orchestrator"] = ctx
+    api = Api(app, spec_kwargs={"info": {"description": "Tickets, queues and processes of the service desk."}})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]
+    from service.api.views import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    edge.register(app)
+    problems.register(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return app

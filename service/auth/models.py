@@ -1,0 +1,66 @@
+"""Users, groups and bearer tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base, utcnow
+
+membership = Table(
+    "membership",
+    Base.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("user_group.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Group(Base):
+    """A queue owner: a team at a support level (`storage-L1`) or a function (`duty`, `rmc`)."""
+
+    __tablename__ = "user_group"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+
+
+class User(Base):
+    """A person or a system that calls the API."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    #: Space-separated roles: admin, manager, duty, consultant, rmc, engineer, process_owner, analyst, client.
+    roles: Mapped[str] = mapped_column(String(400), default="")
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), default=None)
+    groups: Mapped[list[Group]] = relationship(secondary=membership, lazy="selectin")
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        """The user's roles as a set."""
+        return frozenset(self.roles.split())
+
+    @property
+    def group_names(self) -> frozenset[str]:
+        """Names of the groups the user belongs to."""
+        return frozenset(group.name for group in self.groups)
+
+    @property
+    def sees_everything(self) -> bool:
+        """Administrators and managers see every queue and ticket."""
+        return bool(self.role_set & {"admin", "manager"})
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its SHA-256 digest only."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,73 @@
+"""Configuration: one frozen dataclass read from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of the service, with its environment variable, type and default.
+
+    The environment variable of a field is its name in upper case with the prefix listed in `ENV`.
+    """
+
+    #: SQLAlchemy URL; the embedded default is a SQLite file under var/.
+    database_url: str = f"sqlite:///{_ROOT / 'var' / 'orchestrator.db'}"
+    #: Folders with the source of truth deployed by `orchestrator deploy`.
+    processes_dir: str = str(_ROOT / "processes")
+    rules_dir: str = str(_ROOT / "rules")
+    #: The process key that new tickets start.
+    ticket_process: str = "ticket"
+    #: File store: kind ("local"), its root folder and the base of the links put into tickets and e-mails.
+    file_store: str = "local"
+    file_store_root: str = str(_ROOT / "var" / "files")
+    file_store_base_url: str = "http://127.0.0.1:8000/files"
+    #: Mail: kind ("smtp" or "console"), SMTP server and sender.
+    mailer: str = "console"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_sender: str = "service-desk@orchestrator.example"
+    #: Worker: seconds between polls when idle, job lease, attempts before an incident, base of the backoff.
+    worker_poll_seconds: float = 0.5
+    job_lease_seconds: int = 60
+    job_max_attempts: int = 5
+    job_backoff_seconds: float = 2.0
+    #: Seconds a process trusts its cached active ruleset versions before it looks again.
+    rules_refresh_seconds: float = 1.0
+    #: A guard against runaway instances: at most this many tasks in one instance.
+    max_tasks_per_instance: int = 2000
+    #: Test hook: the worker exits right after a job's side effect is recorded (names a topic).
+    worker_crash_after_effect: str = ""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
+        """Read every field from ORCHESTRATOR_<NAME> (DATABASE_URL also plain), then apply overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = env.get(f"ORCHESTRATOR_{field.name.upper()}")
+            if raw is None and field.name == "database_url":
+                raw = env.get("DATABASE_URL")
+            if raw is None:
+                continue
+            values[field.name] = _convert(raw, field.type)
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(raw: str, kind: object) -> object:
+    if kind in (bool, "bool"):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (float, "float"):
+        return float(raw)
+    return raw

@@ -1,0 +1,134 @@
+"""The demo data: teams, users, clients with contracts and equipment, and the price list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.auth.models import Group, User
+from service.clients.models import Client, Contact, Contract, Equipment, PriceItem
+
+TEAMS = ("storage", "servers", "network")
+FUNCTIONS = {
+    "duty": "Duty officers",
+    "consultants": "Consultants (prices and one-off contracts)",
+    "rmc": "Resource Management Center",
+    "managers": "Managers",
+}
+# username: (roles, groups, client)
+USERS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "duty": ("duty", ("duty",), None),
+    "consultant": ("consultant", ("consultants",), None),
+    "rmc": ("rmc", ("rmc",), None),
+    "manager": ("manager", ("managers",), None),
+    "owner": ("process_owner", (), None),
+    "analyst": ("analyst", (), None),
+    "admin": ("admin", (), None),
+    "intake": ("intake", (), None),
+    **{f"{team}.l{level}": ("engineer", (f"{team}-L{level}",), None) for team in TEAMS for level in (1, 2, 3)},
+    "nordbank": ("client", (), "NORD-BANK"),
+    "megaretail": ("client", (), "MEGA-RETAIL"),
+}
+CLIENTS = {
+    "NORD-BANK": "Nord Bank",
+    "MEGA-RETAIL": "Mega Retail",
+    "GOV-AGENCY": "Government Agency",
+    "TELECOM-ONE": "Telecom One",
+    "NEW-CLIENT": "New Client",
+}
+# serial: (client, vendor, model, class)
+EQUIPMENT = {
+    "IBM-FS5200-0001": ("NORD-BANK", "IBM", "IBM FlashSystem 5200", "storage"),
+    "DELL-R750-0001": ("NORD-BANK", "Dell EMC", "Dell EMC PowerEdge R750", "servers"),
+    "CISCO-C9300-0001": ("NORD-BANK", "Cisco", "Cisco Catalyst 9300", "network"),
+    "DELL-R740-0002": ("MEGA-RETAIL", "Dell EMC", "Dell EMC PowerEdge R740", "servers"),
+    "IBM-V7000-0002": ("MEGA-RETAIL", "IBM", "IBM Storwize V7000", "storage"),
+    "HPE-DL380-0003": ("GOV-AGENCY", "HPE", "HPE ProLiant DL380", "servers"),
+    "HUAWEI-OS-0004": ("TELECOM-ONE", "Huawei", "Huawei OceanStor", "storage"),
+    "CISCO-C9300-0005": ("NEW-CLIENT", "Cisco", "Cisco Catalyst 9300", "network"),
+}
+PRICES = {
+    "storage": {"diagnostics": "25000", "labour_hour": "6000", "controller": "450000", "disk drive": "60000"},
+    "servers": {"diagnostics": "15000", "labour_hour": "4500", "power supply": "35000", "memory module": "28000"},
+    "network": {"diagnostics": "12000", "labour_hour": "4000", "switch module": "90000", "transceiver": "15000"},
+}
+
+
+def _contracts(today: date) -> list[tuple[str, str, date, date, str, str]]:
+    year = timedelta(days=365)
+    return [
+        ("NORD-BANK", "C-NORD-1", today - year, today + year, "storage servers network", "gold"),
+        ("MEGA-RETAIL", "C-MEGA-1", today - year, today + year, "servers", "silver"),
+        ("GOV-AGENCY", "C-GOV-1", today - 2 * year, today - timedelta(days=30), "servers", "silver"),
+        ("TELECOM-ONE", "C-TEL-1", today - year, today + year, "storage", ""),
+    ]
+
+
+def load_demo(session: Session, *, today: date | None = None) -> None:
+    """Create whatever of the demo data is missing; running it twice changes nothing."""
+    today = today or date.today()
+    groups = {group.name: group for group in session.scalars(select(Group))}
+    wanted = dict(FUNCTIONS)
+    for team in TEAMS:
+        for level in (1, 2, 3):
+            wanted[f"{team}-L{level}"] = f"{team.capitalize()} team, level {level}"
+    for name, title in wanted.items():
+        if name not in groups:
+            groups[name] = Group(name=name, title=title)
+            session.add(groups[name])
+    clients = {client.code: client for client in session.scalars(select(Client))}
+    for code, name in CLIENTS.items():
+        if code not in clients:
+            clients[code] = Client(code=code, name=name)
+            session.add(clients[code])
+            session.flush()
+            session.add(Contact(client_id=clients[code].id, email=f"it@{code.lower()}.example", name="IT department"))
+    session.flush()
+    existing_users = set(session.scalars(select(User.username)))
+    for username, (roles, group_names, client) in USERS.items():
+        if username in existing_users:
+            continue
+        session.add(
+            User(
+                username=username,
+                display_name=username,
+                email=f"{username}@orchestrator.example" if client is None else f"it@{client.lower()}.example",
+                roles=roles,
+                client_id=clients[client].id if client else None,
+                groups=[groups[name] for name in group_names],
+            )
+        )
+    serials = set(session.scalars(select(Equipment.serial)))
+    for serial, (client, vendor, model, equipment_class) in EQUIPMENT.items():
+        if serial not in serials:
+            session.add(
+                Equipment(
+                    client_id=clients[client].id,
+                    serial=serial,
+                    vendor=vendor,
+                    model=model,
+                    equipment_class=equipment_class,
+                )
+            )
+    numbers = set(session.scalars(select(Contract.number)))
+    for client, number, starts, ends, covers, level in _contracts(today):
+        if number not in numbers:
+            session.add(
+                Contract(
+                    client_id=clients[client].id,
+                    number=number,
+                    starts_on=starts,
+                    ends_on=ends,
+                    covers=covers,
+                    service_level=level,
+                )
+            )
+    priced = set(session.execute(select(PriceItem.equipment_class, PriceItem.item)).tuples())
+    for equipment_class, items in PRICES.items():
+        for item, price in items.items():
+            if (equipment_class, item) not in priced:
+                session.add(PriceItem(equipment_class=equipment_class, item=item, price=Decimal(price)))
+    session.flush()

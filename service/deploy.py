@@ -1,0 +1,57 @@
+"""Deploying `rules/` and `processes/`: what changed becomes a new version, a bad file is refused alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from service.context import Context
+from service.db import transaction
+from service.errors import ServiceError
+from service.jobs.topics import TOPICS
+from service.processes.definitions import deploy_definition
+from service.rulesets.models import RulesetVersion
+from service.rulesets.services import publish_ruleset
+
+
+@dataclass(frozen=True)
+class DeployLine:
+    """What happened to one file."""
+
+    path: str
+    outcome: str  # "new version N", "unchanged (version N)" or "refused: ..."
+    ok: bool
+
+
+def deploy_all(ctx: Context, *, rules_dir: str, processes_dir: str, actor: str) -> list[DeployLine]:
+    """Publish every rule file, then deploy every diagram, each in its own transaction."""
+    lines = []
+    for path in sorted(Path(rules_dir).glob("*.yaml")):
+        lines.append(_one(ctx, path, actor, rules=True))
+    for path in sorted(Path(processes_dir).glob("*.bpmn")):
+        lines.append(_one(ctx, path, actor, rules=False))
+    return lines
+
+
+def _one(ctx: Context, path: Path, actor: str, *, rules: bool) -> DeployLine:
+    try:
+        with transaction(ctx.sessions) as session:
+            if rules:
+                published = publish_ruleset(session, text=path.read_text(), filename=path.name, author=actor)
+                number, created = published.version.version, published.created
+            else:
+                known = set(session.scalars(select(RulesetVersion.name).where(RulesetVersion.active.is_(True))))
+                deployed = deploy_definition(
+                    session,
+                    xml=path.read_bytes(),
+                    filename=path.name,
+                    actor=actor,
+                    known_topics=set(TOPICS),
+                    known_rulesets=known,
+                )
+                number, created = deployed.definition.version, deployed.created
+    except ServiceError as error:
+        return DeployLine(str(path), f"refused: {error.detail}", ok=False)
+    return DeployLine(str(path), f"new version {number}" if created else f"unchanged (version {number})", ok=True)

@@ -1,0 +1,99 @@
+"""Loading a diagram into a Definition, and starting or restoring its instances."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from .diagram import DiagramInfo, check_diagram, parse_xml
+from .errors import DiagramError, EngineError
+from .model import EngineEvent
+from .parser import DialectParser
+from .runtime import Run, plain_data
+from .script_engine import RestrictedScriptEngine
+from .scripting import Decide
+from .serializer import InstanceSerializer, SpecMismatch
+
+
+class Definition:
+    """A checked, parsed diagram: immutable, shared by all its instances and threads."""
+
+    def __init__(self, info: DiagramInfo, filename: str, spec: Any, subprocess_specs: dict[str, Any]) -> None:
+        self.key: str = info.key
+        self.name: str = info.name
+        self.filename = filename
+        self.topics: frozenset[str] = frozenset(info.topics.values())
+        self.decision_refs: frozenset[str] = frozenset(ref for ref, _ in info.decisions.values())
+        self.user_tasks: frozenset[str] = frozenset(info.user_tasks)
+        self.messages: frozenset[str] = frozenset(info.messages)
+        self._spec = spec
+        self._subprocess_specs = subprocess_specs
+        self._local = threading.local()
+
+    def start(self, data: dict[str, Any], *, decide: Decide) -> Run:
+        """A new instance with ``data`` as its variables; nothing runs until ``advance()``."""
+        variables = plain_data(data, "start data")
+        events: list[EngineEvent] = []
+        engine = RestrictedScriptEngine(decide=decide, emit=events.append)
+        workflow = BpmnWorkflow(self._spec, copy.copy(self._subprocess_specs), script_engine=engine)
+        workflow.task_tree.data = variables
+        return Run(self, workflow, events)
+
+    def restore(self, document: str, *, decide: Decide) -> Run:
+        """The instance serialised in ``document`` (by ``Run.serialize``)."""
+        try:
+            workflow = self.serializer().loads(document)
+        except SpecMismatch as err:
+            raise EngineError(None, self.filename, str(err)) from None
+        except (ValueError, KeyError, TypeError, SpiffWorkflowException) as err:
+            raise EngineError(None, self.filename, f"unreadable instance document: {err!r}") from err
+        events: list[EngineEvent] = []
+        workflow.script_engine = RestrictedScriptEngine(decide=decide, emit=events.append)
+        return Run(self, workflow, events)
+
+    def serializer(self) -> InstanceSerializer:
+        """This thread's serializer for instances of this definition."""
+        serializer: InstanceSerializer | None = getattr(self._local, "serializer", None)
+        if serializer is None:
+            serializer = self._local.serializer = InstanceSerializer(self._spec, self._subprocess_specs)
+        return serializer
+
+    def __repr__(self) -> str:
+        return f"<Definition {self.key!r} from {self.filename!r}>"
+
+
+def load_definition(xml: bytes, *, filename: str, key: str | None = None) -> Definition:
+    """Parse and check one diagram (raises DiagramError naming the file, element and line).
+
+    ``key`` picks the executable process when the file holds more than one.
+    """
+    root = parse_xml(xml, filename)
+    info = check_diagram(root, filename, key)
+    parser = DialectParser(info)
+    try:
+        parser.add_bpmn_xml(root, filename)
+        spec = parser.get_spec(info.key)
+        subprocess_specs = parser.get_subprocess_specs(info.key)
+    except ValidationException as err:
+        element = err.id or None
+        raise DiagramError(filename, element, _line_of(root, element), _message(err)) from None
+    except SpiffWorkflowException as err:
+        raise DiagramError(filename, None, None, _message(err)) from None
+    return Definition(info, filename, spec, subprocess_specs)
+
+
+def _line_of(root: Any, element_id: str | None) -> int | None:
+    if not element_id:
+        return None
+    found = root.xpath("//*[@id=$id]", id=element_id)
+    return found[0].sourceline if found else None
+
+
+def _message(err: Exception) -> str:
+    text = str(err.args[0]) if err.args else str(err)
+    return text.replace("\n", " ").strip()

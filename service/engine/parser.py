@@ -1,0 +1,112 @@
+"""SpiffWorkflow's Camunda parser, taught the parts of the Camunda 7 dialect we support.
+
+Everything a task declares was read and checked by ``diagram.check_diagram``; the task parsers
+below only look it up by element id, so the XML is read (and refused) in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    BoundaryEventParser,
+    EndEventParser,
+    EventBasedGatewayParser,
+    IntermediateCatchEventParser,
+    IntermediateThrowEventParser,
+    StartEventParser,
+)
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, ScriptTaskParser, SubWorkflowParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EndEvent,
+    EventBasedGateway,
+    ExclusiveGateway,
+    InclusiveGateway,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    ScriptTask,
+    StartEvent,
+    SubWorkflowTask,
+)
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+
+from .diagram import CAMUNDA, DiagramInfo
+from .scripting import strip_expression
+from .specs import BusinessRuleTask, ExternalTask, PassTask, UserTask
+
+
+def _info(parser: TaskParser) -> DiagramInfo:
+    info: DiagramInfo = parser.process_parser.parser.info
+    return info
+
+
+class UserTaskParser(TaskParser):  # type: ignore[misc]
+    """Builds a UserTask from its checked configuration."""
+
+    def create_task(self) -> Any:
+        config = _info(self).user_tasks[self.bpmn_id]
+        return self.spec_class(self.spec, self.bpmn_id, config=config, **self.bpmn_attributes)
+
+
+class ExternalTaskParser(TaskParser):  # type: ignore[misc]
+    """Builds an ExternalTask (camunda:type="external") with its topic."""
+
+    def create_task(self) -> Any:
+        topic = _info(self).topics[self.bpmn_id]
+        return self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
+
+
+class BusinessRuleTaskParser(TaskParser):  # type: ignore[misc]
+    """Builds a BusinessRuleTask from camunda:decisionRef and camunda:resultVariable."""
+
+    def create_task(self) -> Any:
+        ref, result = _info(self).decisions[self.bpmn_id]
+        return self.spec_class(
+            self.spec, self.bpmn_id, decision_ref=ref, result_variable=result, **self.bpmn_attributes
+        )
+
+    @staticmethod
+    def get_decision_ref(node: Any) -> str | None:
+        """Used by the DMN-aware base parser to list dependencies (decisions are not DMN here)."""
+        ref: str | None = node.get(f"{{{CAMUNDA}}}decisionRef")
+        return ref
+
+
+class GatewayParser(ConditionalGatewayParser):  # type: ignore[misc]
+    """Accepts conditions written Camunda-style as ``${...}``."""
+
+    def parse_condition(self, sequence_flow: Any) -> str | None:
+        text = super().parse_condition(sequence_flow)
+        return strip_expression(text) if text is not None else None
+
+
+class DialectParser(CamundaParser):  # type: ignore[misc]
+    """The Camunda parser with our task specs; events use the plain BPMN parsers.
+
+    Camunda's message events store payloads under ``<element>_Response``; ours merge the
+    message data into the variables, which is what ``Run.send_message`` promises.
+    """
+
+    OVERRIDE_PARSER_CLASSES = {
+        full_tag("userTask"): (UserTaskParser, UserTask),
+        full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
+        full_tag("businessRuleTask"): (BusinessRuleTaskParser, BusinessRuleTask),
+        full_tag("scriptTask"): (ScriptTaskParser, ScriptTask),
+        full_tag("task"): (TaskParser, PassTask),
+        full_tag("exclusiveGateway"): (GatewayParser, ExclusiveGateway),
+        full_tag("inclusiveGateway"): (GatewayParser, InclusiveGateway),
+        full_tag("eventBasedGateway"): (EventBasedGatewayParser, EventBasedGateway),
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("endEvent"): (EndEventParser, EndEvent),
+        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("subProcess"): (SubWorkflowParser, SubWorkflowTask),
+    }
+
+    def __init__(self, info: DiagramInfo) -> None:
+        super().__init__()
+        self.info = info

@@ -1,0 +1,243 @@
+"""A running instance of a Definition: the only object the service drives."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineError, TaskNotOpen
+from .forms import validate_form
+from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
+from .pruning import OPEN, prune_loop_passes
+from .scripting import unsafe_value
+from .specs import ExternalTask, UserTask, element_of
+
+if TYPE_CHECKING:
+    from .definition import Definition
+
+T = TypeVar("T")
+
+# Task iteration in SpiffWorkflow stops at depth 1000 (the instance would then look completed),
+# and serialising is linear in the tree: refuse to grow past these, loudly.
+MAX_TASKS = 2000
+MAX_DEPTH = 900
+
+
+class Run:
+    """One process instance; not thread-safe (the service locks the instance row)."""
+
+    max_tasks = MAX_TASKS
+    max_depth = MAX_DEPTH
+
+    def __init__(self, definition: Definition, workflow: Any, events: list[EngineEvent]) -> None:
+        self._definition = definition
+        self._workflow = workflow
+        self._events = events  # the script engine's business rule tasks append here too
+        self._current: Any = None
+
+    # --- driving the instance -----------------------------------------------------------------
+
+    def advance(self) -> list[EngineEvent]:
+        """Run engine steps until the instance waits or ends; return what happened since last call."""
+        self._current = None
+        self._guard(lambda: self._workflow.do_engine_steps(self._before_step, self._after_step))
+        prune_loop_passes(self._workflow)
+        self._check_size(None)
+        events = list(self._events)
+        self._events.clear()
+        return events
+
+    def complete_user_task(self, task_id: str, data: dict[str, Any]) -> None:
+        """Validate ``data`` against the task's form, merge it and complete the task."""
+        task = self._open_task(task_id, UserTask)
+        values = validate_form(task.task_spec.config.form, data)
+        task.data.update(copy.deepcopy(values))
+        self._complete(task, "userTask")
+
+    def complete_external_task(self, task_id: str, result: dict[str, Any]) -> None:
+        """Merge a worker's result into the variables and complete the external task."""
+        task = self._open_task(task_id, ExternalTask)
+        task.data.update(plain_data(result, "result"))
+        self._complete(task, "serviceTask")
+
+    def send_message(self, name: str, data: dict[str, Any]) -> bool:
+        """Deliver a message (its data merges into the variables); False if nothing waits for it."""
+        payload = plain_data(data, "message data")
+        if name not in self.waiting_messages():
+            return False
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        self._guard(lambda: self._workflow.send_event(event))
+        return True
+
+    def update_data(self, values: dict[str, Any]) -> None:
+        """Overwrite variables in the open part of the instance (the service's ticket fields)."""
+        clean = plain_data(values, "variables")
+        for task in self._tasks(OPEN):
+            task.data.update(copy.deepcopy(clean))
+            # A waiting event re-inherits its parent's data when it fires: update that too.
+            if task.parent is not None and task.has_state(TaskState.WAITING):
+                task.parent.data.update(copy.deepcopy(clean))
+            if isinstance(task.task_spec, UserTask) and task.state == TaskState.READY:
+                try:  # the new values may change the queue; a failing expression keeps the old one
+                    task.internal_data["assignment"] = task.task_spec.assignment(task)
+                except EngineError:
+                    pass
+
+    # --- reading the instance -------------------------------------------------------------------
+
+    def user_tasks(self) -> list[UserTaskView]:
+        """Open user tasks, with candidate groups and assignee evaluated."""
+        views = []
+        for task in self._tasks(TaskState.READY, UserTask):
+            spec = task.task_spec
+            assignment = task.internal_data.get("assignment") or spec.assignment(task)
+            views.append(
+                UserTaskView(
+                    id=str(task.id),
+                    name=spec.bpmn_id,
+                    title=spec.bpmn_name or spec.bpmn_id,
+                    candidate_groups=tuple(assignment["candidate_groups"]),
+                    assignee=assignment["assignee"],
+                    form_fields=spec.config.form,
+                    due=assignment["due"],
+                    priority=assignment["priority"],
+                )
+            )
+        return views
+
+    def external_tasks(self) -> list[ExternalTaskView]:
+        """Open external service tasks, each with a copy of its variables."""
+        return [
+            ExternalTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.topic, copy.deepcopy(t.data))
+            for t in self._tasks(TaskState.READY, ExternalTask)
+        ]
+
+    def waiting_messages(self) -> list[str]:
+        """Names of the messages the instance is waiting for."""
+        names = set()
+        for task in list(self._workflow.event_manager.tasks.values()):
+            if task.state != TaskState.WAITING:
+                continue
+            definition = task.task_spec.event_definition
+            # An event-based gateway waits for any of its events at once.
+            for item in getattr(definition, "event_definitions", [definition]):
+                if isinstance(item, MessageEventDefinition):
+                    names.add(item.name)
+        return sorted(names)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The variables (a copy): those of the open tasks, or the final ones once completed."""
+        if self.completed:
+            return copy.deepcopy(self._workflow.data)
+        merged: dict[str, Any] = {}
+        open_tasks = list(self._tasks(OPEN))
+        if not open_tasks and self._workflow.last_task is not None:
+            open_tasks = [self._workflow.last_task]
+        for task in open_tasks:
+            merged.update(task.data)
+        return copy.deepcopy(merged)
+
+    @property
+    def completed(self) -> bool:
+        """True once the instance reached its end."""
+        return bool(self._workflow.is_completed())
+
+    @property
+    def task_count(self) -> int:
+        """Tasks in the instance's tree, subprocesses included (what serialising costs)."""
+        return len(self._workflow.tasks) + sum(len(sp.tasks) for sp in self._workflow.subprocesses.values())
+
+    def serialize(self) -> str:
+        """The instance as a JSON document for ``Definition.restore``."""
+        return self._definition.serializer().dumps(self._workflow)
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _tasks(self, state: int, spec_class: type | None = None) -> Iterator[Any]:
+        for task in self._workflow.get_tasks(state=state):
+            if spec_class is None or isinstance(task.task_spec, spec_class):
+                yield task
+
+    def _open_task(self, task_id: str, spec_class: type) -> Any:
+        try:
+            task = self._workflow.get_task_from_id(uuid.UUID(str(task_id)))
+        except (ValueError, TaskNotFoundException):
+            raise TaskNotOpen(str(task_id), "no such task in this instance") from None
+        if task is None or not isinstance(task.task_spec, spec_class):
+            raise TaskNotOpen(str(task_id), f"not an open {spec_class.__name__}")
+        if task.state != TaskState.READY:
+            raise TaskNotOpen(str(task_id), f"the task is {TaskState.get_name(task.state).lower()}")
+        return task
+
+    def _complete(self, task: Any, kind: str) -> None:
+        self._current = task
+        self._guard(task.run)
+        if task.has_state(TaskState.COMPLETED):
+            self._events.append(TaskCompleted(element_of(task), kind))
+
+    def _before_step(self, task: Any) -> None:
+        self._current = task
+
+    def _after_step(self, task: Any) -> None:
+        spec = task.task_spec
+        if isinstance(spec, BpmnSpecMixin) and task.has_state(TaskState.COMPLETED):
+            self._events.append(TaskCompleted(spec.bpmn_id, _kind(spec)))
+        self._check_size(task)
+
+    def _check_size(self, task: Any) -> None:
+        if self.task_count > self.max_tasks:
+            raise self._error(task, f"instance too large: more than {self.max_tasks} tasks (an endless loop?)")
+        if task is not None and task.depth > self.max_depth:
+            raise self._error(task, f"instance too large: task tree deeper than {self.max_depth} (an endless loop?)")
+
+    def _guard(self, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except (EngineError, TaskNotOpen):
+            raise
+        except SpiffWorkflowException as err:
+            task = getattr(err, "task", None) or self._current
+            raise self._error(task, str(err)) from err
+        except Exception as err:
+            raise self._error(self._current, f"{type(err).__name__}: {err}") from err
+
+    def _error(self, task: Any, detail: str) -> EngineError:
+        element = element_of(task) if task is not None else None
+        return EngineError(element, self._definition.filename, detail)
+
+
+def _kind(spec: Any) -> str:
+    name = type(spec).__name__
+    return _KINDS.get(name) or name[:1].lower() + name[1:]
+
+
+_KINDS = {
+    "UserTask": "userTask",
+    "ExternalTask": "serviceTask",
+    "BusinessRuleTask": "businessRuleTask",
+    "ScriptTask": "scriptTask",
+    "PassTask": "task",
+    "SubWorkflowTask": "subProcess",
+}
+
+
+def plain_data(values: Any, what: str) -> dict[str, Any]:
+    """A deep copy of caller-supplied variables, refused (ValueError) unless plain JSON data."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{what} must be a dict")
+    problem = unsafe_value(values)
+    if problem:
+        raise ValueError(f"{what}: {problem}")
+    for key in values:
+        if key.startswith("__"):
+            raise ValueError(f"{what}: the name {key!r} is not allowed")
+    return copy.deepcopy(values)

@@ -1,0 +1,89 @@
+"""SpiffWorkflow's script engine, replaced by one that only runs restricted code."""
+
+from __future__ import annotations
+
+import copy
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from .errors import EngineError
+from .model import EngineEvent
+from .scripting import Decide, UnsafeCode, check_code, evaluate, run_script, strip_expression, unsafe_value
+from .specs import element_of, filename_of
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
+    """Also used directly by SpiffWorkflow (message correlations): never a plain eval()."""
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        variables = dict(external_context or {})
+        variables.update(context)
+        return evaluate(strip_expression(expression), variables)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        variables = dict(external_context or {})
+        variables.update(context)
+        result = run_script(script, variables)
+        context.clear()
+        context.update(result)
+        return True
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        raise NotImplementedError("service tasks are not run inline")
+
+
+class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Runs scripts and conditions restricted; carries the per-run ``decide`` and event sink."""
+
+    def __init__(self, *, decide: Decide, emit: Callable[[EngineEvent], None]) -> None:
+        super().__init__(environment=RestrictedEnvironment())
+        self.decide = decide
+        self.emit = emit
+
+    def validate(self, expression: str) -> None:
+        check_code(strip_expression(expression), "eval")
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except Exception as err:
+            detail = f"expression {expression.strip()!r} failed: {_describe(err)}"
+            raise EngineError(element_of(task), filename_of(task), detail) from err
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> bool:
+        try:
+            new = run_script(script, copy.deepcopy(task.data))
+        except Exception as err:
+            line = _script_line(err)
+            where = f" at line {line} of the script" if line else ""
+            raise EngineError(element_of(task), filename_of(task), f"script failed{where}: {_describe(err)}") from err
+        problem = unsafe_value(new)
+        if problem:
+            raise EngineError(element_of(task), filename_of(task), f"script left a bad value: {problem}")
+        task.data = new
+        return True
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        # SpiffWorkflow's default turns any connector error into a NameError; say what happened.
+        detail = 'service tasks are not run inline: use camunda:type="external" with a camunda:topic'
+        raise EngineError(element_of(task), filename_of(task), detail)
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, UnsafeCode):
+        return f"refused: {err.detail}"
+    return f"{type(err).__name__}: {err}"
+
+
+def _script_line(err: Exception) -> int | None:
+    if isinstance(err, UnsafeCode):
+        return err.lineno
+    line = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.filename == "<diagram>":
+            line = frame.lineno
+    return line

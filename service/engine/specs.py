@@ -1,0 +1,171 @@
+"""Task specs for the Camunda 7 dialect we read, and their serializer converters."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import UserTask as BpmnUserTask
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+
+from .diagram import UserTaskConfig
+from .errors import EngineError
+from .forms import FormField
+from .model import DecisionTaken
+from .scripting import render_template, split_list, unsafe_value
+
+
+def element_of(task: Any) -> str:
+    """The diagram element id of a task (or its internal spec name)."""
+    spec = task.task_spec
+    return getattr(spec, "bpmn_id", None) or spec.name
+
+
+def filename_of(task: Any) -> str | None:
+    """The diagram file a task comes from."""
+    return getattr(task.task_spec._wf_spec, "file", None)
+
+
+class UserTask(BpmnUserTask):
+    """A user task with Camunda assignment, form, due date and priority."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, config: UserTaskConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.config = config or UserTaskConfig(None, None, None, None, ())
+
+    def _on_ready_hook(self, my_task: Any) -> None:
+        # Camunda evaluates assignment when the task is created; doing it here makes a bad
+        # expression fail in advance() (naming this element), not later when the queue is read.
+        super()._on_ready_hook(my_task)
+        my_task.internal_data["assignment"] = self.assignment(my_task)
+
+    def assignment(self, my_task: Any) -> dict[str, Any]:
+        """Evaluate candidate groups, assignee, due date and priority against the task's data."""
+        try:
+            groups: list[str] = []
+            for item in split_list(self.config.candidate_groups or ""):
+                value = render_template(item, my_task.data)
+                values = value if isinstance(value, (list, tuple)) else [value]
+                groups.extend(str(v) for v in values if v not in (None, ""))
+            assignee = self._text(self.config.assignee, my_task)
+            due = self._text(self.config.due_date, my_task)
+            priority = self._text(self.config.priority, my_task)
+            return {
+                "candidate_groups": groups,
+                "assignee": assignee or None,
+                "due": due or None,
+                "priority": int(priority) if priority not in (None, "") else None,
+            }
+        except Exception as err:
+            detail = f"assignment expression failed: {type(err).__name__}: {err}"
+            raise EngineError(self.bpmn_id, filename_of(my_task), detail) from err
+
+    @staticmethod
+    def _text(template: str | None, my_task: Any) -> str | None:
+        if not template:
+            return None
+        value = render_template(template, my_task.data)
+        return None if value is None else str(value)
+
+
+class ExternalTask(ServiceTask):
+    """A service task with ``camunda:type="external"``: parked until a worker completes it."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, topic: str = "", **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.topic = topic
+        self.manual = True  # the engine never runs it; complete_external_task does
+
+    def _run_hook(self, my_task: Any) -> bool:
+        return True  # the worker did the work; its result is already in the task's data
+
+
+class BusinessRuleTask(BpmnSpecMixin):
+    """A business rule task: ``decide(decisionRef, facts)``, outcome stored in resultVariable."""
+
+    def __init__(
+        self, wf_spec: Any, bpmn_id: str, decision_ref: str = "", result_variable: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.decision_ref = decision_ref
+        self.result_variable = result_variable
+
+    def _run_hook(self, my_task: Any) -> bool:
+        engine = my_task.workflow.script_engine
+        facts = copy.deepcopy(dict(my_task.data))
+        try:
+            decision = engine.decide(self.decision_ref, facts)
+            outcome, rule, version = decision.outcome, decision.rule, decision.version
+        except Exception as err:
+            detail = f"decision {self.decision_ref!r} failed: {type(err).__name__}: {err}"
+            raise EngineError(self.bpmn_id, filename_of(my_task), detail) from err
+        problem = unsafe_value(outcome) if isinstance(outcome, dict) else "the outcome is not a mapping"
+        if problem:
+            detail = f"decision {self.decision_ref!r} returned a bad outcome: {problem}"
+            raise EngineError(self.bpmn_id, filename_of(my_task), detail)
+        my_task.data[self.result_variable] = copy.deepcopy(outcome)
+        engine.emit(DecisionTaken(self.bpmn_id, self.decision_ref, copy.deepcopy(outcome), rule, version))
+        return True
+
+
+class PassTask(NoneTask):
+    """A plain bpmn:task passes straight through, as in Camunda (SpiffWorkflow would wait on it)."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
+# --- converters: how the specs above are written by SpiffWorkflow's serializer ------------------
+
+
+class UserTaskConverter(BpmnTaskSpecConverter):  # type: ignore[misc]
+    """Converter for UserTask."""
+
+    def to_dict(self, spec: UserTask) -> dict[str, Any]:
+        dct: dict[str, Any] = self.get_default_attributes(spec)
+        config = spec.config
+        dct["config"] = {
+            "candidate_groups": config.candidate_groups,
+            "assignee": config.assignee,
+            "due_date": config.due_date,
+            "priority": config.priority,
+            "form": [f.to_dict() for f in config.form],
+        }
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> UserTask:
+        raw = dct.pop("config")
+        form = tuple(FormField.from_dict(item) for item in raw.pop("form"))
+        dct["config"] = UserTaskConfig(form=form, **raw)
+        spec: UserTask = self.task_spec_from_dict(dct)
+        return spec
+
+
+class ExternalTaskConverter(BpmnTaskSpecConverter):  # type: ignore[misc]
+    """Converter for ExternalTask."""
+
+    def to_dict(self, spec: ExternalTask) -> dict[str, Any]:
+        dct: dict[str, Any] = self.get_default_attributes(spec)
+        dct["topic"] = spec.topic
+        return dct
+
+
+class BusinessRuleTaskConverter(BpmnTaskSpecConverter):  # type: ignore[misc]
+    """Converter for BusinessRuleTask."""
+
+    def to_dict(self, spec: BusinessRuleTask) -> dict[str, Any]:
+        dct: dict[str, Any] = self.get_default_attributes(spec)
+        dct["decision_ref"] = spec.decision_ref
+        dct["result_variable"] = spec.result_variable
+        return dct
+
+
+SPEC_CONVERTERS: dict[type, type] = {
+    UserTask: UserTaskConverter,
+    ExternalTask: ExternalTaskConverter,
+    BusinessRuleTask: BusinessRuleTaskConverter,
+    PassTask: BpmnTaskSpecConverter,
+}

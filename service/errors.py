@@ -1,0 +1,62 @@
+"""Errors the services raise; the API turns them into application/problem+json answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """A refusal the caller can act on; `status` is the HTTP status it maps to."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = {key: value for key, value in extra.items() if value is not None}
+
+
+class NotFound(ServiceError):
+    """The thing does not exist, or the caller may not see it (the two look the same)."""
+
+    status = 404
+    title = "Not found"
+
+
+class Forbidden(ServiceError):
+    """The caller is known but lacks the role for this."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class Unauthorized(ServiceError):
+    """No valid bearer token."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class Conflict(ServiceError):
+    """The state changed under the caller: the task was taken or completed, the instance moved on."""
+
+    status = 409
+    title = "Conflict"
+
+
+class Invalid(ServiceError):
+    """The input is well-formed but not acceptable; `errors` maps each field to its messages."""
+
+    status = 422
+    title = "Unprocessable entity"
+
+    def __init__(self, detail: str, errors: dict[str, Any] | None = None, **extra: Any) -> None:
+        super().__init__(detail, errors=errors, **extra)
+
+
+class ProcessFailed(ServiceError):
+    """The engine failed inside a diagram (a script, a decision); nothing was saved."""
+
+    status = 500
+    title = "Process failed"

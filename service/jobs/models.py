@@ -1,0 +1,45 @@
+"""Jobs: external service tasks waiting for the worker; a job that keeps failing is an incident."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base, utcnow
+from service.tickets.models import Ticket
+
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+
+
+class Job(Base):
+    """One external task of one instance, run by the worker through the adapter of its topic."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_due", "status", "run_after"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(64), unique=True)
+    element_id: Mapped[str] = mapped_column(String(120))
+    topic: Mapped[str] = mapped_column(String(120))
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    locked_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    #: Set once the side effect (the e-mail, the folder) is done, so a retry does not repeat it.
+    effect_done: Mapped[bool] = mapped_column(default=False)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticket: Mapped[Ticket] = relationship(lazy="select")
+
+    @property
+    def ticket_number(self) -> str | None:
+        """The number of the job's ticket."""
+        return self.ticket.number

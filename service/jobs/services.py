@@ -1,0 +1,155 @@
+"""Running jobs: claim one, do its side effect once, complete its task; failures back off and become incidents."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from service.context import Context
+from service.db import is_postgres, transaction, utcnow
+from service.errors import Conflict, NotFound
+from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
+from service.jobs.topics import TOPICS, TopicCall
+from service.processes.instances import step_instance
+from service.processes.projection import record
+from service.tickets.models import Ticket
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one job run."""
+
+    job_id: int
+    topic: str
+    status: str
+    error: str | None = None
+
+
+def claim_job(session: Session, ctx: Context) -> Job | None:
+    """Take the next due job (pending, or running with an expired lease) for this worker."""
+    now = utcnow()
+    due = or_(
+        (Job.status == PENDING) & (Job.run_after <= now),
+        (Job.status == RUNNING) & (Job.locked_until < now),
+    )
+    query = select(Job).where(due).order_by(Job.run_after, Job.id).limit(1)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=Job)
+    job = session.scalar(query)
+    if job is None:
+        return None
+    job.status = RUNNING
+    job.attempts += 1
+    job.locked_by = WORKER_ID
+    job.locked_until = now + timedelta(seconds=ctx.config.job_lease_seconds)
+    job.updated_at = now
+    return job
+
+
+def run_next_job(ctx: Context) -> Outcome | None:
+    """Claim and run one job; None when nothing is due."""
+    with transaction(ctx.sessions) as session:
+        job = claim_job(session, ctx)
+        if job is None:
+            return None
+        job_id, topic = job.id, job.topic
+    try:
+        _do_effect(ctx, job_id)
+        if ctx.config.worker_crash_after_effect == topic:
+            os._exit(17)  # test hook: die between the effect and the completion
+        _complete(ctx, job_id)
+    except Exception as error:  # noqa: BLE001 - any failure of an adapter is retried, then an incident
+        return _fail(ctx, job_id, topic, error)
+    return Outcome(job_id, topic, DONE)
+
+
+def _do_effect(ctx: Context, job_id: int) -> None:
+    with transaction(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        if job.effect_done:
+            return
+        ticket = session.get(Ticket, job.ticket_id)
+        assert ticket is not None and ctx.file_store is not None and ctx.mailer is not None
+        handler = TOPICS[job.topic]
+        call = TopicCall(
+            session=session,
+            ticket=ticket,
+            variables=dict(job.variables),
+            file_store=ctx.file_store,
+            mailer=ctx.mailer,
+            message_id=f"job-{job.id}.{job.topic}@{ctx.config.mail_sender.partition('@')[2] or 'orchestrator'}",
+        )
+        job.result = handler(call)
+        job.effect_done = True
+
+
+def _complete(ctx: Context, job_id: int) -> None:
+    with transaction(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        result, task_id = dict(job.result or {}), job.task_id
+        step_instance(
+            session,
+            ctx,
+            ticket_id=job.ticket_id,
+            actor="worker",
+            action=lambda run: run.complete_external_task(task_id, result),
+        )
+        job.status = DONE
+        job.locked_until = None
+        job.updated_at = utcnow()
+        ticket = session.get(Ticket, job.ticket_id)
+        assert ticket is not None
+        record(session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts)
+
+
+def _fail(ctx: Context, job_id: int, topic: str, error: Exception) -> Outcome:
+    message = f"{type(error).__name__}: {error}"
+    with transaction(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.last_error = message
+        job.locked_until = None
+        job.updated_at = utcnow()
+        if job.attempts >= ctx.config.job_max_attempts:
+            job.status = FAILED
+            ticket = session.get(Ticket, job.ticket_id)
+            assert ticket is not None
+            record(session, ticket, "worker", "incident", topic=topic, error=message, job=job.id)
+        else:
+            job.status = PENDING
+            delay = ctx.config.job_backoff_seconds * 2 ** (job.attempts - 1)
+            job.run_after = utcnow() + timedelta(seconds=delay)
+        return Outcome(job_id, topic, job.status, message)
+
+
+def list_incidents(session: Session) -> list[Job]:
+    """Jobs that failed every attempt and wait for a person."""
+    return list(session.scalars(select(Job).where(Job.status == FAILED).order_by(Job.id)))
+
+
+def retry_incident(session: Session, *, job_id: int, actor: str) -> Job:
+    """Put a failed job back in the queue with a fresh count of attempts."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no incident {job_id}")
+    if job.status != FAILED:
+        raise Conflict(f"job {job_id} is {job.status}, not an incident")
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(status=PENDING, attempts=0, run_after=utcnow(), last_error=job.last_error, updated_at=utcnow())
+    )
+    session.refresh(job)
+    ticket = session.get(Ticket, job.ticket_id)
+    assert ticket is not None
+    record(session, ticket, actor, "incident_retried", topic=job.topic, job=job.id)
+    return job

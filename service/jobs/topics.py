@@ -1,0 +1,122 @@
+"""What each external topic does: the side effect, through an adapter, and the variables it gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.files import FileStore
+from adapters.mail import Mailer, OutgoingMail
+from service.auth.models import Group, User
+from service.tickets.models import Ticket
+
+
+@dataclass(frozen=True)
+class TopicCall:
+    """Everything a topic handler may use."""
+
+    session: Session
+    ticket: Ticket
+    variables: dict[str, Any]
+    file_store: FileStore
+    mailer: Mailer
+    message_id: str
+
+
+Handler = Callable[[TopicCall], dict[str, Any]]
+
+
+def create_folder(call: TopicCall) -> dict[str, Any]:
+    """The ticket's folder in the file store, named by the ticket number."""
+    url = call.file_store.create_folder(call.ticket.number or "")
+    call.ticket.folder_url = url
+    return {"folder_url": url}
+
+
+def _to_client(call: TopicCall, subject: str, body: str) -> dict[str, Any]:
+    ticket = call.ticket
+    call.mailer.send(
+        OutgoingMail(
+            to=(ticket.contact.email,),
+            subject=f"[{ticket.number}] {subject}",
+            body=body,
+            message_id=call.message_id,
+        )
+    )
+    return {}
+
+
+def _folder_line(call: TopicCall) -> str:
+    url = call.ticket.folder_url or call.variables.get("folder_url")
+    return f"Files and diagnostic data: {url}\n" if url else ""
+
+
+def ticket_opened(call: TopicCall) -> dict[str, Any]:
+    """Tell the client the ticket is open, with its number and the folder link."""
+    ticket = call.ticket
+    body = (
+        f"Your ticket {ticket.number} is open: {ticket.summary}\n\n"
+        f"{_folder_line(call)}"
+        "Upload diagnostic data to the folder; reply to this e-mail to add details.\n"
+    )
+    return _to_client(call, f"Ticket opened: {ticket.summary}", body)
+
+
+def notify_duty_officers(call: TopicCall) -> dict[str, Any]:
+    """Tell every duty officer a new ticket needs clarifying."""
+    ticket = call.ticket
+    query = select(User.email).join(User.groups).where(Group.name == "duty", User.email != "")
+    recipients = tuple(sorted(set(call.session.scalars(query))))
+    if recipients:
+        call.mailer.send(
+            OutgoingMail(
+                to=recipients,
+                subject=f"[{ticket.number}] New ticket from {ticket.client.code}: {ticket.summary}",
+                body=f"Ticket {ticket.number} ({ticket.channel}) waits to be clarified.\n{_folder_line(call)}",
+                message_id=call.message_id,
+            )
+        )
+    return {}
+
+
+def _money(value: Any) -> str:
+    return f"{float(value):,.2f}" if value not in (None, "") else "-"
+
+
+def estimate(call: TopicCall) -> dict[str, Any]:
+    """Send the client the consultant's estimate of per-call work."""
+    v = call.variables
+    body = (
+        "There is no contract covering this request, so it is priced per call:\n"
+        f"  diagnostics: {_money(v.get('diagnostics_cost'))}\n"
+        f"  repair:      {_money(v.get('repair_cost'))}\n"
+        f"  parts:       {_money(v.get('parts_cost'))}\n"
+        f"{v.get('notes') or ''}\n"
+        "Reply to accept; work starts once payment is settled.\n"
+    )
+    return _to_client(call, "Estimate for your request", body)
+
+
+def ticket_declined(call: TopicCall) -> dict[str, Any]:
+    """Tell the client the ticket is closed as declined."""
+    return _to_client(call, "Ticket declined", "The estimate was not accepted, so the ticket is closed.\n")
+
+
+def ticket_closed(call: TopicCall) -> dict[str, Any]:
+    """Tell the client the ticket is solved and closed."""
+    notes = call.variables.get("notes") or ""
+    return _to_client(call, "Ticket closed", f"Your ticket {call.ticket.number} is solved and closed.\n{notes}\n")
+
+
+TOPICS: dict[str, Handler] = {
+    "files.create_folder": create_folder,
+    "mail.ticket_opened": ticket_opened,
+    "notify.duty_officers": notify_duty_officers,
+    "mail.estimate": estimate,
+    "mail.ticket_declined": ticket_declined,
+    "mail.ticket_closed": ticket_closed,
+}

@@ -1,0 +1,43 @@
+"""Alembic environment: the URL comes from the caller's config or the service configuration."""
+
+from alembic import context
+
+from service.config import Config
+from service.db import make_engine
+from service.models import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or Config.from_env().database_url
+
+
+def run_migrations_offline() -> None:
+    """Write the SQL without a database."""
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Apply the migrations on the database."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+    finally:
+        engine.dispose()
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

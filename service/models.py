@@ -1,0 +1,33 @@
+"""Every model, imported in one place for Alembic and the schema set-up."""
+
+from service.auth.models import ApiToken, Group, User, membership
+from service.clients.models import Client, Contact, Contract, Equipment, PriceItem
+from service.db import Base
+from service.jobs.models import Job
+from service.processes.models import ProcessDefinition, ProcessInstance
+from service.rulesets.models import RulesetVersion
+from service.tasks.models import TaskCandidate, UserTask
+from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Client",
+    "Contact",
+    "Contract",
+    "DecisionRecord",
+    "Equipment",
+    "Group",
+    "HistoryEvent",
+    "IdempotencyKey",
+    "Job",
+    "UserTask",
+    "PriceItem",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "RulesetVersion",
+    "TaskCandidate",
+    "Ticket",
+    "User",
+    "membership",
+]

@@ -1,0 +1,183 @@
+"""Writing an instance's projections (ticket summary, open tasks, jobs, decisions, history) after each step."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import engine
+from service.db import utcnow
+from service.jobs.models import Job
+from service.processes.models import ProcessInstance
+from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, UserTask
+from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
+
+#: The status a ticket shows while one of these user tasks of the default flow is open (most advanced first).
+STATUS_BY_TASK = (
+    ("manager_review", "manager_review"),
+    ("onsite_visit", "onsite"),
+    ("order_parts", "ordering_parts"),
+    ("resolve", "in_progress"),
+    ("record_payment", "awaiting_payment"),
+    ("estimate", "estimating"),
+    ("clarify", "clarifying"),
+)
+STATUS_BY_MESSAGE = {"parts_delivered": "waiting_parts"}
+TICKET_VARIABLES = ("route", "paid", "team", "level", "circle", "folder_url")
+
+
+def ticket_status(run: engine.Run, open_names: set[str], previous: str) -> str:
+    """The ticket's status from what its instance waits for."""
+    if run.completed:
+        return str(run.data.get("status") or "closed")
+    for name, status in STATUS_BY_TASK:
+        if name in open_names:
+            return status
+    for message in run.waiting_messages():
+        if message in STATUS_BY_MESSAGE:
+            return STATUS_BY_MESSAGE[message]
+    return "new" if previous == "new" else previous
+
+
+def record(session: Session, ticket: Ticket, actor: str, kind: str, **detail: Any) -> None:
+    """Add one event to the ticket's history."""
+    session.add(HistoryEvent(ticket_id=ticket.id, actor=actor, kind=kind, detail=detail))
+
+
+def project(
+    session: Session,
+    *,
+    instance: ProcessInstance,
+    ticket: Ticket,
+    run: engine.Run,
+    events: list[Any],
+    actor: str,
+    completed: frozenset[str] = frozenset(),
+) -> None:
+    """Store the instance's document and bring every projection in line with it, in the caller's transaction."""
+    now = utcnow()
+    instance.document = run.serialize()
+    instance.completed = run.completed
+    instance.updated_at = now
+    for event in events:
+        if isinstance(event, engine.DecisionTaken):
+            session.add(
+                DecisionRecord(
+                    ticket_id=ticket.id,
+                    element_id=event.element_id,
+                    ruleset=event.ruleset,
+                    version=str(event.version),
+                    rule=event.rule,
+                    outcome=dict(event.outcome),
+                    facts=dict(getattr(event, "facts", {}) or {}),
+                )
+            )
+            record(
+                session,
+                ticket,
+                actor,
+                "decision",
+                ruleset=event.ruleset,
+                rule=event.rule,
+                version=str(event.version),
+                outcome=dict(event.outcome),
+            )
+    user_tasks = run.user_tasks()
+    _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed)
+    _add_jobs(session, instance, ticket, run.external_tasks())
+    _update_ticket(session, ticket, run, {task.name for task in user_tasks}, actor, now)
+
+
+def _sync_tasks(
+    session: Session,
+    instance: ProcessInstance,
+    ticket: Ticket,
+    user_tasks: list[Any],
+    actor: str,
+    now: datetime,
+    completed: frozenset[str],
+) -> None:
+    query = select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == OPEN)
+    existing = {task.id: task for task in session.scalars(query)}
+    current = {task.id: task for task in user_tasks}
+    for task_id, row in existing.items():
+        if task_id not in current:
+            row.state = COMPLETED if task_id in completed else CANCELLED
+            row.ended_at = now
+            row.completed_by = actor if task_id in completed else None
+    for task_id, task in current.items():
+        if task_id in existing:
+            continue
+        session.add(
+            UserTask(
+                id=task_id,
+                instance_id=instance.id,
+                ticket_id=ticket.id,
+                name=task.name,
+                title=task.title or task.name,
+                assignee=task.assignee,
+                form=[field.to_dict() for field in task.form_fields],
+                priority=task.priority,
+                due_at=_parse_due(task.due),
+                candidates=[TaskCandidate(group_name=group) for group in sorted(set(task.candidate_groups))],
+            )
+        )
+
+
+def _add_jobs(session: Session, instance: ProcessInstance, ticket: Ticket, external_tasks: list[Any]) -> None:
+    if not external_tasks:
+        return
+    ids = [task.id for task in external_tasks]
+    known = set(session.scalars(select(Job.task_id).where(Job.task_id.in_(ids))))
+    for task in external_tasks:
+        if task.id in known:
+            continue
+        session.add(
+            Job(
+                instance_id=instance.id,
+                ticket_id=ticket.id,
+                task_id=task.id,
+                element_id=task.name,
+                topic=task.topic,
+                variables=dict(task.variables),
+            )
+        )
+
+
+def _update_ticket(
+    session: Session, ticket: Ticket, run: engine.Run, open_names: set[str], actor: str, now: datetime
+) -> None:
+    data = run.data
+    for name in TICKET_VARIABLES:
+        if name in data and data[name] is not None:
+            setattr(ticket, name, data[name])
+    status = ticket_status(run, open_names, ticket.status)
+    if status != ticket.status:
+        record(
+            session,
+            ticket,
+            actor,
+            "status_changed",
+            old=ticket.status,
+            new=status,
+            team=ticket.team,
+            level=ticket.level,
+        )
+        ticket.status = status
+        if run.completed:
+            ticket.closed_at = now
+    ticket.updated_at = now
+
+
+def _parse_due(value: str | None) -> datetime | None:
+    """A due date from the diagram (ISO date or date-time); a date means its start, in UTC."""
+    if not value:
+        return None
+    try:
+        due = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return due if due.tzinfo else due.replace(tzinfo=timezone.utc)

@@ -1,0 +1,57 @@
+"""User tasks: a projection of the instances, read by the queues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base, utcnow
+from service.tickets.models import Ticket
+
+OPEN, COMPLETED, CANCELLED = "open", "completed", "cancelled"
+
+
+class UserTask(Base):
+    """A user task for a person of one of its candidate groups; kept after it ends, so a late caller gets 409."""
+
+    __tablename__ = "user_task"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    assignee: Mapped[str | None] = mapped_column(String(80), default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    form: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    priority: Mapped[int | None] = mapped_column(default=None)
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    state: Mapped[str] = mapped_column(String(20), default=OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    candidates: Mapped[list[TaskCandidate]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    ticket: Mapped[Ticket] = relationship(lazy="joined")
+
+    @property
+    def ticket_number(self) -> str | None:
+        """The number of the task's ticket."""
+        return self.ticket.number
+
+    @property
+    def candidate_groups(self) -> list[str]:
+        """The names of the groups whose members may work on the task."""
+        return sorted(candidate.group_name for candidate in self.candidates)
+
+
+class TaskCandidate(Base):
+    """One candidate group of an open task; indexed so that a queue is one query."""
+
+    __tablename__ = "task_candidate"
+    task_id: Mapped[str] = mapped_column(ForeignKey("user_task.id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)

@@ -1,0 +1,34 @@
+"""The task API's contract."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from service.tickets.schemas import FormFieldSchema, TaskSummarySchema
+
+
+class TaskSchema(TaskSummarySchema):
+    """A user task with its ticket and form."""
+
+    ticket = fields.Function(lambda task: task.ticket_number)
+    state = fields.String()
+    form = fields.List(fields.Nested(FormFieldSchema))
+
+
+class TaskQuerySchema(Schema):
+    """Filters of the task list."""
+
+    name = fields.String(metadata={"description": "Only tasks of this BPMN element, e.g. `resolve`."})
+
+
+class CompleteSchema(Schema):
+    """The form's values."""
+
+    data = fields.Dict(keys=fields.String(), required=True)
+
+
+class CompletedSchema(Schema):
+    """The ticket after the completion."""
+
+    ticket = fields.String()
+    status = fields.String()

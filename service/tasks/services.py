@@ -1,0 +1,78 @@
+"""The queues: listing, claiming and completing user tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.auth.models import User
+from service.auth.services import may_work_on
+from service.context import Context
+from service.errors import Conflict, NotFound
+from service.processes.instances import step_instance
+from service.processes.projection import record
+from service.tasks.models import OPEN, TaskCandidate, UserTask
+from service.tickets.models import Ticket
+
+
+def list_tasks(session: Session, *, user: User, name: str | None = None) -> list[UserTask]:
+    """The open tasks in the user's queues, oldest first."""
+    query = select(UserTask).where(UserTask.state == OPEN).order_by(UserTask.created_at, UserTask.id)
+    if not user.sees_everything:
+        in_groups = select(TaskCandidate.task_id).where(TaskCandidate.group_name.in_(user.group_names))
+        query = query.where((UserTask.id.in_(in_groups)) | (UserTask.assignee == user.username))
+    if name:
+        query = query.where(UserTask.name == name)
+    return list(session.scalars(query))
+
+
+def get_task(session: Session, *, user: User, task_id: str) -> UserTask:
+    """One task in the user's queues (404 otherwise, without a hint that it exists)."""
+    task = session.get(UserTask, task_id)
+    if task is None or not may_work_on(user, task.candidate_groups, task.assignee):
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+def get_open_task(session: Session, *, user: User, task_id: str) -> UserTask:
+    """One open task in the user's queues (409 when it has ended)."""
+    task = get_task(session, user=user, task_id=task_id)
+    if task.state != OPEN:
+        raise Conflict(f"the task is no longer open: it was {task.state}")
+    return task
+
+
+def claim_task(session: Session, *, user: User, task_id: str) -> UserTask:
+    """Take a task so that nobody else works on it (409 when someone else holds it)."""
+    task = get_open_task(session, user=user, task_id=task_id)
+    if task.claimed_by not in (None, user.username):
+        raise Conflict(f"the task is claimed by {task.claimed_by}")
+    if task.claimed_by is None:
+        task.claimed_by = user.username
+        ticket = session.get(Ticket, task.ticket_id)
+        assert ticket is not None
+        record(session, ticket, user.username, "task_claimed", task=task.name, task_id=task.id)
+    return task
+
+
+def complete_task(session: Session, ctx: Context, *, user: User, task_id: str, data: dict[str, Any]) -> Ticket:
+    """Complete a task with the form's data and run the ticket's process on until it waits again."""
+    task = get_open_task(session, user=user, task_id=task_id)
+    if task.claimed_by not in (None, user.username):
+        raise Conflict(f"the task is claimed by {task.claimed_by}")
+    ticket_id, name = task.ticket_id, task.name
+    step_instance(
+        session,
+        ctx,
+        ticket_id=ticket_id,
+        actor=user.username,
+        action=lambda run: run.complete_user_task(task_id, data),
+        refresh_facts=True,
+        completes=task_id,
+    )
+    ticket = session.get(Ticket, ticket_id)
+    assert ticket is not None
+    record(session, ticket, user.username, "task_completed", task=name, task_id=task_id, data=data)
+    return ticket

@@ -1,0 +1,49 @@
+"""Task routes: the caller's queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.api.edge import context, session, user
+from service.tasks import services
+from service.tasks.schemas import CompletedSchema, CompleteSchema, TaskQuerySchema, TaskSchema
+
+blp = Blueprint("tasks", __name__, url_prefix="/tasks", description="User tasks in the caller's queues.")
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.response(200, TaskSchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[Any]:
+        """The open tasks of the caller's groups, oldest first."""
+        return services.list_tasks(session(), user=user(), name=args.get("name"))
+
+
+@blp.route("/<task_id>")
+class TaskById(MethodView):
+    @blp.response(200, TaskSchema)
+    def get(self, task_id: str) -> Any:
+        """One task of the caller's queues."""
+        return services.get_task(session(), user=user(), task_id=task_id)
+
+
+@blp.route("/<task_id>/claim")
+class Claim(MethodView):
+    @blp.response(200, TaskSchema)
+    def post(self, task_id: str) -> Any:
+        """Take the task (409 when someone else holds it)."""
+        return services.claim_task(session(), user=user(), task_id=task_id)
+
+
+@blp.route("/<task_id>/complete")
+class Complete(MethodView):
+    @blp.arguments(CompleteSchema)
+    @blp.response(200, CompletedSchema)
+    def post(self, body: dict[str, Any], task_id: str) -> dict[str, Any]:
+        """Complete the task with the form's values (422 with field errors; 409 when it is no longer open)."""
+        ticket = services.complete_task(session(), context(), user=user(), task_id=task_id, data=body["data"])
+        return {"ticket": ticket.number, "status": ticket.status}

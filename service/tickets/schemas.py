@@ -1,0 +1,125 @@
+"""The ticket's API contract."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+SEVERITIES = ("critical", "high", "normal", "low")
+CATEGORIES = ("hardware", "software", "configuration")
+CHANNELS = ("portal", "email", "mobile", "phone", "api")
+
+
+class TicketCreateSchema(Schema):
+    """A new ticket, from any intake channel."""
+
+    client = fields.String(metadata={"description": "Client code; implied for a client user."})
+    contact_email = fields.Email(required=True)
+    equipment_serial = fields.String(load_default=None, metadata={"description": "May be unknown at intake."})
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.String(load_default="")
+    severity = fields.String(load_default="normal", validate=validate.OneOf(SEVERITIES))
+    category = fields.String(load_default="hardware", validate=validate.OneOf(CATEGORIES))
+
+
+class IdempotencySchema(Schema):
+    """The optional header that makes a retried create safe."""
+
+    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(max=200))
+
+
+class TicketQuerySchema(Schema):
+    """Filters and page of the ticket list."""
+
+    status = fields.String()
+    team = fields.String()
+    client = fields.String()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class FormFieldSchema(Schema):
+    """One field of a task's form."""
+
+    id = fields.String()
+    label = fields.String()
+    type = fields.String(metadata={"description": "string, long, number, double, boolean, date or enum"})
+    required = fields.Boolean()
+    readonly = fields.Boolean()
+    values = fields.List(fields.Dict(), metadata={"description": "The options of an enum field: id and label."})
+    default = fields.String(allow_none=True)
+    constraints = fields.Dict()
+
+
+class TaskSummarySchema(Schema):
+    """An open user task."""
+
+    id = fields.String()
+    name = fields.String()
+    title = fields.String()
+    candidate_groups = fields.List(fields.String())
+    assignee = fields.String(allow_none=True)
+    claimed_by = fields.String(allow_none=True)
+    priority = fields.Integer(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DecisionSchema(Schema):
+    """A rule decision taken for the ticket."""
+
+    ruleset = fields.String()
+    outcome = fields.Dict()
+    rule = fields.String()
+    version = fields.String()
+    element_id = fields.String()
+    at = fields.DateTime()
+
+
+class TicketSchema(Schema):
+    """A ticket as the API shows it."""
+
+    number = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    status = fields.String()
+    client = fields.Function(lambda ticket: ticket.client.code)
+    contact_email = fields.Function(lambda ticket: ticket.contact.email)
+    equipment_serial = fields.Function(lambda ticket: ticket.equipment.serial if ticket.equipment else None)
+    channel = fields.String()
+    summary = fields.String()
+    description = fields.String()
+    severity = fields.String()
+    category = fields.String()
+    route = fields.String(allow_none=True)
+    paid = fields.Boolean()
+    team = fields.String(allow_none=True)
+    level = fields.Integer(allow_none=True)
+    circle = fields.Integer(allow_none=True)
+    folder_url = fields.String(allow_none=True)
+
+
+class TicketDetailSchema(TicketSchema):
+    """A ticket with its open tasks and decisions."""
+
+    open_tasks = fields.List(fields.Nested(TaskSummarySchema))
+    decisions = fields.List(fields.Nested(DecisionSchema))
+
+
+class TicketPageSchema(Schema):
+    """A page of tickets."""
+
+    items = fields.List(fields.Nested(TicketSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class HistoryEventSchema(Schema):
+    """One event of a ticket's history."""
+
+    at = fields.DateTime()
+    actor = fields.String()
+    kind = fields.String()
+    detail = fields.Dict()

@@ -1,0 +1,167 @@
+"""Opening, listing and reading tickets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.auth.models import User
+from service.clients.models import Client, Contact
+from service.context import Context
+from service.errors import Forbidden, Invalid, NotFound
+from service.processes.instances import find_equipment, start_instance
+from service.processes.projection import record
+from service.tasks.models import OPEN, UserTask
+from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
+
+OPENERS = {"admin", "duty", "manager", "client", "intake"}
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A ticket and whether this call created it (False when an idempotency key matched)."""
+
+    ticket: Ticket
+    created: bool
+
+
+def open_ticket(
+    session: Session, ctx: Context, *, user: User, fields: dict[str, Any], idempotency_key: str | None
+) -> Opened:
+    """Create a ticket linked to client, contact and equipment, and start its process."""
+    if not user.role_set & OPENERS:
+        raise Forbidden("opening tickets needs the role duty, client or admin")
+    if idempotency_key:
+        earlier = session.scalar(
+            select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == idempotency_key)
+        )
+        if earlier is not None:
+            return Opened(get_ticket(session, user=user, number=_number_of(session, earlier.ticket_id)), False)
+    client = _client_for(session, user, fields.get("client"))
+    contact, new_contact = _contact_for(session, client, fields["contact_email"])
+    serial = fields.get("equipment_serial")
+    equipment = find_equipment(session, client_id=client.id, serial=serial) if serial else None
+    ticket = Ticket(
+        client=client,
+        contact=contact,
+        equipment=equipment,
+        channel=fields["channel"],
+        summary=fields["summary"],
+        description=fields.get("description") or "",
+        severity=fields.get("severity") or "normal",
+        category=fields.get("category") or "hardware",
+        created_by=user.username,
+    )
+    session.add(ticket)
+    session.flush()
+    ticket.number = f"SD-{ticket.id:06d}"
+    record(session, ticket, user.username, "ticket_opened", channel=ticket.channel, client=client.code)
+    if new_contact:
+        record(session, ticket, user.username, "contact_unconfirmed", email=contact.email)
+    if idempotency_key:
+        session.add(IdempotencyKey(user_id=user.id, key=idempotency_key, ticket_id=ticket.id))
+    start_instance(session, ctx, ticket=ticket, actor=user.username)
+    return Opened(ticket, True)
+
+
+def _number_of(session: Session, ticket_id: int) -> str:
+    return session.scalar(select(Ticket.number).where(Ticket.id == ticket_id)) or ""
+
+
+def _client_for(session: Session, user: User, code: str | None) -> Client:
+    if user.client_id is not None:
+        own = session.get(Client, user.client_id)
+        assert own is not None
+        if code and code != own.code:
+            raise Forbidden("a client user opens tickets only for their own company")
+        return own
+    if not code:
+        raise Invalid("the client is missing", errors={"client": ["Missing data for required field."]})
+    client = session.scalar(select(Client).where(Client.code == code))
+    if client is None:
+        raise Invalid("unknown client", errors={"client": [f"no client {code!r}"]})
+    return client
+
+
+def _contact_for(session: Session, client: Client, email: str) -> tuple[Contact, bool]:
+    email = email.strip().lower()
+    contact = session.scalar(select(Contact).where(Contact.client_id == client.id, Contact.email == email))
+    if contact is not None:
+        return contact, False
+    contact = Contact(client_id=client.id, email=email, confirmed=False)
+    session.add(contact)
+    session.flush()
+    return contact, True
+
+
+def visible_tickets(user: User):  # type: ignore[no-untyped-def]
+    """A query of the tickets the user may see."""
+    query = select(Ticket)
+    if user.sees_everything or user.role_set & {"duty", "consultant", "rmc"}:
+        return query
+    if user.client_id is not None:
+        return query.where(Ticket.client_id == user.client_id)
+    # Engineers see the tickets their groups hold a task of, or that sit in their team.
+    teams = {name.split("-L")[0] for name in user.group_names if "-L" in name}
+    return query.where(Ticket.team.in_(teams))
+
+
+def list_tickets(
+    session: Session,
+    *,
+    user: User,
+    status: str | None = None,
+    team: str | None = None,
+    client: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[Ticket], int]:
+    """A page of the visible tickets, newest first, and the total count."""
+    query = visible_tickets(user)
+    if status:
+        query = query.where(Ticket.status == status)
+    if team:
+        query = query.where(Ticket.team == team)
+    if client:
+        query = query.join(Client, Ticket.client_id == Client.id).where(Client.code == client)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Ticket.id.desc()).offset((page - 1) * page_size).limit(page_size))
+    return list(rows.unique()), total
+
+
+def get_ticket(session: Session, *, user: User, number: str) -> Ticket:
+    """One visible ticket by number (404 when it does not exist or the user may not see it)."""
+    ticket = session.scalar(visible_tickets(user).where(Ticket.number == number))
+    if ticket is None:
+        raise NotFound(f"no ticket {number}")
+    return ticket
+
+
+class TicketView:
+    """A ticket with its open tasks and decisions, for the detail view."""
+
+    def __init__(self, ticket: Ticket, open_tasks: list[UserTask], decisions: list[DecisionRecord]) -> None:
+        self.ticket = ticket
+        self.open_tasks = open_tasks
+        self.decisions = decisions
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ticket, name)
+
+
+def ticket_details(session: Session, ticket: Ticket) -> TicketView:
+    """The ticket with its open tasks and the decisions taken, for its detail view."""
+    tasks = list(session.scalars(select(UserTask).where(UserTask.ticket_id == ticket.id, UserTask.state == OPEN)))
+    decisions = list(
+        session.scalars(select(DecisionRecord).where(DecisionRecord.ticket_id == ticket.id).order_by(DecisionRecord.id))
+    )
+    return TicketView(ticket, tasks, decisions)
+
+
+def ticket_history(session: Session, *, ticket: Ticket) -> list[HistoryEvent]:
+    """Every event of the ticket, oldest first."""
+    query = select(HistoryEvent).where(HistoryEvent.ticket_id == ticket.id).order_by(HistoryEvent.id)
+    return list(session.scalars(query))

@@ -1,0 +1,63 @@
+"""Ticket routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.api.edge import context, session, user
+from service.tickets import services
+from service.tickets.schemas import (
+    HistoryEventSchema,
+    IdempotencySchema,
+    TicketCreateSchema,
+    TicketDetailSchema,
+    TicketPageSchema,
+    TicketQuerySchema,
+)
+
+blp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Tickets: intake, lists and details.")
+
+
+def _detail(ticket: Any) -> services.TicketView:
+    return services.ticket_details(session(), ticket)
+
+
+@blp.route("")
+class Tickets(MethodView):
+    @blp.arguments(TicketQuerySchema, location="query")
+    @blp.response(200, TicketPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The tickets the caller may see, newest first."""
+        items, total = services.list_tickets(session(), user=user(), **args)
+        return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
+
+    @blp.arguments(IdempotencySchema, location="headers")
+    @blp.arguments(TicketCreateSchema)
+    @blp.response(201, TicketDetailSchema)
+    @blp.alt_response(200, schema=TicketDetailSchema, description="The ticket an earlier call with the same key made.")
+    def post(self, headers: dict[str, Any], fields: dict[str, Any]) -> tuple[services.TicketView, int]:
+        """Open a ticket; an `Idempotency-Key` header makes a retry return the same ticket."""
+        opened = services.open_ticket(
+            session(), context(), user=user(), fields=fields, idempotency_key=headers.get("idempotency_key")
+        )
+        return _detail(opened.ticket), 201 if opened.created else 200
+
+
+@blp.route("/<number>")
+class TicketByNumber(MethodView):
+    @blp.response(200, TicketDetailSchema)
+    def get(self, number: str) -> services.TicketView:
+        """One ticket with its open tasks and the decisions taken."""
+        return _detail(services.get_ticket(session(), user=user(), number=number))
+
+
+@blp.route("/<number>/history")
+class TicketHistory(MethodView):
+    @blp.response(200, HistoryEventSchema(many=True))
+    def get(self, number: str) -> list[Any]:
+        """Every event of the ticket, oldest first."""
+        ticket = services.get_ticket(session(), user=user(), number=number)
+        return services.ticket_history(session(), ticket=ticket)

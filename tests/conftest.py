@@ -1,0 +1,105 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL with DATABASE_URL), demo data, the app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from service.config import Config
+from service.context import Context, build_context
+from service.db import Base, transaction
+from service.demo import load_demo
+from service.deploy import deploy_all
+from service.migrations import upgrade
+from tests.support.smtp import SmtpTestServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at the newest schema, emptied first."""
+    url = _database_url(tmp_path_factory)
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpTestServer]:
+    """A real SMTP server on loopback."""
+    with SmtpTestServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def config(database_url: str, smtp_server: SmtpTestServer, tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """The configuration tests run with: the test database, the loopback SMTP server, a temporary file store."""
+    return Config(
+        database_url=database_url,
+        processes_dir=str(ROOT / "processes"),
+        rules_dir=str(ROOT / "rules"),
+        file_store_root=str(tmp_path_factory.mktemp("files")),
+        file_store_base_url="https://files.test/tickets",
+        mailer="smtp",
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        job_backoff_seconds=0.0,
+        rules_refresh_seconds=0.0,
+    )
+
+
+@pytest.fixture(scope="session")
+def session_ctx(config: Config) -> Iterator[Context]:
+    """One context for the whole run, like one process of the service."""
+    ctx = build_context(config)
+    yield ctx
+    ctx.engine.dispose()
+
+
+def _empty(ctx: Context) -> None:
+    with ctx.engine.begin() as conn:
+        tables = [table.name for table in Base.metadata.sorted_tables]
+        if ctx.engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def ctx(session_ctx: Context, smtp_server: SmtpTestServer) -> Context:
+    """The context over a database holding exactly the demo data and the shipped processes and rules."""
+    _empty(session_ctx)
+    with transaction(session_ctx.sessions) as session:
+        load_demo(session)
+    lines = deploy_all(
+        session_ctx,
+        rules_dir=session_ctx.config.rules_dir,
+        processes_dir=session_ctx.config.processes_dir,
+        actor="tests",
+    )
+    assert all(line.ok for line in lines), lines
+    session_ctx.rules.refresh_seconds = 0.0
+    smtp_server.clear()
+    return session_ctx

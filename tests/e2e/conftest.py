@@ -1,0 +1,123 @@
+"""Real processes: gunicorn (2 workers), the worker and an SMTP server, over the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from service.context import Context
+from tests.conftest import ROOT
+from tests.support.smtp import SmtpServerProcess, free_port
+
+
+@dataclass
+class Stack:
+    """The running service, and a client for it."""
+
+    base: str
+    smtp: SmtpServerProcess
+    files: Path
+    env: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, username: str) -> str:
+        """A token issued by the real CLI (`orchestrator token`): the last line it prints."""
+        if username not in self.tokens:
+            out = subprocess.run(
+                [sys.executable, "-m", "service.cli", "token", username],
+                cwd=ROOT,
+                env=self.env,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            self.tokens[username] = out.stdout.strip().splitlines()[-1]
+        return self.tokens[username]
+
+    def call(self, method: str, path: str, *, as_: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token(as_)}", **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.base}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+
+    def wait_for(self, number: str, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
+        """Poll the ticket until `predicate(ticket)` holds (the worker runs jobs in its own time)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ticket = self.call("GET", f"/tickets/{number}", as_="admin").json()
+            if predicate(ticket):
+                return ticket
+            if time.monotonic() > deadline:
+                raise AssertionError(f"ticket {number} never got there; it is {ticket}")
+            time.sleep(0.1)
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited during start-up")
+        try:
+            if requests.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /health")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def stack(ctx: Context, tmp_path: Path) -> Iterator[Stack]:
+    """gunicorn, the worker and an SMTP server as real processes, over the demo data."""
+    with SmtpServerProcess(tmp_path / "mail.jsonl") as smtp:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": ctx.config.database_url,
+            "ORCHESTRATOR_MAILER": "smtp",
+            "ORCHESTRATOR_SMTP_HOST": "127.0.0.1",
+            "ORCHESTRATOR_SMTP_PORT": str(smtp.port),
+            "ORCHESTRATOR_FILE_STORE_ROOT": str(tmp_path / "files"),
+            "ORCHESTRATOR_FILE_STORE_BASE_URL": "https://files.test/tickets",
+            "ORCHESTRATOR_WORKER_POLL_SECONDS": "0.1",
+        }
+        bin_dir = Path(sys.executable).parent
+        web = subprocess.Popen(
+            [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "service.wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        worker = subprocess.Popen(
+            [str(bin_dir / "orchestrator"), "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_healthy(base, web)
+            yield Stack(base=base, smtp=smtp, files=tmp_path / "files", env=env)
+        finally:
+            _stop(worker)
+            _stop(web)
