@@ -12,11 +12,13 @@ def main() -> None:
     """Run the chosen benchmarks on SQLite and, when reachable, PostgreSQL."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("which", nargs="*", default=["intake", "escalation"])
-    parser.add_argument("--database", action="append", help="database URL (repeatable); default: SQLite and PG")
+    parser.add_argument(
+        "--database", action="append", help="`sqlite` or a database URL (repeatable); default: SQLite and PostgreSQL"
+    )
     parser.add_argument("--tickets", type=int, default=1500)
     args = parser.parse_args()
     urls = args.database or [None, os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")]
-    for url in urls:
+    for url in (None if u == "sqlite" else u for u in urls):
         if "intake" in args.which:
             intake.run(url, tickets=args.tickets)
         if "escalation" in args.which:

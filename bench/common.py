@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from adapters.mail import ConsoleMailer
 from service.config import Config
 from service.context import Context, build_context
 from service.db import transaction
@@ -40,6 +42,7 @@ def prepared(url: str | None, **overrides: object) -> Context:
         **overrides,  # type: ignore[arg-type]
     )
     ctx = build_context(config)
+    ctx.mailer = ConsoleMailer(stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the benchmark
     with transaction(ctx.sessions) as session:
         load_demo(session)
     lines = deploy_all(ctx, rules_dir=str(ROOT / "rules"), processes_dir=str(ROOT / "processes"), actor="bench")

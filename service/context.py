@@ -40,13 +40,18 @@ def build_context(config: Config) -> Context:
         file_store=build_file_store(
             config.file_store, root=config.file_store_root, base_url=config.file_store_base_url
         ),
-        mailer=build_mailer(
-            config.mailer,
-            host=config.smtp_host,
-            port=config.smtp_port,
-            sender=config.mail_sender,
-            username=config.smtp_username or None,
-            password=config.smtp_password or None,
-            starttls=config.smtp_starttls,
-        ),
+        mailer=build_mailer(config.mailer, **_mailer_settings(config)),
     )
+
+
+def _mailer_settings(config: Config) -> dict[str, object]:
+    if config.mailer.strip().lower() != "smtp":
+        return {}
+    return {
+        "host": config.smtp_host,
+        "port": config.smtp_port,
+        "sender": config.mail_sender,
+        "username": config.smtp_username or None,
+        "password": config.smtp_password or None,
+        "starttls": config.smtp_starttls,
+    }

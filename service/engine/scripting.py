@@ -106,10 +106,18 @@ def _check_node(node: ast.AST) -> None:
     elif isinstance(node, ast.Attribute):
         if node.attr.startswith("_"):
             raise UnsafeCode(f"access to '{node.attr}' is not allowed", lineno)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and not _small_constant(node.right):
+        # 10 ** 10 ** 10 would hang the process; exponents must be written out and small.
+        raise UnsafeCode("'**' needs a constant exponent of at most 100", lineno)
     elif isinstance(node, ast.arg) and node.arg.startswith("__"):
         raise UnsafeCode(f"the name '{node.arg}' is not allowed", lineno)
     elif isinstance(node, ast.keyword) and node.arg is not None and node.arg.startswith("__"):
         raise UnsafeCode(f"the name '{node.arg}' is not allowed", lineno)
+
+
+def _small_constant(node: ast.expr) -> bool:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= 100
 
 
 def run_script(source: str, variables: dict[str, Any]) -> dict[str, Any]:

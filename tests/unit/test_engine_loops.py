@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from tests.unit.test_engine_helpers import Driver, FakeRules, ticket_definition
+from service.engine import load_definition
+from tests.unit.test_engine_helpers import Driver, FakeRules, process_xml, ticket_definition
 
 PASSES = 12
 REPEATS = 40
@@ -98,3 +99,81 @@ def test_parts_loops_stay_bounded_too(definition):
         driver.complete("onsite_visit", {"outcome": "escalate"})
         counts.append(driver.run.task_count)
     assert len(set(counts)) == 1
+
+
+def test_loops_through_a_task_with_a_boundary_event_stay_bounded():
+    body = """
+    <bpmn:startEvent id="start" />
+    <bpmn:exclusiveGateway id="merge" />
+    <bpmn:userTask id="work" camunda:candidateGroups="duty">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="again" type="boolean" />
+      </camunda:formData></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:boundaryEvent id="stop" attachedToRef="work">
+      <bpmn:messageEventDefinition messageRef="m" />
+    </bpmn:boundaryEvent>
+    <bpmn:exclusiveGateway id="more" default="done" />
+    <bpmn:endEvent id="end" />
+    <bpmn:endEvent id="stopped" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="merge" />
+    <bpmn:sequenceFlow id="f2" sourceRef="merge" targetRef="work" />
+    <bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="more" />
+    <bpmn:sequenceFlow id="loop" sourceRef="more" targetRef="merge">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">again</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="done" sourceRef="more" targetRef="end" />
+    <bpmn:sequenceFlow id="f4" sourceRef="stop" targetRef="stopped" />"""
+    definition = load_definition(process_xml(body, extra='<bpmn:message id="m" name="stop" />'), filename="b.bpmn")
+    run = definition.start({}, decide=None)  # type: ignore[arg-type]
+    run.advance()
+    counts = []
+    for _ in range(PASSES):
+        run = definition.restore(run.serialize(), decide=None)  # type: ignore[arg-type]
+        run.complete_user_task(run.user_tasks()[0].id, {"again": True})
+        run.advance()
+        counts.append(run.task_count)
+        assert run.waiting_messages() == ["stop"]
+    assert len(set(counts)) == 1, counts
+    assert run.send_message("stop", {})
+    run.advance()
+    assert run.completed and run.user_tasks() == []
+
+
+def test_loops_around_a_sub_process_drop_the_finished_sub_processes():
+    body = """
+    <bpmn:startEvent id="start" />
+    <bpmn:exclusiveGateway id="merge" />
+    <bpmn:subProcess id="pass">
+      <bpmn:startEvent id="pass_start" />
+      <bpmn:userTask id="work" camunda:candidateGroups="duty">
+        <bpmn:extensionElements><camunda:formData>
+          <camunda:formField id="again" type="boolean" />
+        </camunda:formData></bpmn:extensionElements>
+      </bpmn:userTask>
+      <bpmn:endEvent id="pass_end" />
+      <bpmn:sequenceFlow id="p1" sourceRef="pass_start" targetRef="work" />
+      <bpmn:sequenceFlow id="p2" sourceRef="work" targetRef="pass_end" />
+    </bpmn:subProcess>
+    <bpmn:exclusiveGateway id="more" default="done" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="merge" />
+    <bpmn:sequenceFlow id="f2" sourceRef="merge" targetRef="pass" />
+    <bpmn:sequenceFlow id="f3" sourceRef="pass" targetRef="more" />
+    <bpmn:sequenceFlow id="loop" sourceRef="more" targetRef="merge">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">again</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="done" sourceRef="more" targetRef="end" />"""
+    definition = load_definition(process_xml(body), filename="s.bpmn")
+    run = definition.start({}, decide=None)  # type: ignore[arg-type]
+    run.advance()
+    counts = []
+    for _ in range(PASSES):
+        run = definition.restore(run.serialize(), decide=None)  # type: ignore[arg-type]
+        run.complete_user_task(run.user_tasks()[0].id, {"again": True})
+        run.advance()
+        counts.append((run.task_count, len(run._workflow.subprocesses)))
+    assert len(set(counts)) == 1 and counts[0][1] == 1, counts
+    run.complete_user_task(run.user_tasks()[0].id, {"again": False})
+    run.advance()
+    assert run.completed

@@ -44,6 +44,8 @@ ESCAPES = [
     "with a: pass",
     "try:\n  x = 1\nexcept Exception:\n  pass",
     "x = lambda __self: 1",
+    "x = 10 ** 10 ** 10",
+    "x = 2 ** n",
 ]
 
 
@@ -72,6 +74,7 @@ def test_refusal_names_the_line_inside_the_code():
         "del tmp",
         "if a:\n  b = 1\nelse:\n  b = 2",
         "for i in [1, 2]:\n  total = total + i",
+        "area = side ** 2 + r ** 0.5",
     ],
 )
 def test_plain_scripts_pass(code):

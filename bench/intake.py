@@ -1,0 +1,148 @@
+"""Ticket intake through the API (gunicorn, 2 workers) against the bare engine running the same diagram in-process."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bench.common import ROOT, label, prepared
+from service import engine
+from service.auth.services import issue_token
+from service.db import transaction
+from tests.support.smtp import free_port
+
+BODY = {
+    "client": "NORD-BANK",
+    "contact_email": "it@nord-bank.example",
+    "equipment_serial": "IBM-FS5200-0001",
+    "channel": "api",
+    "summary": "Array degraded",
+    "severity": "high",
+    "category": "hardware",
+}
+START_DATA = {
+    "ticket": "SD-000001",
+    "client": "NORD-BANK",
+    "client_name": "Nord Bank",
+    "contact_email": "it@nord-bank.example",
+    "channel": "api",
+    "summary": "Array degraded",
+    "description": "",
+    "severity": "high",
+    "category": "hardware",
+    "equipment_serial": "IBM-FS5200-0001",
+    "equipment_class": "storage",
+    "equipment_vendor": "IBM",
+    "contract_status": "active",
+    "contract_covers_class": True,
+    "service_level": "gold",
+    "paid": False,
+}
+
+
+def bare_engine_seconds_per_ticket(count: int = 300) -> float:
+    """Start the ticket diagram and run it to its first wait, then serialise it: no HTTP, no database."""
+    definition = engine.load_definition((ROOT / "processes" / "ticket.bpmn").read_bytes(), filename="ticket.bpmn")
+
+    def decide(name: str, facts: dict) -> object:  # intake reaches no decision; present for completeness
+        raise AssertionError(name)
+
+    for _ in range(20):  # warm-up
+        run = definition.start(dict(START_DATA), decide=decide)
+        run.advance()
+        run.serialize()
+    started = time.perf_counter()
+    for _ in range(count):
+        run = definition.start(dict(START_DATA), decide=decide)
+        run.advance()
+        run.serialize()
+    return (time.perf_counter() - started) / count
+
+
+def _post_tickets(port: int, token: str, count: int, errors: list[str]) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = json.dumps(BODY)
+    for _ in range(count):
+        conn.request("POST", "/api/v1/tickets", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 201:
+            errors.append(str(response.status))
+    conn.close()
+
+
+def api_seconds_per_ticket(url: str | None, tickets: int, clients: int = 8) -> tuple[float, str]:
+    """Tickets opened through gunicorn over the database; returns wall seconds per ticket and the database URL."""
+    ctx = prepared(url)
+    with transaction(ctx.sessions) as session:
+        token = issue_token(session, username="duty")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": ctx.config.database_url, "ORCHESTRATOR_MAILER": "console"}
+    web = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            "service.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        _wait(port)
+        errors: list[str] = []
+        _post_tickets(port, token, 20, errors)  # warm-up: every worker parses the diagram once
+        per_client = tickets // clients
+        threads = [
+            threading.Thread(target=_post_tickets, args=(port, token, per_client, errors)) for _ in range(clients)
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        if errors:
+            raise SystemExit(f"{len(errors)} requests failed: {sorted(set(errors))}")
+        return elapsed / (per_client * clients), ctx.config.database_url
+    finally:
+        web.terminate()
+        web.wait(30)
+        ctx.engine.dispose()
+
+
+def _wait(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def run(url: str | None, *, tickets: int = 1500) -> dict[str, float]:
+    """Print intake throughput and its ratio to the bare engine, measured in this run."""
+    bare = bare_engine_seconds_per_ticket()
+    api, _ = api_seconds_per_ticket(url, tickets)
+    figures = {"tickets_per_second": 1 / api, "bare_per_second": 1 / bare, "ratio": api / bare}
+    print(
+        f"intake [{label(url)}]: {figures['tickets_per_second']:.0f} tickets/s through the API "
+        f"(gunicorn, 2 workers, 8 clients); bare engine {figures['bare_per_second']:.0f} tickets/s in-process; "
+        f"cost per ticket {figures['ratio']:.2f}x the bare engine"
+    )
+    return figures
