@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .forms import FormField
@@ -23,6 +23,7 @@ class DecisionTaken(EngineEvent):
     outcome: dict[str, Any]
     rule: Any
     version: Any
+    facts: dict[str, Any] = field(default_factory=dict)  # the facts the decision used, when the callback says
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,8 @@ class BusinessRuleTask(BpmnSpecMixin):
             detail = f"decision {self.decision_ref!r} returned a bad outcome: {problem}"
             raise EngineError(self.bpmn_id, filename_of(my_task), detail)
         my_task.data[self.result_variable] = copy.deepcopy(outcome)
-        engine.emit(DecisionTaken(self.bpmn_id, self.decision_ref, copy.deepcopy(outcome), rule, version))
+        used = copy.deepcopy(dict(getattr(decision, "facts", None) or {}))
+        engine.emit(DecisionTaken(self.bpmn_id, self.decision_ref, copy.deepcopy(outcome), rule, version, used))
         return True
 
 

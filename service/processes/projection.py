@@ -72,7 +72,7 @@ def project(
                     version=str(event.version),
                     rule=event.rule,
                     outcome=dict(event.outcome),
-                    facts=dict(getattr(event, "facts", {}) or {}),
+                    facts=dict(event.facts),
                 )
             )
             record(

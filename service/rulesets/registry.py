@@ -38,6 +38,7 @@ class RuleDecision:
     rule: str
     version: str
     content_hash: str
+    facts: dict[str, Any]
 
 
 class RulesRegistry:
@@ -93,6 +94,7 @@ class RulesRegistry:
         def decide(name: str, facts: dict[str, Any]) -> RuleDecision:
             active = self.active(session, name)
             decision = decisions.evaluate(active.ruleset, facts)
-            return RuleDecision(name, decision.outcome, decision.rule, str(active.number), active.content_hash)
+            used = {key: facts[key] for key in active.ruleset.facts if key in facts}
+            return RuleDecision(name, decision.outcome, decision.rule, str(active.number), active.content_hash, used)
 
         return decide

@@ -72,6 +72,7 @@ class DecisionSchema(Schema):
     outcome = fields.Dict()
     rule = fields.String()
     version = fields.String()
+    facts = fields.Dict(metadata={"description": "The facts the decision saw, as the ruleset declares them."})
     element_id = fields.String()
     at = fields.DateTime()
 
