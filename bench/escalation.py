@@ -8,7 +8,7 @@ import time
 from sqlalchemy import select
 
 from bench.common import label, prepared
-from service.auth.models import User
+from service.auth.models import Caller, User
 from service.context import Context
 from service.db import transaction
 from service.tasks.models import OPEN, UserTask
@@ -22,7 +22,7 @@ STEPS = 10
 
 def _complete(ctx: Context, number: str, name: str, data: dict, username: str) -> float:
     with transaction(ctx.sessions) as session:
-        user = session.scalar(select(User).where(User.username == username))
+        user = Caller.of(session.scalar(select(User).where(User.username == username)))
         task_id = session.scalar(
             select(UserTask.id)
             .join(Ticket, UserTask.ticket_id == Ticket.id)
@@ -31,14 +31,13 @@ def _complete(ctx: Context, number: str, name: str, data: dict, username: str) -
         assert user is not None and task_id is not None, (number, name)
     started = time.perf_counter()
     with transaction(ctx.sessions) as session:
-        user = session.merge(user, load=False)
         complete_task(session, ctx, user=user, task_id=task_id, data=data)
     return time.perf_counter() - started
 
 
 def _one_ticket(ctx: Context) -> list[float]:
     with transaction(ctx.sessions) as session:
-        duty = session.scalar(select(User).where(User.username == "duty"))
+        duty = Caller.of(session.scalar(select(User).where(User.username == "duty")))
         fields = {
             "client": "NORD-BANK",
             "contact_email": "it@nord-bank.example",

@@ -42,8 +42,8 @@ class Config:
     job_backoff_seconds: float = 2.0
     #: Seconds a process trusts its cached active ruleset versions before it looks again.
     rules_refresh_seconds: float = 1.0
-    #: A guard against runaway instances: at most this many tasks in one instance.
-    max_tasks_per_instance: int = 2000
+    #: Seconds a process trusts a bearer token it has checked before it looks again.
+    token_cache_seconds: float = 10.0
     #: Test hook: the worker exits right after a job's side effect is recorded (names a topic).
     worker_crash_after_effect: str = ""
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.api.problems import problem
-from service.auth.models import User
+from service.auth.models import Caller
 from service.auth.services import authenticate
 from service.context import Context
 
@@ -27,7 +27,7 @@ def session() -> Session:
     return g.session
 
 
-def user() -> User:
+def user() -> Caller:
     """The authenticated caller."""
     return g.user
 
@@ -38,7 +38,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def _authenticate() -> None:
         if request.path.startswith("/api/v1/") and request.path not in PUBLIC and not _is_docs(request.path):
-            g.user = authenticate(session(), authorization=request.headers.get("Authorization"))
+            g.user = authenticate(session(), authorization=request.headers.get("Authorization"), cache=context().tokens)
 
     @app.after_request
     def _commit(response: Response) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, String, Table
@@ -48,6 +49,27 @@ class User(Base):
     def group_names(self) -> frozenset[str]:
         """Names of the groups the user belongs to."""
         return frozenset(group.name for group in self.groups)
+
+    @property
+    def sees_everything(self) -> bool:
+        """Administrators and managers see every queue and ticket."""
+        return bool(self.role_set & {"admin", "manager"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes a request: an immutable snapshot of a user, safe to keep across sessions and threads."""
+
+    id: int
+    username: str
+    role_set: frozenset[str]
+    group_names: frozenset[str]
+    client_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> Caller:
+        """The snapshot of a user as loaded now."""
+        return cls(user.id, user.username, user.role_set, user.group_names, user.client_id)
 
     @property
     def sees_everything(self) -> bool:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.auth.models import ApiToken, User
+from service.auth.models import ApiToken, Caller, User
 from service.errors import Forbidden, NotFound, Unauthorized
 
 
@@ -26,25 +28,55 @@ def issue_token(session: Session, *, username: str) -> str:
     return token
 
 
-def authenticate(session: Session, *, authorization: str | None) -> User:
+class TokenCache:
+    """Users by token digest for a few seconds, so that a busy client does not cost two queries a request.
+
+    A change to a user's roles or groups reaches a process within `seconds`.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._users: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Caller | None:
+        """The cached user of a token, if still fresh."""
+        hit = self._users.get(digest)
+        return hit[1] if hit and time.monotonic() - hit[0] < self.seconds else None
+
+    def put(self, digest: str, user: Caller) -> None:
+        """Remember a user for `seconds`."""
+        with self._lock:
+            if len(self._users) > 10_000:
+                self._users.clear()
+            self._users[digest] = (time.monotonic(), user)
+
+
+def authenticate(session: Session, *, authorization: str | None, cache: TokenCache | None = None) -> Caller:
     """The user a `Bearer <token>` header belongs to."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send the header Authorization: Bearer <token>")
     digest = _digest(authorization[7:].strip())
+    user = cache.get(digest) if cache else None
+    if user is not None:
+        return user
     token = session.scalar(select(ApiToken).where(ApiToken.digest == digest))
     if token is None:
         raise Unauthorized("the bearer token is not valid")
-    return token.user
+    caller = Caller.of(token.user)
+    if cache:
+        cache.put(digest, caller)
+    return caller
 
 
-def require_role(user: User, *roles: str) -> None:
+def require_role(user: Caller, *roles: str) -> None:
     """Refuse unless the user has one of the roles (admin has them all)."""
     if "admin" in user.role_set or user.role_set & set(roles):
         return
     raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
 
 
-def may_work_on(user: User, candidate_groups: list[str], assignee: str | None) -> bool:
+def may_work_on(user: Caller, candidate_groups: list[str], assignee: str | None) -> bool:
     """True when the task is in one of the user's queues (or the user sees everything)."""
     if user.sees_everything:
         return True

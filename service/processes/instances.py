@@ -29,10 +29,12 @@ def start_instance(session: Session, ctx: Context, *, ticket: Ticket, actor: str
     decide = ctx.rules.decider(session)
     run = definition.start({**ticket_facts(ticket, today=date.today()), "paid": False}, decide=decide)
     events = _advance(run, row)
-    instance = ProcessInstance(definition_id=row.id, ticket_id=ticket.id, document="")
+    instance = ProcessInstance(
+        definition_id=row.id, ticket_id=ticket.id, document=run.serialize(), completed=run.completed
+    )
     session.add(instance)
     session.flush()
-    project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor)
+    project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, new=True)
     return instance
 
 

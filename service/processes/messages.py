@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.auth.models import User
+from service.auth.models import Caller
 from service.auth.services import require_role
 from service.context import Context
 from service.errors import NotFound
@@ -18,7 +18,9 @@ from service.tickets.models import Ticket
 SENDERS = ("rmc", "duty", "manager", "intake")
 
 
-def send_message(session: Session, ctx: Context, *, user: User, name: str, number: str, data: dict[str, Any]) -> Ticket:
+def send_message(
+    session: Session, ctx: Context, *, user: Caller, name: str, number: str, data: dict[str, Any]
+) -> Ticket:
     """Deliver a message to the ticket's instance (404 when nothing there waits for it)."""
     require_role(user, *SENDERS)
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))

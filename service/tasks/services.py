@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.auth.models import User
+from service.auth.models import Caller
 from service.auth.services import may_work_on
 from service.context import Context
 from service.errors import Conflict, NotFound
@@ -17,7 +17,7 @@ from service.tasks.models import OPEN, TaskCandidate, UserTask
 from service.tickets.models import Ticket
 
 
-def list_tasks(session: Session, *, user: User, name: str | None = None) -> list[UserTask]:
+def list_tasks(session: Session, *, user: Caller, name: str | None = None) -> list[UserTask]:
     """The open tasks in the user's queues, oldest first."""
     query = select(UserTask).where(UserTask.state == OPEN).order_by(UserTask.created_at, UserTask.id)
     if not user.sees_everything:
@@ -28,7 +28,7 @@ def list_tasks(session: Session, *, user: User, name: str | None = None) -> list
     return list(session.scalars(query))
 
 
-def get_task(session: Session, *, user: User, task_id: str) -> UserTask:
+def get_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
     """One task in the user's queues (404 otherwise, without a hint that it exists)."""
     task = session.get(UserTask, task_id)
     if task is None or not may_work_on(user, task.candidate_groups, task.assignee):
@@ -36,7 +36,7 @@ def get_task(session: Session, *, user: User, task_id: str) -> UserTask:
     return task
 
 
-def get_open_task(session: Session, *, user: User, task_id: str) -> UserTask:
+def get_open_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
     """One open task in the user's queues (409 when it has ended)."""
     task = get_task(session, user=user, task_id=task_id)
     if task.state != OPEN:
@@ -44,7 +44,7 @@ def get_open_task(session: Session, *, user: User, task_id: str) -> UserTask:
     return task
 
 
-def claim_task(session: Session, *, user: User, task_id: str) -> UserTask:
+def claim_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
     """Take a task so that nobody else works on it (409 when someone else holds it)."""
     task = get_open_task(session, user=user, task_id=task_id)
     if task.claimed_by not in (None, user.username):
@@ -57,7 +57,7 @@ def claim_task(session: Session, *, user: User, task_id: str) -> UserTask:
     return task
 
 
-def complete_task(session: Session, ctx: Context, *, user: User, task_id: str, data: dict[str, Any]) -> Ticket:
+def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str, data: dict[str, Any]) -> Ticket:
     """Complete a task with the form's data and run the ticket's process on until it waits again."""
     task = get_open_task(session, user=user, task_id=task_id)
     if task.claimed_by not in (None, user.username):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.auth.models import User
+from service.auth.models import Caller
 from service.clients.models import Client, Contact
 from service.context import Context
 from service.errors import Forbidden, Invalid, NotFound
@@ -29,7 +29,7 @@ class Opened:
 
 
 def open_ticket(
-    session: Session, ctx: Context, *, user: User, fields: dict[str, Any], idempotency_key: str | None
+    session: Session, ctx: Context, *, user: Caller, fields: dict[str, Any], idempotency_key: str | None
 ) -> Opened:
     """Create a ticket linked to client, contact and equipment, and start its process."""
     if not user.role_set & OPENERS:
@@ -71,7 +71,7 @@ def _number_of(session: Session, ticket_id: int) -> str:
     return session.scalar(select(Ticket.number).where(Ticket.id == ticket_id)) or ""
 
 
-def _client_for(session: Session, user: User, code: str | None) -> Client:
+def _client_for(session: Session, user: Caller, code: str | None) -> Client:
     if user.client_id is not None:
         own = session.get(Client, user.client_id)
         assert own is not None
@@ -97,7 +97,7 @@ def _contact_for(session: Session, client: Client, email: str) -> tuple[Contact,
     return contact, True
 
 
-def visible_tickets(user: User):  # type: ignore[no-untyped-def]
+def visible_tickets(user: Caller):  # type: ignore[no-untyped-def]
     """A query of the tickets the user may see."""
     query = select(Ticket)
     if user.sees_everything or user.role_set & {"duty", "consultant", "rmc"}:
@@ -112,7 +112,7 @@ def visible_tickets(user: User):  # type: ignore[no-untyped-def]
 def list_tickets(
     session: Session,
     *,
-    user: User,
+    user: Caller,
     status: str | None = None,
     team: str | None = None,
     client: str | None = None,
@@ -132,7 +132,7 @@ def list_tickets(
     return list(rows.unique()), total
 
 
-def get_ticket(session: Session, *, user: User, number: str) -> Ticket:
+def get_ticket(session: Session, *, user: Caller, number: str) -> Ticket:
     """One visible ticket by number (404 when it does not exist or the user may not see it)."""
     ticket = session.scalar(visible_tickets(user).where(Ticket.number == number))
     if ticket is None:

@@ -12,7 +12,7 @@ import time
 from sqlalchemy import select
 
 from adapters.mail import SmtpMailer
-from service.auth.models import User
+from service.auth.models import Caller, User
 from service.errors import Conflict
 from service.jobs.models import DONE, Job
 from service.tasks.services import complete_task
@@ -32,7 +32,7 @@ def test_two_concurrent_completions_exactly_one_wins(api: Api) -> None:
     def complete() -> None:
         session = api.ctx.sessions()
         try:
-            user = session.scalar(select(User).where(User.username == "duty"))
+            user = Caller.of(session.scalar(select(User).where(User.username == "duty")))
             session.commit()  # end the read, so that the two threads meet at the barrier holding no lock
             barrier.wait()
             complete_task(session, api.ctx, user=user, task_id=task_id, data={"description": "d"})
