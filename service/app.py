@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import click
 from flask import Flask
 from flask_smorest import Api
 
@@ -34,7 +35,19 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
 
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    app.cli.add_command(flask_command)
     edge.register(app)
     problems.register(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return app
+
+
+@click.command(
+    "orchestrator", context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def flask_command(args: tuple[str, ...]) -> None:
+    """The `orchestrator` commands, also as `flask --app service.wsgi orchestrator ...`."""
+    from service.cli import main
+
+    raise SystemExit(main(list(args)))

@@ -133,9 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `orchestrator` console script."""
+    from service.errors import ServiceError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(Config.from_env(), args))
+    except ServiceError as error:
+        print(f"orchestrator {args.command}: {error.detail}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -15,6 +15,21 @@ class TaskSchema(TaskSummarySchema):
     form = fields.List(fields.Nested(FormFieldSchema))
 
 
+class PriceItemSchema(Schema):
+    """One line of the price list."""
+
+    equipment_class = fields.String()
+    item = fields.String()
+    price = fields.Decimal(as_string=True)
+    currency = fields.String()
+
+
+class TaskDetailSchema(TaskSchema):
+    """A task with what its form needs: for `estimate`, the price list of the ticket's equipment class."""
+
+    price_list = fields.List(fields.Nested(PriceItemSchema))
+
+
 class TaskQuerySchema(Schema):
     """Filters of the task list."""
 

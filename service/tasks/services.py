@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.auth.services import may_work_on
+from service.clients.models import PriceItem
 from service.context import Context
 from service.errors import Conflict, NotFound
 from service.processes.instances import step_instance
@@ -34,6 +35,15 @@ def get_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
     if task is None or not may_work_on(user, task.candidate_groups, task.assignee):
         raise NotFound(f"no task {task_id}")
     return task
+
+
+def price_list(session: Session, *, task: UserTask) -> list[PriceItem]:
+    """The price list of the ticket's equipment class, for the consultant who prices per-call work."""
+    equipment = task.ticket.equipment
+    if task.name != "estimate" or equipment is None:
+        return []
+    query = select(PriceItem).where(PriceItem.equipment_class == equipment.equipment_class).order_by(PriceItem.id)
+    return list(session.scalars(query))
 
 
 def get_open_task(session: Session, *, user: Caller, task_id: str) -> UserTask:

@@ -8,8 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.api.edge import context, session, user
+from service.augmented import Augmented
 from service.tasks import services
-from service.tasks.schemas import CompletedSchema, CompleteSchema, TaskQuerySchema, TaskSchema
+from service.tasks.schemas import CompletedSchema, CompleteSchema, TaskDetailSchema, TaskQuerySchema, TaskSchema
 
 blp = Blueprint("tasks", __name__, url_prefix="/tasks", description="User tasks in the caller's queues.")
 
@@ -25,10 +26,11 @@ class Tasks(MethodView):
 
 @blp.route("/<task_id>")
 class TaskById(MethodView):
-    @blp.response(200, TaskSchema)
-    def get(self, task_id: str) -> Any:
-        """One task of the caller's queues."""
-        return services.get_task(session(), user=user(), task_id=task_id)
+    @blp.response(200, TaskDetailSchema)
+    def get(self, task_id: str) -> Augmented:
+        """One task of the caller's queues, with the price list when it is an estimate."""
+        task = services.get_task(session(), user=user(), task_id=task_id)
+        return Augmented(task, price_list=services.price_list(session(), task=task))
 
 
 @blp.route("/<task_id>/claim")

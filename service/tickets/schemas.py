@@ -87,6 +87,10 @@ class TicketSchema(Schema):
     status = fields.String()
     client = fields.Function(lambda ticket: ticket.client.code)
     contact_email = fields.Function(lambda ticket: ticket.contact.email)
+    contact_confirmed = fields.Function(
+        lambda ticket: ticket.contact.confirmed,
+        metadata={"description": "False for an address intake did not know: a duty officer confirms it."},
+    )
     equipment_serial = fields.Function(lambda ticket: ticket.equipment.serial if ticket.equipment else None)
     channel = fields.String()
     summary = fields.String()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.augmented import Augmented
 from service.auth.models import Caller
 from service.clients.models import Client, Contact
 from service.context import Context
@@ -140,25 +141,13 @@ def get_ticket(session: Session, *, user: Caller, number: str) -> Ticket:
     return ticket
 
 
-class TicketView:
-    """A ticket with its open tasks and decisions, for the detail view."""
-
-    def __init__(self, ticket: Ticket, open_tasks: list[UserTask], decisions: list[DecisionRecord]) -> None:
-        self.ticket = ticket
-        self.open_tasks = open_tasks
-        self.decisions = decisions
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.ticket, name)
-
-
-def ticket_details(session: Session, ticket: Ticket) -> TicketView:
+def ticket_details(session: Session, ticket: Ticket) -> Augmented:
     """The ticket with its open tasks and the decisions taken, for its detail view."""
     tasks = list(session.scalars(select(UserTask).where(UserTask.ticket_id == ticket.id, UserTask.state == OPEN)))
     decisions = list(
         session.scalars(select(DecisionRecord).where(DecisionRecord.ticket_id == ticket.id).order_by(DecisionRecord.id))
     )
-    return TicketView(ticket, tasks, decisions)
+    return Augmented(ticket, open_tasks=tasks, decisions=decisions)
 
 
 def ticket_history(session: Session, *, ticket: Ticket) -> list[HistoryEvent]:

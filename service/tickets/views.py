@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.api.edge import context, session, user
+from service.augmented import Augmented
 from service.tickets import services
 from service.tickets.schemas import (
     HistoryEventSchema,
@@ -21,7 +22,7 @@ from service.tickets.schemas import (
 blp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Tickets: intake, lists and details.")
 
 
-def _detail(ticket: Any) -> services.TicketView:
+def _detail(ticket: Any) -> Augmented:
     return services.ticket_details(session(), ticket)
 
 
@@ -38,7 +39,7 @@ class Tickets(MethodView):
     @blp.arguments(TicketCreateSchema)
     @blp.response(201, TicketDetailSchema)
     @blp.alt_response(200, schema=TicketDetailSchema, description="The ticket an earlier call with the same key made.")
-    def post(self, headers: dict[str, Any], fields: dict[str, Any]) -> tuple[services.TicketView, int]:
+    def post(self, headers: dict[str, Any], fields: dict[str, Any]) -> tuple[Augmented, int]:
         """Open a ticket; an `Idempotency-Key` header makes a retry return the same ticket."""
         opened = services.open_ticket(
             session(), context(), user=user(), fields=fields, idempotency_key=headers.get("idempotency_key")
@@ -49,7 +50,7 @@ class Tickets(MethodView):
 @blp.route("/<number>")
 class TicketByNumber(MethodView):
     @blp.response(200, TicketDetailSchema)
-    def get(self, number: str) -> services.TicketView:
+    def get(self, number: str) -> Augmented:
         """One ticket with its open tasks and the decisions taken."""
         return _detail(services.get_ticket(session(), user=user(), number=number))
 

@@ -140,3 +140,13 @@ def test_claim_conflict(api: Api, ctx) -> None:  # type: ignore[no-untyped-def]
     assert api.post(f"/tasks/{task['id']}/claim", as_="duty").status_code == 200
     _problem(api.post(f"/tasks/{task['id']}/claim", as_="duty2"), 409)
     _problem(api.post(f"/tasks/{task['id']}/complete", as_="duty2", json={"data": {"description": "d"}}), 409)
+
+
+def test_an_unknown_address_of_a_known_client_is_accepted_and_flagged(api: Api) -> None:
+    ticket = api.open_ticket(contact_email="New.Person@Nord-Bank.example", channel="email")
+    assert ticket["contact_email"] == "new.person@nord-bank.example"
+    assert ticket["contact_confirmed"] is False
+    history = api.get(f"/tickets/{ticket['number']}/history", as_="duty").get_json()
+    assert {"kind": "contact_unconfirmed"}.items() <= history[1].items()
+    known = api.open_ticket()
+    assert known["contact_confirmed"] is True

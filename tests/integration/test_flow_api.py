@@ -55,6 +55,10 @@ def _per_call(api: Api) -> str:
     ticket = api.ticket(number)
     assert ticket["route"] == "per_call" and ticket["status"] == "estimating"
     assert ticket["decisions"][0]["outcome"]["reason"]
+    assert ticket["decisions"][0]["facts"]["contract_status"] == "none"
+    estimate = api.get(f"/tasks/{api.task(number, 'estimate', as_='consultant')['id']}", as_="consultant").get_json()
+    prices = {line["item"]: line["price"] for line in estimate["price_list"]}
+    assert prices["diagnostics"] == "12000.00" and "transceiver" in prices
     api.complete(number, "estimate", {"diagnostics_cost": 12000, "repair_cost": 8000, "notes": "2 h"}, as_="consultant")
     return number
 
