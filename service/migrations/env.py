@@ -3,7 +3,7 @@
 from alembic import context
 
 from service.config import Config
-from service.db import make_engine
+from service.db import UtcDateTime, make_engine
 from service.models import Base
 
 config = context.config
@@ -31,8 +31,17 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
+def _render_item(kind: str, item: object, autogen_context: object) -> str | bool:
+    """Write the project's UTC time column as the plain type it stores, so migrations need no project import."""
+    if kind == "type" and isinstance(item, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=Base.metadata, render_as_batch=True, render_item=_render_item
+    )
     with context.begin_transaction():
         context.run_migrations()
 
