@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import Group, User
 from service.clients.models import Client, Contact, Contract, Equipment, PriceItem
+from service.sla.seed import seed_service_levels
 
 TEAMS = ("storage", "servers", "network")
 FUNCTIONS = {
@@ -114,7 +115,7 @@ def load_demo(session: Session, *, today: date | None = None) -> None:
                 )
             )
     numbers = set(session.scalars(select(Contract.number)))
-    for client, number, starts, ends, covers, level in _contracts(today):
+    for client, number, starts, ends, covers, service_level in _contracts(today):
         if number not in numbers:
             session.add(
                 Contract(
@@ -123,7 +124,7 @@ def load_demo(session: Session, *, today: date | None = None) -> None:
                     starts_on=starts,
                     ends_on=ends,
                     covers=covers,
-                    service_level=level,
+                    service_level=service_level,
                 )
             )
     priced = set(session.execute(select(PriceItem.equipment_class, PriceItem.item)).tuples())
@@ -132,3 +133,4 @@ def load_demo(session: Session, *, today: date | None = None) -> None:
             if (equipment_class, item) not in priced:
                 session.add(PriceItem(equipment_class=equipment_class, item=item, price=Decimal(price)))
     session.flush()
+    seed_service_levels(session)

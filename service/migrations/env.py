@@ -1,6 +1,9 @@
 """Alembic environment: the URL comes from the caller's config or the service configuration."""
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from service.config import Config
 from service.db import UtcDateTime, make_engine
@@ -31,7 +34,7 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _render_item(kind: str, item: object, autogen_context: object) -> str | bool:
+def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write the project's UTC time column as the plain type it stores, so migrations need no project import."""
     if kind == "type" and isinstance(item, UtcDateTime):
         return "sa.DateTime(timezone=True)"
