@@ -1,17 +1,17 @@
-"""Benchmarks: `python -m bench [intake|escalation] [--database URL]`; every figure is printed beside its baseline."""
+"""Benchmarks: `python -m bench [intake|escalation|whatif|sla] [--database URL]`; each figure beside its baseline."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from bench import escalation, intake
+from bench import escalation, intake, sla_report, whatif
 
 
 def main() -> None:
     """Run the chosen benchmarks on SQLite and, when reachable, PostgreSQL."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("which", nargs="*", default=["intake", "escalation"])
+    parser.add_argument("which", nargs="*", default=["intake", "escalation", "whatif", "sla"])
     parser.add_argument(
         "--database", action="append", help="`sqlite` or a database URL (repeatable); default: SQLite and PostgreSQL"
     )
@@ -23,6 +23,10 @@ def main() -> None:
             intake.run(url, tickets=args.tickets)
         if "escalation" in args.which:
             escalation.run(url)
+        if "whatif" in args.which:
+            whatif.run(url)
+        if "sla" in args.which:
+            sla_report.run(url)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The `orchestrator` command: run, worker, migrate, deploy, demo, token."""
+"""The `orchestrator` command: run, worker, migrate, deploy, demo, token, rules."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from service.config import Config
@@ -109,6 +110,60 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         web.wait(timeout=30)
 
 
+def cmd_rules_export(config: Config, args: argparse.Namespace) -> int:
+    """Write the active version of every ruleset to DIR/<name>.yaml (rules/ by default), as published."""
+    from service.db import transaction
+    from service.rulesets.services import export_rulesets
+
+    with transaction(_context(config).sessions) as session:
+        written = export_rulesets(session, directory=Path(args.dir or config.rules_dir))
+    for row, path in written:
+        print(f"{path}: {row.name} version {row.version} by {row.author or '?'}")
+    return 0
+
+
+def cmd_rules_what_if(config: Config, args: argparse.Namespace) -> int:
+    """Run a draft rule file on the facts past decisions saw; say how many it would decide differently."""
+    from service.db import transaction
+    from service.rulesets.whatif import what_if, what_if_csv
+
+    def progress(done: int, total: int) -> None:
+        print(f"what-if: {done}/{total} decisions", file=sys.stderr, flush=True)
+
+    last = args.last if args.last or args.since or args.until else 1000
+    with transaction(_context(config).sessions) as session:
+        result = what_if(
+            session,
+            name=args.name,
+            text=Path(args.file).read_text(encoding="utf-8"),
+            last=last,
+            since=args.since,
+            until=args.until,
+            progress=progress,
+        )
+    print(f"{args.name}: {result.changed} of {result.total} decisions would be decided differently")
+    if args.csv:
+        Path(args.csv).write_text(what_if_csv(result), encoding="utf-8")
+        print(f"rows written to {args.csv}")
+    return 0
+
+
+def _rules_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rules = sub.add_parser("rules", help="rule files: export the active versions, or try a draft on past decisions")
+    commands = rules.add_subparsers(dest="rules_command", required=True)
+    export = commands.add_parser("export", help=cmd_rules_export.__doc__)
+    export.add_argument("--dir", help="where to write (default: the rules directory, ORCHESTRATOR_RULES_DIR)")
+    export.set_defaults(func=cmd_rules_export)
+    what_if = commands.add_parser("what-if", help=cmd_rules_what_if.__doc__)
+    what_if.add_argument("name", help="the ruleset, e.g. routing")
+    what_if.add_argument("file", help="the draft rule file")
+    what_if.add_argument("--last", type=int, help="the last N tickets (default 1000 when no range is given)")
+    what_if.add_argument("--since", type=datetime.fromisoformat, help="decisions at or after (ISO date-time, UTC)")
+    what_if.add_argument("--until", type=datetime.fromisoformat, help="decisions before (ISO date-time, UTC)")
+    what_if.add_argument("--csv", help="also write every row to this CSV file")
+    what_if.set_defaults(func=cmd_rules_what_if)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="orchestrator", description=__doc__)
@@ -128,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help=cmd_token.__doc__)
     token.add_argument("username")
     token.set_defaults(func=cmd_token)
+    _rules_parser(sub)
     return parser
 
 

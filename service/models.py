@@ -6,10 +6,30 @@ from service.db import Base
 from service.jobs.models import Job
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.rulesets.models import RulesetVersion
+from service.sla.models import (
+    BreachReview,
+    BusinessCalendar,
+    CalendarDay,
+    Segment,
+    ServiceLevel,
+    ServiceTarget,
+    SlaClock,
+    SlaEvent,
+    TimeEntry,
+)
 from service.tasks.models import TaskCandidate, UserTask
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 
 __all__ = [
+    "BreachReview",
+    "BusinessCalendar",
+    "CalendarDay",
+    "Segment",
+    "ServiceLevel",
+    "ServiceTarget",
+    "SlaClock",
+    "SlaEvent",
+    "TimeEntry",
     "ApiToken",
     "Base",
     "Client",

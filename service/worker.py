@@ -1,4 +1,4 @@
-"""The worker: runs due jobs (external service tasks) until told to stop."""
+"""The worker: runs due jobs (external service tasks) and fires due SLA events until told to stop."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 
 from service.context import Context
 from service.jobs.services import run_next_job
+from service.sla.firing import run_due_event
 
 log = logging.getLogger("orchestrator.worker")
 
@@ -17,12 +18,16 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     while not stop.is_set() and (max_jobs is None or done < max_jobs):
         try:
             outcome = run_next_job(ctx)
+            fired = run_due_event(ctx)  # SLA warnings and breaches, between jobs so that neither starves
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
             stop.wait(ctx.config.worker_poll_seconds)
             continue
+        if fired is not None:
+            log.info("sla event %s %s", fired.event_id, fired.outcome)
         if outcome is None:
-            stop.wait(ctx.config.worker_poll_seconds)
+            if fired is None:
+                stop.wait(ctx.config.worker_poll_seconds)
             continue
         done += 1
         if outcome.error:

@@ -4,20 +4,24 @@ See docs/architecture.md, "The engine contract".
 """
 
 from .definition import Definition, load_definition
-from .errors import DiagramError, EngineError, FormError, TaskNotOpen
+from .errors import DiagramError, EngineError, FormError, MigrationRefused, TaskNotOpen
 from .forms import FormField
+from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .runtime import Run
 
 __all__ = [
     "DecisionTaken",
     "Definition",
+    "DefinitionChanges",
     "DiagramError",
     "EngineError",
     "EngineEvent",
     "ExternalTaskView",
     "FormError",
     "FormField",
+    "MigrationRefused",
+    "ReachedElement",
     "Run",
     "TaskCompleted",
     "TaskNotOpen",

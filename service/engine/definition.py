@@ -10,8 +10,10 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from . import migration
 from .diagram import DiagramInfo, check_diagram, parse_xml
 from .errors import DiagramError, EngineError
+from .migration import DefinitionChanges
 from .model import EngineEvent
 from .parser import DialectParser
 from .runtime import Run, plain_data
@@ -31,9 +33,16 @@ class Definition:
         self.decision_refs: frozenset[str] = frozenset(ref for ref, _ in info.decisions.values())
         self.user_tasks: frozenset[str] = frozenset(info.user_tasks)
         self.messages: frozenset[str] = frozenset(info.messages)
+        #: Which element calls which topic and which decision, and the XML line of every element.
+        self.topic_elements: dict[str, str] = dict(info.topics)
+        self.decision_elements: dict[str, str] = {element: ref for element, (ref, _) in info.decisions.items()}
+        self.lines: dict[str, int] = {
+            node.get("id"): node.sourceline for node in info.root.iter() if isinstance(node.tag, str) and node.get("id")
+        }
         self._spec = spec
         self._subprocess_specs = subprocess_specs
         self._local = threading.local()
+        self._elements: dict[str, Any] | None = None
 
     def start(self, data: dict[str, Any], *, decide: Decide) -> Run:
         """A new instance with ``data`` as its variables; nothing runs until ``advance()``."""
@@ -55,6 +64,35 @@ class Definition:
         events: list[EngineEvent] = []
         workflow.script_engine = RestrictedScriptEngine(decide=decide, emit=events.append)
         return Run(self, workflow, events)
+
+    def adopt(self, document: str, *, decide: Decide) -> Run:
+        """An instance of another version of this process, moved onto this one (see ``migration_problems``).
+
+        Raises MigrationRefused when the instance has passed or sits on a step this version lacks.
+        """
+        try:
+            document = migration.prepare(document, self._spec, self._subprocess_specs)
+        except SpecMismatch as err:
+            raise EngineError(None, self.filename, str(err)) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise EngineError(None, self.filename, f"unreadable instance document: {err!r}") from err
+        run = self.restore(document, decide=decide)
+        migration.repredict(run._workflow)
+        return run
+
+    def migration_problems(self, run: Run) -> list[str]:
+        """Why ``run`` (an instance of another version) cannot move onto this version; empty when it can."""
+        return migration.problems(run._workflow, self.elements())
+
+    def changes_from(self, other: Definition) -> DefinitionChanges:
+        """Elements added, removed and changed from ``other`` (an older or newer version) to this one."""
+        return migration.compare(other.elements(), self.elements())
+
+    def elements(self) -> dict[str, Any]:
+        """The diagram's elements (their task specs) by element id."""
+        if self._elements is None:
+            self._elements = migration.elements_of(self._spec, self._subprocess_specs)
+        return self._elements
 
     def serializer(self) -> InstanceSerializer:
         """This thread's serializer for instances of this definition."""

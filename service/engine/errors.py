@@ -46,3 +46,11 @@ class EngineError(Exception):
         self.detail = detail
         where = ":".join(part for part in (filename, element_id) if part)
         super().__init__(f"{where}: {detail}" if where else detail)
+
+
+class MigrationRefused(Exception):
+    """An instance cannot move onto another version of its diagram: ``problems`` says why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))

@@ -15,10 +15,11 @@ from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError, TaskNotOpen
 from .forms import validate_form
+from .migration import ReachedElement, reached
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .pruning import OPEN, prune_loop_passes
 from .scripting import unsafe_value
-from .specs import ExternalTask, UserTask, element_of
+from .specs import ExternalTask, UserTask, element_of, kind_of
 
 if TYPE_CHECKING:
     from .definition import Definition
@@ -133,6 +134,10 @@ class Run:
                     names.add(item.name)
         return sorted(names)
 
+    def reached_elements(self) -> list[ReachedElement]:
+        """The diagram elements the instance has passed or sits on."""
+        return reached(self._workflow)
+
     @property
     def data(self) -> dict[str, Any]:
         """The variables (a copy): those of the open tasks, or the final ones once completed."""
@@ -190,7 +195,7 @@ class Run:
     def _after_step(self, task: Any) -> None:
         spec = task.task_spec
         if isinstance(spec, BpmnSpecMixin) and task.has_state(TaskState.COMPLETED):
-            self._events.append(TaskCompleted(spec.bpmn_id, _kind(spec)))
+            self._events.append(TaskCompleted(spec.bpmn_id, kind_of(spec)))
         self._check_size(task)
 
     def _check_size(self, task: Any) -> None:
@@ -213,21 +218,6 @@ class Run:
     def _error(self, task: Any, detail: str) -> EngineError:
         element = element_of(task) if task is not None else None
         return EngineError(element, self._definition.filename, detail)
-
-
-def _kind(spec: Any) -> str:
-    name = type(spec).__name__
-    return _KINDS.get(name) or name[:1].lower() + name[1:]
-
-
-_KINDS = {
-    "UserTask": "userTask",
-    "ExternalTask": "serviceTask",
-    "BusinessRuleTask": "businessRuleTask",
-    "ScriptTask": "scriptTask",
-    "PassTask": "task",
-    "SubWorkflowTask": "subProcess",
-}
 
 
 def plain_data(values: Any, what: str) -> dict[str, Any]:

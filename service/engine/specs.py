@@ -28,6 +28,22 @@ def filename_of(task: Any) -> str | None:
     return getattr(task.task_spec._wf_spec, "file", None)
 
 
+def kind_of(spec: Any) -> str:
+    """The BPMN tag of a task spec's element (userTask, serviceTask, exclusiveGateway...)."""
+    name = type(spec).__name__
+    return _KINDS.get(name) or name[:1].lower() + name[1:]
+
+
+_KINDS = {
+    "UserTask": "userTask",
+    "ExternalTask": "serviceTask",
+    "BusinessRuleTask": "businessRuleTask",
+    "ScriptTask": "scriptTask",
+    "PassTask": "task",
+    "SubWorkflowTask": "subProcess",
+}
+
+
 class UserTask(BpmnUserTask):
     """A user task with Camunda assignment, form, due date and priority."""
 

@@ -59,12 +59,10 @@ def deploy_definition(
         raise Invalid(
             f"{filename}: {error.detail}", file=filename, element=error.element_id, line=error.line
         ) from error
-    unknown_topics = sorted(set(parsed.topics) - known_topics)
-    if unknown_topics:
-        raise Invalid(f"{filename}: no adapter serves the topics {', '.join(unknown_topics)}", file=filename)
-    unknown_rules = sorted(set(parsed.decision_refs) - known_rulesets)
-    if unknown_rules:
-        raise Invalid(f"{filename}: no ruleset is published for {', '.join(unknown_rules)}", file=filename)
+    _check_references(parsed, filename, parsed.topic_elements, known_topics, "no adapter serves the topic {name!r}")
+    _check_references(
+        parsed, filename, parsed.decision_elements, known_rulesets, "no ruleset is published for the decision {name!r}"
+    )
     latest = session.scalar(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == parsed.key))
     row = ProcessDefinition(
         key=parsed.key,
@@ -78,6 +76,19 @@ def deploy_definition(
     session.add(row)
     session.flush()
     return Deployed(row, created=True)
+
+
+def _check_references(
+    parsed: engine.Definition, filename: str, used: dict[str, str], known: set[str], says: str
+) -> None:
+    """Refuse the first element (in the file's order) that calls a topic or decision the service lacks."""
+    unknown = sorted((parsed.lines.get(element, 0), element) for element, name in used.items() if name not in known)
+    if not unknown:
+        return
+    line, element = unknown[0]
+    others = sorted({used[other] for _, other in unknown} - {used[element]})
+    detail = says.format(name=used[element]) + (f" (nor {', '.join(others)})" if others else "")
+    raise Invalid(f"{filename}:{line} ({element}): {detail}", file=filename, element=element, line=line or None)
 
 
 def latest_definition(session: Session, *, key: str) -> ProcessDefinition:

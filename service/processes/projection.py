@@ -12,6 +12,7 @@ from service import engine
 from service.db import utcnow
 from service.jobs.models import Job
 from service.processes.models import ProcessInstance
+from service.sla import tracking as sla_tracking
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, UserTask
 from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
 
@@ -183,6 +184,7 @@ def _update_ticket(
             ticket.closed_at = now
     if changed:
         ticket.updated_at = now
+    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now)
 
 
 def _parse_due(value: str | None) -> datetime | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 
 class MessageSchema(Schema):
@@ -43,3 +45,73 @@ class IncidentSchema(Schema):
     last_error = fields.String()
     status = fields.String()
     updated_at = fields.DateTime()
+
+
+class UploadQuerySchema(Schema):
+    """How to name a diagram sent as the raw body."""
+
+    filename = fields.String(
+        load_default="upload.bpmn", metadata={"description": "Named in refusals; a multipart `file` brings its own."}
+    )
+
+
+class DefinitionVersionSchema(DefinitionSchema):
+    """A deployed version and the tickets that run it."""
+
+    latest = fields.Boolean(metadata={"description": "New tickets start this version."})
+    tickets_open = fields.Integer(metadata={"description": "Open tickets running this version."})
+    tickets_total = fields.Integer(metadata={"description": "Tickets that ever ran it (open and closed)."})
+
+
+class MigrationTargetSchema(Schema):
+    """The version to move tickets onto."""
+
+    key = fields.String(required=True, metadata={"description": "The process id, e.g. `ticket`."})
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class MigrationFilterSchema(Schema):
+    """Running tickets to move (every criterion given must hold); tickets already on the target are left out."""
+
+    status = fields.String()
+    team = fields.String()
+    from_version = fields.Integer(validate=validate.Range(min=1))
+
+
+class MigrationRequestSchema(Schema):
+    """What to move where; `tickets` or `filter`, not both."""
+
+    target = fields.Nested(MigrationTargetSchema, required=True)
+    tickets = fields.List(fields.String(), validate=validate.Length(min=1, max=1000))
+    filter = fields.Nested(MigrationFilterSchema)
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Check and report; change nothing."})
+
+    @validates_schema
+    def _one_selection(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("tickets" in data) == ("filter" in data):
+            raise ValidationError("give either `tickets` (numbers) or `filter`", field_name="tickets")
+
+
+class TicketMoveSchema(Schema):
+    """One ticket's outcome."""
+
+    ticket = fields.String()
+    status = fields.String(metadata={"description": "`migrated`, `would_migrate` (dry run) or `refused`."})
+    reason = fields.String(allow_none=True, metadata={"description": "Why it was refused."})
+    from_version = fields.Integer(allow_none=True)
+    to_version = fields.Integer(allow_none=True)
+    position = fields.List(fields.String(), metadata={"description": "The elements the ticket waits at."})
+    added = fields.List(fields.String(), metadata={"description": "Elements the target has and its version lacks."})
+    removed = fields.List(fields.String(), metadata={"description": "Elements its version has and the target lacks."})
+    changed = fields.List(fields.String(), metadata={"description": "Elements of another kind or asking otherwise."})
+
+
+class MigrationReportSchema(Schema):
+    """What moved, what would move, and what was refused."""
+
+    target = fields.Function(lambda report: {"key": report.key, "version": report.version})
+    dry_run = fields.Boolean()
+    migrated = fields.Function(lambda report: report.count("migrated"))
+    would_migrate = fields.Function(lambda report: report.count("would_migrate"))
+    refused = fields.Function(lambda report: report.count("refused"))
+    results = fields.List(fields.Nested(TicketMoveSchema))

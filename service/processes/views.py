@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from service.api.edge import context, session, user
 from service.auth.services import require_role
+from service.errors import Invalid
 from service.jobs import services as jobs
+from service.processes import versions
 from service.processes.definitions import list_definitions
 from service.processes.messages import send_message
-from service.processes.schemas import DefinitionSchema, IncidentSchema, MessageResultSchema, MessageSchema
+from service.processes.migration import MigrationReport, TicketFilter, migrate_tickets
+from service.processes.schemas import (
+    DefinitionSchema,
+    DefinitionVersionSchema,
+    IncidentSchema,
+    MessageResultSchema,
+    MessageSchema,
+    MigrationReportSchema,
+    MigrationRequestSchema,
+    UploadQuerySchema,
+)
 
 blp = Blueprint("processes", __name__, description="Messages, incidents, process versions and health.")
 
@@ -48,12 +61,90 @@ class Retry(MethodView):
         return jobs.retry_incident(session(), job_id=job_id, actor=user().username)
 
 
+UPLOAD = {
+    "required": True,
+    "content": {
+        "application/xml": {"schema": {"type": "string"}},
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+    },
+}
+
+
+XML_CONTENT = {
+    "description": "The diagram as deployed.",
+    "content": {"application/xml": {"schema": {"type": "string"}}},
+}
+
+
+def _diagram(filename: str) -> tuple[bytes, str]:
+    """The uploaded diagram: a multipart `file`, or else the raw body."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise Invalid("the multipart body has no `file`", errors={"file": ["Missing data for required field."]})
+        return upload.read(), upload.filename or filename
+    body = request.get_data()
+    if not body.strip():
+        raise Invalid("send the diagram as the body (application/xml) or as a multipart `file`")
+    return body, filename
+
+
 @blp.route("/process-definitions")
 class Definitions(MethodView):
     @blp.response(200, DefinitionSchema(many=True))
     def get(self) -> list[Any]:
         """Every deployed version of every process, newest first."""
         return list_definitions(session())
+
+    @blp.arguments(UploadQuerySchema, location="query")
+    @blp.doc(requestBody=UPLOAD)
+    @blp.response(201, DefinitionSchema)
+    @blp.alt_response(200, schema=DefinitionSchema, description="A version with the same content was deployed before.")
+    def post(self, args: dict[str, Any]) -> tuple[Any, int]:
+        """Deploy a diagram (role `process_owner`): 422 names the element and line of what is refused."""
+        xml, filename = _diagram(args["filename"])
+        deployed = versions.upload_definition(session(), user=user(), xml=xml, filename=filename)
+        return deployed.definition, 201 if deployed.created else 200
+
+
+@blp.route("/process-definitions/<key>/versions")
+class DefinitionVersions(MethodView):
+    @blp.response(200, DefinitionVersionSchema(many=True))
+    def get(self, key: str) -> list[Any]:
+        """Every version of a process, newest first, with how many tickets run it."""
+        return versions.list_versions(session(), user=user(), key=key)
+
+
+@blp.route("/process-definitions/<key>/versions/<int:version>/xml")
+class DefinitionXml(MethodView):
+    @blp.response(200)
+    @blp.doc(responses={"200": XML_CONTENT})
+    def get(self, key: str, version: int) -> Response:
+        """The BPMN XML of one version, to open in Camunda Modeler or bpmn.io."""
+        row = versions.get_version(session(), user=user(), key=key, version=version)
+        disposition = f'attachment; filename="{key}-v{version}.bpmn"'
+        return Response(row.xml, mimetype="application/xml", headers={"Content-Disposition": disposition})
+
+
+@blp.route("/migrations")
+class Migrations(MethodView):
+    @blp.arguments(MigrationRequestSchema)
+    @blp.response(200, MigrationReportSchema)
+    def post(self, body: dict[str, Any]) -> MigrationReport:
+        """Move running tickets onto another version (role `process_owner`), each ticket in its own transaction."""
+        where = TicketFilter(**body["filter"]) if "filter" in body else None
+        return migrate_tickets(
+            session(),
+            context(),
+            user=user(),
+            key=body["target"]["key"],
+            version=body["target"]["version"],
+            numbers=body.get("tickets"),
+            where=where,
+            dry_run=body["dry_run"],
+        )
 
 
 @blp.route("/health")

@@ -1,15 +1,18 @@
-"""Publishing rule files as versions."""
+"""Publishing rule files as versions, reading them back, activating an older one, exporting the active ones."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import decisions
-from service.errors import Invalid
+from service.augmented import Augmented
+from service.errors import Invalid, NotFound
 from service.rulesets.models import RulesetVersion
 
 
@@ -46,3 +49,80 @@ def publish_ruleset(session: Session, *, text: str, filename: str, author: str, 
         row.active = True
         session.flush()
     return Published(row, created)
+
+
+def parse_named(text: str, *, name: str) -> decisions.Ruleset:
+    """A rule file checked as `parse_ruleset` does, that must also name the ruleset `name` (422 otherwise)."""
+    filename = f"{name}.yaml"
+    try:
+        parsed = decisions.parse_ruleset(text, filename=filename)
+    except decisions.RulesetError as error:
+        raise Invalid(
+            f"{error.filename}: line {error.line}: {error.detail}", file=error.filename, line=error.line
+        ) from error
+    if parsed.name != name:
+        found = re.search(r"^ruleset\s*:", text, re.MULTILINE)
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        detail = f"the file is the ruleset {parsed.name!r}, but it is sent to {name!r}"
+        raise Invalid(f"{filename}: line {line}: {detail}", file=filename, line=line)
+    return parsed
+
+
+def submit_ruleset(session: Session, *, name: str, text: str, author: str) -> Published:
+    """Publish a new version of the ruleset `name` and make it active (the same text again: that version)."""
+    parse_named(text, name=name)
+    return publish_ruleset(session, text=text, filename=f"{name}.yaml", author=author)
+
+
+def list_rulesets(session: Session) -> list[Augmented]:
+    """The active version of every ruleset, by name, with how many versions it has."""
+    counts = dict(
+        session.execute(select(RulesetVersion.name, func.count()).group_by(RulesetVersion.name)).tuples().all()
+    )
+    active = session.scalars(
+        select(RulesetVersion).where(RulesetVersion.active.is_(True)).order_by(RulesetVersion.name)
+    )
+    return [Augmented(row, versions=counts.get(row.name, 1)) for row in active]
+
+
+def active_ruleset(session: Session, *, name: str) -> RulesetVersion:
+    """The active version of a ruleset (404 when it has none)."""
+    row = session.scalar(select(RulesetVersion).where(RulesetVersion.name == name, RulesetVersion.active.is_(True)))
+    if row is None:
+        raise NotFound(f"no active version of ruleset {name!r}")
+    return row
+
+
+def ruleset_versions(session: Session, *, name: str) -> list[RulesetVersion]:
+    """Every published version of a ruleset, newest first (404 when there is none)."""
+    query = select(RulesetVersion).where(RulesetVersion.name == name).order_by(RulesetVersion.version.desc())
+    rows = list(session.scalars(query))
+    if not rows:
+        raise NotFound(f"no ruleset {name!r}")
+    return rows
+
+
+def activate_version(session: Session, *, name: str, version: int) -> RulesetVersion:
+    """Make an earlier (or later) version active again; it is checked again first, as the checks may have grown."""
+    row = session.scalar(select(RulesetVersion).where(RulesetVersion.name == name, RulesetVersion.version == version))
+    if row is None:
+        raise NotFound(f"ruleset {name!r} has no version {version}")
+    parse_named(row.text, name=name)
+    if not row.active:
+        session.execute(update(RulesetVersion).where(RulesetVersion.name == name).values(active=False))
+        row.active = True
+        session.flush()
+    return row
+
+
+def export_rulesets(session: Session, *, directory: Path) -> list[tuple[RulesetVersion, Path]]:
+    """Write the text of every active version to `<directory>/<name>.yaml`, byte for byte as published."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in session.scalars(
+        select(RulesetVersion).where(RulesetVersion.active.is_(True)).order_by(RulesetVersion.name)
+    ):
+        path = directory / f"{row.name}.yaml"
+        path.write_bytes(row.text.encode("utf-8"))
+        written.append((row, path))
+    return written

@@ -14,6 +14,7 @@ from service.context import Context
 from service.errors import Conflict, NotFound
 from service.processes.instances import step_instance
 from service.processes.projection import record
+from service.sla import hooks as sla_hooks
 from service.tasks.models import OPEN, TaskCandidate, UserTask
 from service.tickets.models import Ticket
 
@@ -64,6 +65,7 @@ def claim_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
         ticket = session.get(Ticket, task.ticket_id)
         assert ticket is not None
         record(session, ticket, user.username, "task_claimed", task=task.name, task_id=task.id)
+        sla_hooks.task_claimed(session, task=task, actor=user.username)
     return task
 
 
@@ -85,4 +87,5 @@ def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str,
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
     record(session, ticket, user.username, "task_completed", task=name, task_id=task_id, data=data)
+    sla_hooks.task_completed(session, task=task, actor=user.username, data=data)
     return ticket

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from service.sla.schemas import TicketSlaSchema
+
 SEVERITIES = ("critical", "high", "normal", "low")
 CATEGORIES = ("hardware", "software", "configuration")
 CHANNELS = ("portal", "email", "mobile", "phone", "api")
@@ -110,6 +112,10 @@ class TicketDetailSchema(TicketSchema):
 
     open_tasks = fields.List(fields.Nested(TaskSummarySchema))
     decisions = fields.List(fields.Nested(DecisionSchema))
+    process_version = fields.Integer(
+        allow_none=True, metadata={"description": "The version of the process the ticket runs (see /migrations)."}
+    )
+    sla = fields.Nested(TicketSlaSchema, allow_none=True, metadata={"description": "Reaction and resolution clocks."})
 
 
 class TicketPageSchema(Schema):

@@ -14,7 +14,9 @@ from service.clients.models import Client, Contact
 from service.context import Context
 from service.errors import Forbidden, Invalid, NotFound
 from service.processes.instances import find_equipment, start_instance
+from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import record
+from service.sla.services import ticket_sla
 from service.tasks.models import OPEN, UserTask
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 
@@ -147,7 +149,13 @@ def ticket_details(session: Session, ticket: Ticket) -> Augmented:
     decisions = list(
         session.scalars(select(DecisionRecord).where(DecisionRecord.ticket_id == ticket.id).order_by(DecisionRecord.id))
     )
-    return Augmented(ticket, open_tasks=tasks, decisions=decisions)
+    version = session.scalar(
+        select(ProcessDefinition.version)
+        .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .where(ProcessInstance.ticket_id == ticket.id)
+    )
+    sla = ticket_sla(session, ticket)
+    return Augmented(ticket, open_tasks=tasks, decisions=decisions, process_version=version, sla=sla)
 
 
 def ticket_history(session: Session, *, ticket: Ticket) -> list[HistoryEvent]:

@@ -1,4 +1,4 @@
-"""Real processes: gunicorn (2 workers), the worker and an SMTP server, over the test database."""
+"""Real processes: gunicorn (2 workers by default), the worker and an SMTP server, over the test database."""
 
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("gunicorn exited during start-up")
-        try:
-            if requests.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+        try:  # a worker still importing the app answers late: wait for it rather than fail
+            if requests.get(f"{base}/api/v1/health", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer /health")
@@ -85,8 +85,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def stack(ctx: Context, tmp_path: Path) -> Iterator[Stack]:
-    """gunicorn, the worker and an SMTP server as real processes, over the demo data."""
+def stack(ctx: Context, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """gunicorn, the worker and an SMTP server as real processes, over the demo data.
+
+    gunicorn runs 2 workers, or as many as an indirect parametrization of `stack` asks for.
+    """
+    workers = str(getattr(request, "param", 2))
     with SmtpServerProcess(tmp_path / "mail.jsonl") as smtp:
         port = free_port()
         env = {
@@ -101,7 +105,7 @@ def stack(ctx: Context, tmp_path: Path) -> Iterator[Stack]:
         }
         bin_dir = Path(sys.executable).parent
         web = subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "service.wsgi:app"],
+            [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", workers, "service.wsgi:app"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

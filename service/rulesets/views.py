@@ -1,0 +1,121 @@
+"""Ruleset routes: versions, publishing, rollback, dry runs and what-ifs (role `analyst`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.api.edge import context, session, user
+from service.auth.services import require_role
+from service.rulesets import services, whatif
+from service.rulesets.schemas import (
+    EvaluateSchema,
+    EvaluationSchema,
+    RulesetSummarySchema,
+    RulesetTextSchema,
+    RulesetVersionSchema,
+    WhatIfQuerySchema,
+    WhatIfResultSchema,
+    WhatIfSchema,
+)
+
+blp = Blueprint("rulesets", __name__, url_prefix="/rulesets", description="Rule files: versions, dry runs, what-ifs.")
+
+ANALYSTS = ("analyst",)
+READERS = ("analyst", "process_owner", "manager")
+YAML_BODY = {"required": True, "content": {"application/yaml": {"schema": {"type": "string"}}}}
+WHAT_IF_CONTENT = {
+    "description": "How many past decisions the draft decides differently, and each of them.",
+    "content": {
+        "application/json": {"schema": WhatIfResultSchema},
+        "text/csv": {"schema": {"type": "string", "description": "One row per decision; outcome keys as columns."}},
+    },
+}
+
+
+@blp.route("")
+class Rulesets(MethodView):
+    @blp.response(200, RulesetSummarySchema(many=True))
+    def get(self) -> list[Any]:
+        """Every ruleset with its active version."""
+        require_role(user(), *READERS)
+        return services.list_rulesets(session())
+
+
+@blp.route("/<name>")
+class Ruleset(MethodView):
+    @blp.response(200, RulesetTextSchema)
+    def get(self, name: str) -> Any:
+        """The active version and its YAML."""
+        require_role(user(), *READERS)
+        return services.active_ruleset(session(), name=name)
+
+    @blp.doc(requestBody=YAML_BODY)
+    @blp.response(201, RulesetTextSchema)
+    @blp.alt_response(200, schema=RulesetTextSchema, description="The same text was published before: active again.")
+    def put(self, name: str) -> tuple[Any, int]:
+        """Publish the YAML body as the new active version; 422 with `line` and `detail` when it is refused."""
+        require_role(user(), *ANALYSTS)
+        text = request.get_data(as_text=True)
+        published = services.submit_ruleset(session(), name=name, text=text, author=user().username)
+        return published.version, 201 if published.created else 200
+
+
+@blp.route("/<name>/versions")
+class Versions(MethodView):
+    @blp.response(200, RulesetVersionSchema(many=True))
+    def get(self, name: str) -> list[Any]:
+        """Every published version, newest first, with its author, time and whether it is active."""
+        require_role(user(), *READERS)
+        return services.ruleset_versions(session(), name=name)
+
+
+@blp.route("/<name>/versions/<int:version>/activate")
+class Activate(MethodView):
+    @blp.response(200, RulesetVersionSchema)
+    def post(self, name: str, version: int) -> Any:
+        """Make this version the active one (a rollback); every process uses it within seconds."""
+        require_role(user(), *ANALYSTS)
+        return services.activate_version(session(), name=name, version=version)
+
+
+@blp.route("/<name>/evaluate")
+class Evaluate(MethodView):
+    @blp.arguments(EvaluateSchema)
+    @blp.response(200, EvaluationSchema)
+    def post(self, body: dict[str, Any], name: str) -> Any:
+        """A dry run: decide on `facts` with the active version, or with the draft `yaml`; nothing is recorded."""
+        require_role(user(), *ANALYSTS)
+        return whatif.evaluate_facts(session(), context().rules, name=name, facts=body["facts"], text=body.get("yaml"))
+
+
+@blp.route("/<name>/what-if")
+class WhatIf(MethodView):
+    @blp.arguments(WhatIfQuerySchema, location="query")
+    @blp.arguments(WhatIfSchema)
+    @blp.response(200, WhatIfResultSchema)
+    @blp.doc(responses={"200": WHAT_IF_CONTENT})
+    def post(self, query: dict[str, Any], body: dict[str, Any], name: str) -> Any:
+        """Run the draft `yaml` on the facts past decisions saw; JSON, or CSV with `?format=csv`."""
+        require_role(user(), *ANALYSTS)
+        result = whatif.what_if(
+            session(),
+            name=name,
+            text=body["yaml"],
+            last=body.get("last"),
+            since=body.get("since"),
+            until=body.get("until"),
+        )
+        wants_csv = query.get("format") == "csv" or (
+            "format" not in query
+            and request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+        )
+        if wants_csv:
+            disposition = f'attachment; filename="{name}-what-if.csv"'
+            return Response(
+                whatif.what_if_csv(result), mimetype="text/csv", headers={"Content-Disposition": disposition}
+            )
+        return result

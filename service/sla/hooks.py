@@ -1,0 +1,29 @@
+"""What the task queues tell the SLA package: a claim or a completion of a task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.sla import labour, tracking
+from service.tasks.models import UserTask
+from service.tickets.models import Ticket
+
+
+def task_claimed(session: Session, *, task: UserTask, actor: str) -> None:
+    """A person took a task: an engineering team's first touch is the reaction."""
+    ticket = session.get(Ticket, task.ticket_id)
+    if ticket is not None:
+        tracking.on_task_event(session, ticket, task=task, now=utcnow())
+
+
+def task_completed(session: Session, *, task: UserTask, actor: str, data: dict[str, Any]) -> None:
+    """A person completed a task: the reaction if it was engineering's first, and a time entry of its `hours`."""
+    ticket = session.get(Ticket, task.ticket_id)
+    if ticket is None:
+        return
+    now = utcnow()
+    labour.entry_from_task(session, ticket, task=task, engineer=actor, data=data, now=now)
+    tracking.on_task_event(session, ticket, task=task, now=now)

@@ -1,0 +1,193 @@
+"""Labour time: time entries from task forms and from their own API, and utilisation against the calendar."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.auth.models import Caller, User
+from service.auth.services import require_role
+from service.errors import Invalid, NotFound
+from service.sla.models import BusinessCalendar, TimeEntry
+from service.sla.tracking import ENGINEERING_GROUP, calendar_of, engineering_group
+from service.tasks.models import UserTask
+from service.tickets.models import Ticket
+
+#: The calendar that gives engineers' available working hours, unless a report names another.
+STAFF_CALENDAR = "moscow-business"
+#: Tasks whose form `hours` are on-site work; other engineering tasks are on site at L1 and remote above.
+ONSITE_TASKS = frozenset({"onsite_visit"})
+
+
+def entry_from_task(
+    session: Session, ticket: Ticket, *, task: UserTask, engineer: str, data: dict[str, Any], now: datetime
+) -> TimeEntry | None:
+    """The time entry of a completed engineering task whose form gave `hours` (once per task)."""
+    queue = engineering_group(task.candidate_groups)
+    hours = _hours(data.get("hours"), required=False)
+    if queue is None or hours is None or hours <= 0:
+        return None
+    if session.scalar(select(TimeEntry.id).where(TimeEntry.task_id == task.id)) is not None:
+        return None
+    team, level = queue
+    kind = "onsite" if task.name in ONSITE_TASKS or level <= 1 else "remote"
+    calendar = _staff_calendar(session, None)
+    entry = TimeEntry(
+        ticket_id=ticket.id,
+        engineer=engineer,
+        team=team,
+        level=level,
+        day=calendar.local_date(now) if calendar is not None else now.date(),
+        hours=hours,
+        kind=kind,
+        source="task",
+        task_id=task.id,
+        note=str(data.get("notes") or "")[:300],
+        created_by=engineer,
+    )
+    session.add(entry)
+    return entry
+
+
+def add_entry(session: Session, *, user: Caller, fields: dict[str, Any]) -> TimeEntry:
+    """A time entry through the API: an engineer books their own time, a manager anyone's."""
+    require_role(user, "engineer", "manager")
+    engineer = fields.get("engineer") or user.username
+    if engineer != user.username:
+        require_role(user, "manager")
+    person = session.scalar(select(User).where(User.username == engineer))
+    if person is None:
+        raise Invalid("unknown engineer", errors={"engineer": [f"no user {engineer!r}"]})
+    ticket = session.scalar(select(Ticket).where(Ticket.number == fields["ticket"]))
+    if ticket is None:
+        raise Invalid("unknown ticket", errors={"ticket": [f"no ticket {fields['ticket']!r}"]})
+    queue = engineering_group(sorted(group.name for group in person.groups))
+    team = fields.get("team") or ticket.team or (queue[0] if queue else None)
+    entry = TimeEntry(
+        ticket_id=ticket.id,
+        engineer=engineer,
+        team=team,
+        level=queue[1] if queue else None,
+        day=fields["day"],
+        hours=_hours(fields["hours"], required=True),
+        kind=fields["kind"],
+        source="api",
+        note=fields.get("note") or "",
+        created_by=user.username,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_entries(
+    session: Session,
+    *,
+    user: Caller,
+    ticket: str | None = None,
+    engineer: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[TimeEntry]:
+    """Time entries, oldest first: all of them for managers, an engineer's own for an engineer."""
+    require_role(user, "engineer", "manager")
+    query = select(TimeEntry).order_by(TimeEntry.day, TimeEntry.id)
+    if not user.sees_everything:
+        engineer = user.username
+    if engineer:
+        query = query.where(TimeEntry.engineer == engineer)
+    if ticket:
+        query = query.join(Ticket, TimeEntry.ticket_id == Ticket.id).where(Ticket.number == ticket)
+    if date_from:
+        query = query.where(TimeEntry.day >= date_from)
+    if date_to:
+        query = query.where(TimeEntry.day <= date_to)
+    return list(session.scalars(query))
+
+
+def _hours(value: Any, *, required: bool) -> Decimal | None:
+    if value in (None, ""):
+        if required:
+            raise Invalid("hours are missing", errors={"hours": ["Missing data for required field."]})
+        return None
+    try:
+        hours = Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise Invalid("hours are not a number", errors={"hours": ["Not a valid number."]}) from None
+    if not Decimal(0) <= hours <= Decimal(24):
+        raise Invalid("hours out of range", errors={"hours": ["Must be between 0 and 24."]})
+    return hours
+
+
+def _staff_calendar(session: Session, name: str | None) -> Any:
+    row = session.scalar(select(BusinessCalendar).where(BusinessCalendar.name == (name or STAFF_CALENDAR)))
+    if row is None:
+        if name:
+            raise NotFound(f"no calendar {name!r}")
+        return None
+    return calendar_of(row)
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    """Productive hours over available working hours of one engineer or team in a period."""
+
+    key: str
+    engineers: int
+    available_hours: float
+    productive_hours: float
+
+    @property
+    def utilisation(self) -> float | None:
+        """Percent of the available hours that were productive (None when nothing was available)."""
+        return round(100 * self.productive_hours / self.available_hours, 1) if self.available_hours else None
+
+
+def engineers_by_team(session: Session) -> dict[str, set[str]]:
+    """The members of every team's engineering queues (`<team>-L<level>`), by team."""
+    teams: dict[str, set[str]] = defaultdict(set)
+    for user in session.scalars(select(User)):
+        for group in user.groups:
+            match = ENGINEERING_GROUP.match(group.name)
+            if match:
+                teams[match["team"]].add(user.username)
+    return teams
+
+
+def utilisation(
+    session: Session,
+    *,
+    date_from: date,
+    date_to: date,
+    team: str | None = None,
+    group_by: str = "engineer",
+    calendar: str | None = None,
+) -> list[Utilisation]:
+    """Utilisation per engineer (or per team) over the days from `date_from` to `date_to`, both included."""
+    staff = _staff_calendar(session, calendar)
+    available = staff.working_hours(date_from, date_to) if staff is not None else 0.0
+    teams = engineers_by_team(session)
+    if team:
+        teams = {team: teams.get(team, set())}
+    query = select(TimeEntry.engineer, TimeEntry.hours).where(TimeEntry.day >= date_from, TimeEntry.day <= date_to)
+    productive: dict[str, float] = defaultdict(float)
+    for engineer, hours in session.execute(query):
+        productive[engineer] += float(hours)
+    if group_by == "team":
+        return [
+            Utilisation(
+                name,
+                len(members),
+                round(available * len(members), 2),
+                round(sum(productive[m] for m in members), 2),
+            )
+            for name, members in sorted(teams.items())
+        ]
+    people = sorted(set().union(*teams.values())) if teams else []
+    return [Utilisation(person, 1, round(available, 2), round(productive[person], 2)) for person in people]

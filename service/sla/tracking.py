@@ -1,0 +1,333 @@
+"""Keeping a ticket's clocks: its timeline of segments, its service level, and the due warnings and breaches.
+
+Called from the projection after every step of a ticket's instance (`on_ticket_changed`) and after a person claims or
+completes a task (`on_task_event`). Everything is derived from the ticket's history (its segments and the claims and
+completions of engineering tasks), so a changed severity, route or contract gives the deadlines that history implies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.sla.calendars import Calendar, ExtraDay, aware, parse_hours
+from service.sla.clocks import ClockFigures, ClockInput, Interval, evaluate
+from service.sla.models import (
+    BREACH,
+    CLOCKS,
+    PENDING,
+    REACTION,
+    RESOLUTION,
+    WARNING,
+    BusinessCalendar,
+    Segment,
+    ServiceLevel,
+    SlaClock,
+    SlaEvent,
+)
+from service.tasks.models import UserTask
+from service.tickets.facts import contract_for
+from service.tickets.models import HistoryEvent, Ticket
+
+PER_CALL = "per_call"
+#: Statuses in which the ticket waits for the client: every clock pauses.
+CLIENT_WAIT = frozenset({"estimating", "awaiting_payment", "waiting_client"})
+#: Statuses in which the ticket waits for parts: clocks pause where the service level says so.
+PARTS_WAIT = frozenset({"ordering_parts", "waiting_parts"})
+#: Statuses that stop the resolution clock; a declined ticket's clocks are cancelled.
+SOLVED, DECLINED = "closed", "declined"
+ENGINEERING_GROUP = re.compile(r"^(?P<team>.+)-L(?P<level>\d+)$")
+
+
+@dataclass(frozen=True)
+class TicketClocks:
+    """A ticket's service level and its clocks at a moment."""
+
+    service_level: ServiceLevel
+    severity: str
+    calendar: Calendar
+    figures: dict[str, ClockFigures]
+    segments: list[Segment]
+
+
+# ---- hooks -----------------------------------------------------------------------------------------------------
+
+
+def on_ticket_changed(
+    session: Session, ticket: Ticket, *, now: datetime, variables: Mapping[str, Any] | None = None
+) -> None:
+    """After a step of the ticket's instance: extend its timeline and recompute its clocks if anything they depend on
+    changed (status, team, level, paid, severity, service level)."""
+    status = _effective_status(ticket, variables or {})
+    segment_changed = _extend_timeline(session, ticket, status=status, now=now)
+    clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+    name = service_level_name(ticket)
+    stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
+    if segment_changed or stale:
+        refresh_ticket(session, ticket, now=now)
+
+
+def on_task_event(session: Session, ticket: Ticket, *, task: UserTask, now: datetime) -> None:
+    """After a person claimed or completed a task: an engineering team's first touch stops the reaction clock."""
+    if engineering_group(task.candidate_groups) is not None:
+        refresh_ticket(session, ticket, now=now)
+
+
+# ---- the timeline ------------------------------------------------------------------------------------------------
+
+
+def _effective_status(ticket: Ticket, variables: Mapping[str, Any]) -> str:
+    """The ticket's status, or the end the diagram already decided (`status` closed or declined) while the last
+    automatic steps (the closing e-mail) still run: the ticket is solved when the engineer solved it."""
+    decided = variables.get("status")
+    return str(decided) if decided in (SOLVED, DECLINED) else ticket.status
+
+
+def _key(segment: Segment) -> tuple[Any, ...]:
+    return segment.status, segment.team, segment.level, bool(segment.paid)
+
+
+def _extend_timeline(session: Session, ticket: Ticket, *, status: str, now: datetime) -> bool:
+    """Close the open segment and open a new one when status, team, level or paid changed; True when it did."""
+    query = select(Segment).where(Segment.ticket_id == ticket.id, Segment.ended_at.is_(None))
+    current = session.scalar(query.order_by(Segment.started_at.desc(), Segment.id.desc()).limit(1))
+    built = current is None
+    if current is None:
+        segments = _segments_from_history(session, ticket)
+        session.add_all(segments)
+        current = segments[-1]
+    key = (status, ticket.team, ticket.level, bool(ticket.paid))
+    if _key(current) == key:
+        return built
+    moment = max(aware(now), aware(current.started_at))
+    current.ended_at = moment
+    session.add(
+        Segment(
+            ticket_id=ticket.id, started_at=moment, status=status, team=ticket.team, level=ticket.level, paid=key[3]
+        )
+    )
+    return True
+
+
+def _segments_from_history(session: Session, ticket: Ticket) -> list[Segment]:
+    """The timeline rebuilt from the `status_changed` history (for tickets older than the SLA tables); a paid
+    ticket counts as paid from when it left the wait for payment."""
+    query = select(HistoryEvent).where(HistoryEvent.ticket_id == ticket.id, HistoryEvent.kind == "status_changed")
+    segments = [Segment(ticket_id=ticket.id, started_at=aware(ticket.created_at), status="new", paid=False)]
+    for event in session.scalars(query.order_by(HistoryEvent.id)):
+        detail = event.detail or {}
+        at = max(aware(event.at), segments[-1].started_at)
+        status = str(detail.get("new") or "new")
+        paid = segments[-1].paid or (bool(ticket.paid) and detail.get("old") == "awaiting_payment")
+        segments[-1].ended_at = at
+        segments.append(
+            Segment(
+                ticket_id=ticket.id,
+                started_at=at,
+                status=status,
+                team=detail.get("team"),
+                level=detail.get("level"),
+                paid=paid,
+            )
+        )
+    return segments
+
+
+def timeline(session: Session, ticket: Ticket) -> list[Segment]:
+    """The ticket's segments, oldest first."""
+    query = select(Segment).where(Segment.ticket_id == ticket.id).order_by(Segment.started_at, Segment.id)
+    return list(session.scalars(query))
+
+
+# ---- service level -------------------------------------------------------------------------------------------
+
+
+def service_level_name(ticket: Ticket) -> str:
+    """The service level the ticket is under: `per_call` on the per-call route, else its contract's.
+
+    Before entitlement has decided, a contract in force that covers the equipment and names a level is assumed; the
+    decision, when it comes, recomputes the clocks from the ticket's start.
+    """
+    if ticket.route == PER_CALL:
+        return PER_CALL
+    created = aware(ticket.created_at).date()
+    contract = contract_for(list(ticket.client.contracts), created)
+    in_force = contract is not None and contract.in_force(created) and bool(contract.service_level)
+    if ticket.route == "contract":
+        return contract.service_level if contract is not None and contract.service_level else ""
+    covered = (
+        ticket.equipment is not None
+        and contract is not None
+        and contract.covers_class(ticket.equipment.equipment_class)
+    )
+    return contract.service_level if in_force and covered and contract is not None else PER_CALL
+
+
+def find_service_level(session: Session, name: str) -> ServiceLevel | None:
+    """The service level row of a name."""
+    return session.scalar(select(ServiceLevel).where(ServiceLevel.name == name)) if name else None
+
+
+_CALENDARS: dict[tuple[int, datetime], Calendar] = {}
+
+
+def calendar_of(row: BusinessCalendar) -> Calendar:
+    """The calendar of a row, cached per process until the row changes."""
+    key = (row.id, aware(row.updated_at))
+    cached = _CALENDARS.get(key)
+    if cached is None:
+        extra = {
+            day.day: ExtraDay(day.working, parse_hours([(day.start, day.end)]) if day.start and day.end else None)
+            for day in row.days
+        }
+        cached = Calendar.build(
+            name=row.name, timezone_name=row.timezone, hours=row.hours, country=row.country, extra=extra
+        )
+        if len(_CALENDARS) > 64:
+            _CALENDARS.clear()
+        _CALENDARS[key] = cached
+    return cached
+
+
+# ---- clocks ---------------------------------------------------------------------------------------------------
+
+
+def engineering_group(groups: list[str]) -> tuple[str, int] | None:
+    """The team and level of an engineering queue (`storage-L2`) among candidate groups."""
+    for group in groups:
+        match = ENGINEERING_GROUP.match(group)
+        if match:
+            return match["team"], int(match["level"])
+    return None
+
+
+def first_response(session: Session, ticket: Ticket) -> datetime | None:
+    """When an engineering team first claimed or completed one of the ticket's tasks."""
+    query = select(HistoryEvent).where(
+        HistoryEvent.ticket_id == ticket.id, HistoryEvent.kind.in_(("task_claimed", "task_completed"))
+    )
+    events = list(session.scalars(query.order_by(HistoryEvent.id)))
+    ids = {str((event.detail or {}).get("task_id")) for event in events}
+    if not ids:
+        return None
+    tasks = {task.id: task for task in session.scalars(select(UserTask).where(UserTask.id.in_(ids)))}
+    for event in events:
+        task = tasks.get(str((event.detail or {}).get("task_id")))
+        if task is not None and engineering_group(task.candidate_groups) is not None:
+            return aware(event.at)
+    return None
+
+
+def pauses_for(level: ServiceLevel, segments: list[Segment], *, created: datetime) -> list[tuple[str, Interval]]:
+    """The pause intervals, with their reasons, that the service level applies to this timeline."""
+    result: list[tuple[str, Interval]] = []
+    for segment in segments:
+        if segment.status in CLIENT_WAIT:
+            reason = "client"
+        elif segment.status in PARTS_WAIT and level.pause_for_parts:
+            reason = "parts"
+        else:
+            continue
+        end = aware(segment.ended_at) if segment.ended_at is not None else None
+        result.append((reason, (aware(segment.started_at), end)))
+    if level.start_on == "paid":
+        paid_at = next((aware(s.started_at) for s in segments if s.paid), None)
+        result.insert(0, ("unpaid", (created, paid_at)))
+    return result
+
+
+def compute_clocks(
+    session: Session, ticket: Ticket, *, now: datetime, responded: datetime | None = None
+) -> TicketClocks | None:
+    """The ticket's clocks at `now`, from its history; None when no service level applies."""
+    level = find_service_level(session, service_level_name(ticket))
+    target = level.target_for(ticket.severity) if level is not None else None
+    if level is None or target is None:
+        return None
+    calendar = calendar_of(level.calendar)
+    segments = timeline(session, ticket)
+    created = aware(ticket.created_at)
+    pauses = tuple(interval for _, interval in pauses_for(level, segments, created=created))
+    ending = next((s for s in segments if s.status in (SOLVED, DECLINED)), None)
+    stop = aware(ending.started_at) if ending is not None else None
+    cancelled = ending is not None and ending.status == DECLINED
+    if responded is None:
+        responded = first_response(session, ticket)
+    reaction_stop = min((m for m in (responded, stop) if m is not None), default=None)
+    ratio = level.warn_percent / 100
+    inputs = {
+        REACTION: ClockInput(created, timedelta(minutes=target.reaction_minutes), pauses, reaction_stop, ratio),
+        RESOLUTION: ClockInput(created, timedelta(minutes=target.resolution_minutes), pauses, stop, ratio),
+    }
+    figures = {
+        kind: evaluate(calendar, _cancel(clock) if cancelled else clock, now=now) for kind, clock in inputs.items()
+    }
+    return TicketClocks(level, ticket.severity, calendar, figures, segments)
+
+
+def _cancel(clock: ClockInput) -> ClockInput:
+    return ClockInput(clock.start, clock.target, clock.pauses, clock.stop, clock.warn_ratio, cancelled=True)
+
+
+def refresh_ticket(session: Session, ticket: Ticket, *, now: datetime) -> TicketClocks | None:
+    """Recompute the ticket's clocks from its history, store them, and reschedule their warnings and breaches."""
+    session.flush()
+    rows = {c.kind: c for c in session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))}
+    reaction = rows.get(REACTION)
+    responded = None
+    if reaction is not None and reaction.stopped_at is not None and reaction.state != "cancelled":
+        responded = aware(reaction.stopped_at)
+    clocks = compute_clocks(session, ticket, now=now, responded=responded)
+    events = {(e.clock, e.kind): e for e in session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket.id))}
+    if clocks is None:
+        for row in rows.values():
+            session.delete(row)
+        for event in events.values():
+            if event.status == PENDING:
+                event.due_at = None
+        return None
+    for kind in CLOCKS:
+        figures = clocks.figures[kind]
+        stored = rows.get(kind)
+        if stored is None:
+            stored = SlaClock(ticket_id=ticket.id, kind=kind)
+            session.add(stored)
+        _store(stored, ticket, clocks, figures, now)
+        running = figures.stopped_at is None and figures.state in ("running", "breached")
+        for event_kind, due in ((WARNING, figures.warn_at), (BREACH, figures.due_at)):
+            due_event = events.get((kind, event_kind))
+            if due_event is None:
+                due_event = SlaEvent(ticket_id=ticket.id, clock=kind, kind=event_kind, status=PENDING)
+                session.add(due_event)
+            if due_event.status == PENDING:
+                due_event.due_at = _utc(due) if running and due is not None else None
+    return clocks
+
+
+def _store(row: SlaClock, ticket: Ticket, clocks: TicketClocks, figures: ClockFigures, now: datetime) -> None:
+    row.client_id = ticket.client_id
+    row.team = ticket.team
+    row.service_level = clocks.service_level.name
+    row.severity = clocks.severity
+    row.calendar_id = clocks.service_level.calendar_id
+    row.target_seconds = int(figures.target.total_seconds())
+    row.started_at = figures.started_at.astimezone(timezone.utc)
+    row.stopped_at = _utc(figures.stopped_at)
+    row.state = figures.state
+    row.due_at = _utc(figures.due_at)
+    row.warn_at = _utc(figures.warn_at)
+    row.breached_at = _utc(figures.breached_at)
+    row.elapsed_seconds = int(figures.elapsed.total_seconds())
+    row.paused_seconds = int(figures.paused.total_seconds())
+    row.updated_at = aware(now).astimezone(timezone.utc)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """UTC for storage: SQLite keeps the wall time only, so every stored instant is in UTC."""
+    return aware(moment).astimezone(timezone.utc) if moment is not None else None
