@@ -94,7 +94,7 @@ def project(
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new)
     _add_jobs(session, instance, ticket, run.external_tasks(), new)
-    _update_ticket(session, ticket, run, {task.name for task in user_tasks}, actor, now)
+    _update_ticket(session, ticket, run, {task.name for task in user_tasks}, actor, now, new)
 
 
 def _sync_tasks(
@@ -157,7 +157,7 @@ def _add_jobs(
 
 
 def _update_ticket(
-    session: Session, ticket: Ticket, run: engine.Run, open_names: set[str], actor: str, now: datetime
+    session: Session, ticket: Ticket, run: engine.Run, open_names: set[str], actor: str, now: datetime, new: bool
 ) -> None:
     data = run.data
     changed = False
@@ -184,7 +184,7 @@ def _update_ticket(
             ticket.closed_at = now
     if changed:
         ticket.updated_at = now
-    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now)
+    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now, new=new)
 
 
 def _parse_due(value: str | None) -> datetime | None:

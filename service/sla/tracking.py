@@ -49,7 +49,7 @@ ENGINEERING_GROUP = re.compile(r"^(?P<team>.+)-L(?P<level>\d+)$")
 class TicketClocks:
     """A ticket's service level and its clocks at a moment."""
 
-    service_level: ServiceLevel
+    service_level: Level
     severity: str
     calendar: Calendar
     figures: dict[str, ClockFigures]
@@ -60,11 +60,29 @@ class TicketClocks:
 
 
 def on_ticket_changed(
-    session: Session, ticket: Ticket, *, now: datetime, variables: Mapping[str, Any] | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: datetime,
+    variables: Mapping[str, Any] | None = None,
+    new: bool = False,
 ) -> None:
     """After a step of the ticket's instance: extend its timeline and recompute its clocks if anything they depend on
-    changed (status, team, level, paid, severity, service level)."""
+    changed (status, team, level, paid, severity, service level). A `new` ticket starts its timeline and clocks
+    without reading anything."""
     status = _effective_status(ticket, variables or {})
+    if new:
+        first = Segment(
+            ticket_id=ticket.id,
+            started_at=aware(ticket.created_at),
+            status=status,
+            team=ticket.team,
+            level=ticket.level,
+            paid=bool(ticket.paid),
+        )
+        session.add(first)
+        refresh_ticket(session, ticket, now=now, segments=[first])
+        return
     segment_changed = _extend_timeline(session, ticket, status=status, now=now)
     clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
     name = service_level_name(ticket)
@@ -169,9 +187,62 @@ def service_level_name(ticket: Ticket) -> str:
     return contract.service_level if in_force and covered and contract is not None else PER_CALL
 
 
-def find_service_level(session: Session, name: str) -> ServiceLevel | None:
-    """The service level row of a name."""
-    return session.scalar(select(ServiceLevel).where(ServiceLevel.name == name)) if name else None
+@dataclass(frozen=True)
+class Target:
+    """Reaction and resolution targets of one severity, in minutes."""
+
+    reaction_minutes: int
+    resolution_minutes: int
+
+
+@dataclass(frozen=True)
+class Level:
+    """A service level as the clocks use it: an immutable snapshot, shared by the requests of a process."""
+
+    name: str
+    calendar_id: int
+    calendar: Calendar
+    start_on: str
+    pause_for_parts: bool
+    warn_percent: int
+    targets: Mapping[str, Target]
+
+    def target_for(self, severity: str) -> Target | None:
+        """The targets for a severity."""
+        return self.targets.get(severity)
+
+
+_LEVELS: dict[str, tuple[tuple[Any, ...], Level]] = {}
+
+
+def find_service_level(session: Session, name: str) -> Level | None:
+    """The service level of a name; one small query checks that the cached snapshot is current."""
+    if not name:
+        return None
+    stamp_query = (
+        select(ServiceLevel.id, ServiceLevel.updated_at, BusinessCalendar.updated_at)
+        .join(BusinessCalendar, ServiceLevel.calendar_id == BusinessCalendar.id)
+        .where(ServiceLevel.name == name)
+    )
+    stamp = session.execute(stamp_query).first()
+    if stamp is None:
+        return None
+    cached = _LEVELS.get(name)
+    if cached is not None and cached[0] == tuple(stamp):
+        return cached[1]
+    row = session.scalar(select(ServiceLevel).where(ServiceLevel.name == name))
+    assert row is not None
+    level = Level(
+        name=row.name,
+        calendar_id=row.calendar_id,
+        calendar=calendar_of(row.calendar),
+        start_on=row.start_on,
+        pause_for_parts=row.pause_for_parts,
+        warn_percent=row.warn_percent,
+        targets={t.severity: Target(t.reaction_minutes, t.resolution_minutes) for t in row.targets},
+    )
+    _LEVELS[name] = (tuple(stamp), level)
+    return level
 
 
 _CALENDARS: dict[tuple[int, datetime], Calendar] = {}
@@ -224,7 +295,7 @@ def first_response(session: Session, ticket: Ticket) -> datetime | None:
     return None
 
 
-def pauses_for(level: ServiceLevel, segments: list[Segment], *, created: datetime) -> list[tuple[str, Interval]]:
+def pauses_for(level: Level, segments: list[Segment], *, created: datetime) -> list[tuple[str, Interval]]:
     """The pause intervals, with their reasons, that the service level applies to this timeline."""
     result: list[tuple[str, Interval]] = []
     for segment in segments:
@@ -243,21 +314,31 @@ def pauses_for(level: ServiceLevel, segments: list[Segment], *, created: datetim
 
 
 def compute_clocks(
-    session: Session, ticket: Ticket, *, now: datetime, responded: datetime | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: datetime,
+    responded: datetime | None = None,
+    segments: list[Segment] | None = None,
+    new: bool = False,
 ) -> TicketClocks | None:
-    """The ticket's clocks at `now`, from its history; None when no service level applies."""
+    """The ticket's clocks at `now`, from its history; None when no service level applies.
+
+    A `new` ticket has no response yet, and its `segments` are given: nothing needs reading.
+    """
     level = find_service_level(session, service_level_name(ticket))
     target = level.target_for(ticket.severity) if level is not None else None
     if level is None or target is None:
         return None
-    calendar = calendar_of(level.calendar)
-    segments = timeline(session, ticket)
+    calendar = level.calendar
+    if segments is None:
+        segments = timeline(session, ticket)
     created = aware(ticket.created_at)
     pauses = tuple(interval for _, interval in pauses_for(level, segments, created=created))
     ending = next((s for s in segments if s.status in (SOLVED, DECLINED)), None)
     stop = aware(ending.started_at) if ending is not None else None
     cancelled = ending is not None and ending.status == DECLINED
-    if responded is None:
+    if responded is None and not new:
         responded = first_response(session, ticket)
     reaction_stop = min((m for m in (responded, stop) if m is not None), default=None)
     ratio = level.warn_percent / 100
@@ -275,16 +356,26 @@ def _cancel(clock: ClockInput) -> ClockInput:
     return ClockInput(clock.start, clock.target, clock.pauses, clock.stop, clock.warn_ratio, cancelled=True)
 
 
-def refresh_ticket(session: Session, ticket: Ticket, *, now: datetime) -> TicketClocks | None:
-    """Recompute the ticket's clocks from its history, store them, and reschedule their warnings and breaches."""
-    session.flush()
-    rows = {c.kind: c for c in session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))}
-    reaction = rows.get(REACTION)
+def refresh_ticket(
+    session: Session, ticket: Ticket, *, now: datetime, segments: list[Segment] | None = None
+) -> TicketClocks | None:
+    """Recompute the ticket's clocks from its history, store them, and reschedule their warnings and breaches.
+
+    Given the `segments` of a new ticket, nothing is read: it has no clocks, events or response yet.
+    """
+    new = segments is not None
+    rows: dict[str, SlaClock] = {}
+    events: dict[tuple[str, str], SlaEvent] = {}
     responded = None
-    if reaction is not None and reaction.stopped_at is not None and reaction.state != "cancelled":
-        responded = aware(reaction.stopped_at)
-    clocks = compute_clocks(session, ticket, now=now, responded=responded)
-    events = {(e.clock, e.kind): e for e in session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket.id))}
+    if not new:
+        session.flush()
+        rows = {c.kind: c for c in session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))}
+        reaction = rows.get(REACTION)
+        if reaction is not None and reaction.stopped_at is not None and reaction.state != "cancelled":
+            responded = aware(reaction.stopped_at)
+        query = select(SlaEvent).where(SlaEvent.ticket_id == ticket.id)
+        events = {(e.clock, e.kind): e for e in session.scalars(query)}
+    clocks = compute_clocks(session, ticket, now=now, responded=responded, segments=segments, new=new)
     if clocks is None:
         for row in rows.values():
             session.delete(row)
