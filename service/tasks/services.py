@@ -15,30 +15,38 @@ from service.errors import Conflict, NotFound
 from service.processes.instances import step_instance
 from service.processes.projection import record
 from service.sla import hooks as sla_hooks
+from service.tasks import reviews as breach_reviews
 from service.tasks.models import OPEN, TaskCandidate, UserTask
 from service.tickets.models import Ticket
 
 
-def list_tasks(session: Session, *, user: Caller, name: str | None = None) -> list[UserTask]:
-    """The open tasks in the user's queues, oldest first."""
+def list_tasks(session: Session, *, user: Caller, name: str | None = None) -> list[Any]:
+    """The open tasks in the user's queues, oldest first (breach reviews included, for the managers)."""
     query = select(UserTask).where(UserTask.state == OPEN).order_by(UserTask.created_at, UserTask.id)
     if not user.sees_everything:
         in_groups = select(TaskCandidate.task_id).where(TaskCandidate.group_name.in_(user.group_names))
         query = query.where((UserTask.id.in_(in_groups)) | (UserTask.assignee == user.username))
     if name:
         query = query.where(UserTask.name == name)
-    return list(session.scalars(query))
+    tasks: list[Any] = list(session.scalars(query))
+    if name in (None, breach_reviews.reviews.NAME):
+        tasks.extend(breach_reviews.open_reviews(session, user=user))
+        tasks.sort(key=lambda task: task.created_at)
+    return tasks
 
 
-def get_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
+def get_task(session: Session, *, user: Caller, task_id: str) -> Any:
     """One task in the user's queues (404 otherwise, without a hint that it exists)."""
+    number = breach_reviews.review_id(task_id)
+    if number is not None:
+        return breach_reviews.get(session, user=user, task_id=task_id, number=number)
     task = session.get(UserTask, task_id)
     if task is None or not may_work_on(user, task.candidate_groups, task.assignee):
         raise NotFound(f"no task {task_id}")
     return task
 
 
-def price_list(session: Session, *, task: UserTask) -> list[PriceItem]:
+def price_list(session: Session, *, task: Any) -> list[PriceItem]:
     """The price list of the ticket's equipment class, for the consultant who prices per-call work."""
     equipment = task.ticket.equipment
     if task.name != "estimate" or equipment is None:
@@ -55,8 +63,11 @@ def get_open_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
     return task
 
 
-def claim_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
+def claim_task(session: Session, *, user: Caller, task_id: str) -> Any:
     """Take a task so that nobody else works on it (409 when someone else holds it)."""
+    number = breach_reviews.review_id(task_id)
+    if number is not None:
+        return breach_reviews.claim(session, user=user, task_id=task_id, number=number)
     task = get_open_task(session, user=user, task_id=task_id)
     if task.claimed_by not in (None, user.username):
         raise Conflict(f"the task is claimed by {task.claimed_by}")
@@ -71,6 +82,9 @@ def claim_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
 
 def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str, data: dict[str, Any]) -> Ticket:
     """Complete a task with the form's data and run the ticket's process on until it waits again."""
+    number = breach_reviews.review_id(task_id)
+    if number is not None:
+        return breach_reviews.complete(session, user=user, task_id=task_id, number=number, data=data)
     task = get_open_task(session, user=user, task_id=task_id)
     if task.claimed_by not in (None, user.username):
         raise Conflict(f"the task is claimed by {task.claimed_by}")

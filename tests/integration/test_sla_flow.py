@@ -120,11 +120,23 @@ def test_a_silver_ticket_over_a_weekend_with_a_parts_pause(api: Api, smtp_server
         refused = api.post(f"/sla/reviews/{review['id']}/complete", as_="manager", json={"data": {"reason": "late"}})
         assert refused.status_code == 422 and set(refused.get_json()["errors"]["data"]) == {"reason", "comment"}
         assert api.post(f"/sla/reviews/{review['id']}/complete", as_="servers.l1", json={}).status_code in (403, 422)
+        # the same review is a task in the managers' queue, and only theirs
+        [task] = api.get("/tasks?name=breach_review", as_="manager").get_json()
+        assert task["id"] == f"breach-review-{review['id']}" and task["candidate_groups"] == ["managers"]
+        assert task["ticket"] == number and {f["id"] for f in task["form"]} == {"reason", "comment"}
+        assert api.get(f"/tasks/{task['id']}", as_="servers.l1").status_code == 404
+        assert all(t["name"] != "breach_review" for t in api.get("/tasks", as_="servers.l1").get_json())
+        wrong = api.post(f"/tasks/{task['id']}/complete", as_="manager", json={"data": {"reason": "late"}})
+        assert wrong.status_code == 422 and set(wrong.get_json()["errors"]) == {"reason", "comment"}
+        assert api.post(f"/tasks/{task['id']}/claim", as_="manager").status_code == 200
         data = {"reason": "capacity", "comment": "both L1 engineers were on site elsewhere"}
-        done = api.post(f"/sla/reviews/{review['id']}/complete", as_="manager", json={"data": data})
-        assert done.status_code == 200 and done.get_json()["state"] == "completed"
+        done = api.post(f"/tasks/{task['id']}/complete", as_="manager", json={"data": data})
+        assert done.status_code == 200 and done.get_json()["ticket"] == number
+        assert api.get(f"/sla/reviews/{review['id']}", as_="manager").get_json()["state"] == "completed"
         again = api.post(f"/sla/reviews/{review['id']}/complete", as_="manager", json={"data": data})
         assert again.status_code == 409
+        assert api.post(f"/tasks/{task['id']}/complete", as_="manager", json={"data": data}).status_code == 409
+        assert api.get("/tasks?name=breach_review", as_="manager").get_json() == []
 
         breaches = api.get("/reports/breaches?client=MEGA-RETAIL", as_="manager").get_json()
         assert breaches["summary"] == {"breaches": 1, "by_reason": {"capacity": 1}}
