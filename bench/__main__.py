@@ -15,7 +15,7 @@ def main() -> None:
     parser.add_argument(
         "--database", action="append", help="`sqlite` or a database URL (repeatable); default: SQLite and PostgreSQL"
     )
-    parser.add_argument("--tickets", type=int, default=1500)
+    parser.add_argument("--tickets", type=int, default=2400, help="tickets opened by the intake benchmark")
     args = parser.parse_args()
     urls = args.database or [None, os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")]
     for url in (None if u == "sqlite" else u for u in urls):

@@ -15,6 +15,7 @@ from service.db import Base, transaction
 from service.demo import load_demo
 from service.deploy import deploy_all
 from service.migrations import upgrade
+from service.sla.tracking import forget_service_levels
 from tests.support.smtp import SmtpTestServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,5 +102,6 @@ def ctx(session_ctx: Context, smtp_server: SmtpTestServer) -> Context:
     )
     assert all(line.ok for line in lines), lines
     session_ctx.rules.refresh_seconds = 0.0
+    forget_service_levels()  # the database was emptied under this process: its cached rows' ids are gone
     smtp_server.clear()
     return session_ctx

@@ -21,7 +21,7 @@ class ProcessDefinition(Base):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     filename: Mapped[str] = mapped_column(String(200), default="")
-    xml: Mapped[str] = mapped_column(Text)
+    xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when a version is parsed or downloaded
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by: Mapped[str] = mapped_column(String(80), default="")
 

@@ -27,7 +27,15 @@ from service.sla.models import (
     SlaEvent,
     TimeEntry,
 )
-from service.sla.tracking import CLIENT_WAIT, PARTS_WAIT, calendar_of, compute_clocks, pauses_for, refresh_ticket
+from service.sla.tracking import (
+    CLIENT_WAIT,
+    PARTS_WAIT,
+    calendar_of,
+    compute_clocks,
+    forget_service_levels,
+    pauses_for,
+    refresh_ticket,
+)
 from service.tickets.models import Ticket
 
 SEVERITIES = ("critical", "high", "normal", "low")
@@ -199,6 +207,7 @@ def recompute_all(session: Session, *, user: Caller) -> int:
 
 def recompute_open(session: Session, *, service_levels: set[str] | None = None, now: datetime | None = None) -> int:
     """Recompute the clocks of the open tickets (of some service levels) from their history. Returns tickets."""
+    forget_service_levels()
     query = select(SlaClock.ticket_id).where(SlaClock.stopped_at.is_(None)).distinct()
     if service_levels is not None:
         query = query.where(SlaClock.service_level.in_(service_levels))

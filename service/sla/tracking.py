@@ -8,6 +8,7 @@ completions of engineering tasks), so a changed severity, route or contract give
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -212,27 +213,33 @@ class Level:
         return self.targets.get(severity)
 
 
-_LEVELS: dict[str, tuple[tuple[Any, ...], Level]] = {}
+#: Snapshots by name, with the time they were read; a process trusts one for LEVEL_REFRESH_SECONDS.
+_LEVELS: dict[str, tuple[float, Level | None]] = {}
+LEVEL_REFRESH_SECONDS = 1.0
+
+
+def forget_service_levels() -> None:
+    """Drop the cached snapshots (after an administrator changed a level or a calendar in this process)."""
+    _LEVELS.clear()
 
 
 def find_service_level(session: Session, name: str) -> Level | None:
-    """The service level of a name; one small query checks that the cached snapshot is current."""
+    """The service level of a name; an administrator's change reaches every process within a second."""
     if not name:
         return None
-    stamp_query = (
-        select(ServiceLevel.id, ServiceLevel.updated_at, BusinessCalendar.updated_at)
-        .join(BusinessCalendar, ServiceLevel.calendar_id == BusinessCalendar.id)
-        .where(ServiceLevel.name == name)
-    )
-    stamp = session.execute(stamp_query).first()
-    if stamp is None:
-        return None
     cached = _LEVELS.get(name)
-    if cached is not None and cached[0] == tuple(stamp):
+    if cached is not None and time.monotonic() - cached[0] < LEVEL_REFRESH_SECONDS:
         return cached[1]
+    level = _load_level(session, name)
+    _LEVELS[name] = (time.monotonic(), level)
+    return level
+
+
+def _load_level(session: Session, name: str) -> Level | None:
     row = session.scalar(select(ServiceLevel).where(ServiceLevel.name == name))
-    assert row is not None
-    level = Level(
+    if row is None:
+        return None
+    return Level(
         name=row.name,
         calendar_id=row.calendar_id,
         calendar=calendar_of(row.calendar),
@@ -241,8 +248,6 @@ def find_service_level(session: Session, name: str) -> Level | None:
         warn_percent=row.warn_percent,
         targets={t.severity: Target(t.reaction_minutes, t.resolution_minutes) for t in row.targets},
     )
-    _LEVELS[name] = (tuple(stamp), level)
-    return level
 
 
 _CALENDARS: dict[tuple[int, datetime], Calendar] = {}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from service.augmented import Augmented
 from service.auth.models import Caller
@@ -76,14 +76,15 @@ def _number_of(session: Session, ticket_id: int) -> str:
 
 def _client_for(session: Session, user: Caller, code: str | None) -> Client:
     if user.client_id is not None:
-        own = session.get(Client, user.client_id)
+        own = session.get(Client, user.client_id, options=[joinedload(Client.contracts)])
         assert own is not None
         if code and code != own.code:
             raise Forbidden("a client user opens tickets only for their own company")
         return own
     if not code:
         raise Invalid("the client is missing", errors={"client": ["Missing data for required field."]})
-    client = session.scalar(select(Client).where(Client.code == code))
+    query = select(Client).where(Client.code == code).options(joinedload(Client.contracts))
+    client = session.execute(query).unique().scalar_one_or_none()
     if client is None:
         raise Invalid("unknown client", errors={"client": [f"no client {code!r}"]})
     return client

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from service.api.edge import context, session, user
 from service.augmented import Augmented
 from service.tickets import services
+from service.tickets.models import Ticket
 from service.tickets.schemas import (
     HistoryEventSchema,
     IdempotencySchema,
@@ -17,6 +18,7 @@ from service.tickets.schemas import (
     TicketDetailSchema,
     TicketPageSchema,
     TicketQuerySchema,
+    TicketSchema,
 )
 
 blp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Tickets: intake, lists and details.")
@@ -37,14 +39,18 @@ class Tickets(MethodView):
 
     @blp.arguments(IdempotencySchema, location="headers")
     @blp.arguments(TicketCreateSchema)
-    @blp.response(201, TicketDetailSchema)
-    @blp.alt_response(200, schema=TicketDetailSchema, description="The ticket an earlier call with the same key made.")
-    def post(self, headers: dict[str, Any], fields: dict[str, Any]) -> tuple[Augmented, int]:
-        """Open a ticket; an `Idempotency-Key` header makes a retry return the same ticket."""
+    @blp.response(201, TicketSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @blp.alt_response(200, schema=TicketSchema, description="The ticket an earlier call with the same key made.")
+    def post(self, headers: dict[str, Any], fields: dict[str, Any]) -> tuple[Ticket, int, dict[str, str]]:
+        """Open a ticket; an `Idempotency-Key` header makes a retry return the same ticket.
+
+        The answer is the ticket's summary; its details (tasks, decisions, SLA clocks) are at the `Location`.
+        """
         opened = services.open_ticket(
             session(), context(), user=user(), fields=fields, idempotency_key=headers.get("idempotency_key")
         )
-        return _detail(opened.ticket), 201 if opened.created else 200
+        location = f"/api/v1/tickets/{opened.ticket.number}"
+        return opened.ticket, 201 if opened.created else 200, {"Location": location}
 
 
 @blp.route("/<number>")

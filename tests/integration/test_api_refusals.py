@@ -78,6 +78,7 @@ def test_idempotency_key_returns_the_same_ticket(api: Api) -> None:
     first = api.post("/tickets", as_="duty", json=body, headers={"Idempotency-Key": "abc-1"})
     second = api.post("/tickets", as_="duty", json=body, headers={"Idempotency-Key": "abc-1"})
     assert (first.status_code, second.status_code) == (201, 200)
+    assert first.headers["Location"] == f"/api/v1/tickets/{first.get_json()['number']}"
     assert first.get_json()["number"] == second.get_json()["number"]
     assert _count(api) == 1
 
