@@ -33,7 +33,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
-        raise NotImplementedError("service tasks are not run inline")
+        # SpiffWorkflow's own call_service hides a connector's error as a NameError; here no connector exists at
+        # all: external service tasks are parked and run by the worker, so reaching this is a plain error.
+        raise RuntimeError("service tasks are parked for the worker, never called from a script")
 
 
 class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
