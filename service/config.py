@@ -42,6 +42,8 @@ class Config:
     job_backoff_seconds: float = 2.0
     #: Seconds a process trusts its cached active ruleset versions before it looks again.
     rules_refresh_seconds: float = 1.0
+    #: Seconds a process trusts its cached newest process versions (which new tickets start on) before it looks again.
+    process_refresh_seconds: float = 1.0
     #: Seconds a process trusts a bearer token it has checked before it looks again.
     token_cache_seconds: float = 10.0
     #: Test hook: the worker exits right after a job's side effect is recorded (names a topic).

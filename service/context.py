@@ -39,6 +39,7 @@ def build_context(config: Config) -> Context:
         engine=engine,
         sessions=make_session_factory(engine),
         rules=RulesRegistry(refresh_seconds=config.rules_refresh_seconds),
+        definitions=DefinitionCache(latest_seconds=config.process_refresh_seconds),
         tokens=TokenCache(config.token_cache_seconds),
         file_store=build_file_store(
             config.file_store, root=config.file_store_root, base_url=config.file_store_base_url

@@ -32,6 +32,7 @@ def deploy_all(ctx: Context, *, rules_dir: str, processes_dir: str, actor: str) 
         lines.append(_one(ctx, path, actor, rules=True))
     for path in sorted(Path(processes_dir).glob("*.bpmn")):
         lines.append(_one(ctx, path, actor, rules=False))
+    ctx.definitions.forget_latest()
     return lines
 
 

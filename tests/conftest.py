@@ -67,6 +67,7 @@ def config(database_url: str, smtp_server: SmtpTestServer, tmp_path_factory: pyt
         smtp_port=smtp_server.port,
         job_backoff_seconds=0.0,
         rules_refresh_seconds=0.0,
+        process_refresh_seconds=0.0,
     )
 
 

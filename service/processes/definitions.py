@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -22,12 +23,43 @@ class Deployed:
     created: bool
 
 
-class DefinitionCache:
-    """Parsed diagrams by content hash; versions are immutable, so entries never go stale."""
+@dataclass(frozen=True)
+class Version:
+    """Which deployed version new instances of a process start on."""
 
-    def __init__(self) -> None:
+    id: int
+    key: str
+    version: int
+    content_hash: str
+    filename: str
+
+
+class DefinitionCache:
+    """Parsed diagrams by content hash (versions are immutable, so these never go stale), and the newest version of
+    each process, which a process trusts for `latest_seconds` (a deployment elsewhere reaches it within that)."""
+
+    def __init__(self, latest_seconds: float = 0.0) -> None:
+        self.latest_seconds = latest_seconds
         self._parsed: dict[str, engine.Definition] = {}
+        self._latest: dict[str, tuple[float, Version]] = {}
         self._lock = threading.Lock()
+
+    def latest(self, session: Session, *, key: str) -> tuple[Version, engine.Definition]:
+        """The newest version of a process, parsed."""
+        hit = self._latest.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.latest_seconds:
+            return hit[1], self._parsed[hit[1].content_hash]
+        row = latest_definition(session, key=key)
+        version = Version(row.id, row.key, row.version, row.content_hash, row.filename or f"{row.key}.bpmn")
+        parsed = self.get(row)
+        with self._lock:
+            self._latest[key] = (time.monotonic(), version)
+        return version, parsed
+
+    def forget_latest(self) -> None:
+        """Look the newest versions up again (after a deployment by this process)."""
+        with self._lock:
+            self._latest.clear()
 
     def get(self, row: ProcessDefinition) -> engine.Definition:
         """The parsed definition of a deployed version."""

@@ -15,7 +15,6 @@ from service.clients.models import Equipment
 from service.context import Context
 from service.db import is_postgres
 from service.errors import Conflict, Invalid, NotFound, ProcessFailed
-from service.processes.definitions import latest_definition
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import project
 from service.tickets.facts import ticket_facts
@@ -24,13 +23,12 @@ from service.tickets.models import Ticket
 
 def start_instance(session: Session, ctx: Context, *, ticket: Ticket, actor: str) -> ProcessInstance:
     """Start the ticket process for a new ticket and run it until it waits."""
-    row = latest_definition(session, key=ctx.config.ticket_process)
-    definition = ctx.definitions.get(row)
+    version, definition = ctx.definitions.latest(session, key=ctx.config.ticket_process)
     decide = ctx.rules.decider(session)
     run = definition.start({**ticket_facts(ticket, today=date.today()), "paid": False}, decide=decide)
-    events = _advance(run, row)
+    events = _advance(run, version.filename)
     instance = ProcessInstance(
-        definition_id=row.id, ticket_id=ticket.id, document=run.serialize(), completed=run.completed
+        definition_id=version.id, ticket_id=ticket.id, document=run.serialize(), completed=run.completed
     )
     session.add(instance)
     session.flush()
@@ -76,7 +74,7 @@ def step_instance(
     if refresh_facts:
         _apply_form_to_ticket(session, ticket, run.data)
         run.update_data(ticket_facts(ticket, today=date.today()))
-    events = _advance(run, row)
+    events = _advance(run, row.filename)
     done = frozenset({completes}) if completes else frozenset()
     project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done)
     try:
@@ -86,14 +84,14 @@ def step_instance(
     return outcome
 
 
-def _advance(run: engine.Run, row: ProcessDefinition) -> list[Any]:
+def _advance(run: engine.Run, filename: str) -> list[Any]:
     try:
         return run.advance()
     except engine.EngineError as error:
         raise ProcessFailed(
             f"the process failed at {error.element_id}: {error.detail}",
             element=error.element_id,
-            file=row.filename,
+            file=filename,
         ) from error
 
 

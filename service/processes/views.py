@@ -106,6 +106,7 @@ class Definitions(MethodView):
         """Deploy a diagram (role `process_owner`): 422 names the element and line of what is refused."""
         xml, filename = _diagram(args["filename"])
         deployed = versions.upload_definition(session(), user=user(), xml=xml, filename=filename)
+        context().definitions.forget_latest()
         return deployed.definition, 201 if deployed.created else 200
 
 
