@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter, Map
 
 from service.api import edge, problems
 from service.config import Config
 from service.context import Context, build_context
+
+
+class DatabaseId(IntegerConverter):
+    """An integer path part no larger than a database id can be: a larger one is not found (404), not a crash."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: Config | None = None, *, context: Context | None = None) -> Flask:
@@ -28,7 +38,9 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )
     app.extensions["orchestrator"] = ctx
+    app.url_map.converters["int"] = DatabaseId
     api = Api(app, spec_kwargs={"info": {"description": "Tickets, queues and processes of the service desk."}})
+    api.register_converter(DatabaseId, lambda _converter: {"type": "integer", "minimum": 0})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     from service.api.views import BLUEPRINTS

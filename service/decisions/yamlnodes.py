@@ -32,14 +32,18 @@ class Reader:
         self.filename = filename
         if not isinstance(text, str):
             raise TypeError("rule text must be str")
-        self._loader = yaml.SafeLoader(text)
         try:
+            # The loader checks the characters of the whole text as it is built, so it can refuse here already.
+            self._loader = yaml.SafeLoader(text)
             root = self._loader.get_single_node()
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line = int(mark.line) + 1 if mark is not None else 1
             parts = [p for p in (error.context, error.problem) if p]
             self.fail_at(line, "not valid YAML: " + "; ".join(parts))
+        except yaml.reader.ReaderError as error:
+            line = text.count("\n", 0, error.position) + 1
+            self.fail_at(line, f"not valid YAML: character #x{error.character:04x} is not allowed")
         except yaml.YAMLError as error:
             self.fail_at(1, f"not valid YAML: {error}")
         if root is None:

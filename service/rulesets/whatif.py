@@ -110,7 +110,7 @@ def what_if(
     `progress(done, total)` is called every `BATCH` decisions.
     """
     draft = parse_named(text, name=name)
-    query = _decisions(name, last, _utc(since), _utc(until))
+    query = _decisions(name, last, _utc(since, "since"), _utc(until, "until"))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if total > MAX_DECISIONS:
         raise Invalid(f"{total} decisions match; a what-if reads at most {MAX_DECISIONS}: narrow `last` or the range")
@@ -127,10 +127,13 @@ def what_if(
     return WhatIf(name, content_hash, version, len(rows), changed, rows, list(keys))
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def _utc(moment: datetime | None, field: str) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    try:
+        return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise Invalid("a time out of range", errors={field: ["not a time a decision can have"]}) from None
 
 
 def _decisions(name: str, last: int | None, since: datetime | None, until: datetime | None) -> Select[Any]:

@@ -23,6 +23,8 @@ from service.sla.labour import utilisation
 from service.sla.models import BREACHED, CANCELLED, MET, BreachReview, SlaClock, TimeEntry
 from service.tickets.models import Ticket
 
+#: The longest period a utilisation report counts (about three years).
+MAX_UTILISATION_DAYS = 3 * 366
 SLA_GROUPS = ("client", "team", "service_level", "period", "severity")
 LABOUR_GROUPS = ("engineer", "team", "client")
 
@@ -253,6 +255,9 @@ def utilisation_report(session: Session, *, user: Caller, filters: Filters) -> R
     last = filters.date_to or today
     if last < first:
         raise Invalid("the period ends before it starts", errors={"to": ["must not be before from"]})
+    if (last - first).days > MAX_UTILISATION_DAYS:
+        # Available hours are counted day by day in the calendar: a century would keep a worker busy for minutes.
+        raise Invalid("the period is too long", errors={"to": [f"at most {MAX_UTILISATION_DAYS} days after from"]})
     group = (filters.group_by or ("engineer",))[0]
     if group not in ("engineer", "team"):
         raise Invalid("unknown grouping", errors={"group_by": ["engineer or team"]})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate
 from webargs.fields import DelimitedList
 
 from service.sla.calendars import WEEKDAYS
@@ -10,6 +12,14 @@ from service.sla.models import BREACH_REASONS, ENTRY_KINDS
 from service.sla.reviews import FORM, GROUP, NAME
 
 SEVERITIES = ("critical", "high", "normal", "low")
+
+
+def _within_a_day(hours: Decimal) -> None:
+    """Hours of one day: 0 to 24 (the schema documents the bounds as numbers, which a Range of decimals does not)."""
+    if not 0 <= hours <= 24:
+        raise ValidationError("between 0 and 24 hours")
+
+
 TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", error="HH:MM, 00:00 to 24:00")
 SPAN = fields.List(fields.String(validate=TIME), validate=validate.Length(equal=2))
 
@@ -180,7 +190,9 @@ class TimeEntryCreateSchema(Schema):
     engineer = fields.String()
     team = fields.String()
     day = fields.Date(required=True)
-    hours = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=24), as_string=True)
+    hours = fields.Decimal(
+        required=True, places=2, validate=_within_a_day, as_string=True, metadata={"minimum": 0, "maximum": 24}
+    )
     kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
     note = fields.String(load_default="", validate=validate.Length(max=300))
 

@@ -125,6 +125,8 @@ class YearDay:
 
 def calendar_year(session: Session, *, user: Caller, name: str, year: int) -> dict[str, Any]:
     """A calendar's year as it counts: its exceptional days and its working hours per month."""
+    if not 1900 <= year <= 2200:
+        raise NotFound(f"calendars count the years 1900 to 2200, not {year}")
     row = get_calendar(session, user=user, name=name)
     calendar = calendar_of(row)
     days = [
