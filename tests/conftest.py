@@ -15,7 +15,7 @@ from service.db import Base, transaction
 from service.demo import load_demo
 from service.deploy import deploy_all
 from service.migrations import upgrade
-from service.sla.tracking import forget_service_levels
+from service.sla.levels import forget_service_levels
 from tests.support.smtp import SmtpTestServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from service.auth.models import Caller, User
 from service.auth.services import require_role
 from service.errors import Invalid, NotFound
+from service.sla.levels import calendar_of
 from service.sla.models import BusinessCalendar, TimeEntry
-from service.sla.tracking import ENGINEERING_GROUP, calendar_of, engineering_group
+from service.sla.tracking import ENGINEERING_GROUP, engineering_group
 from service.tasks.models import UserTask
 from service.tickets.models import Ticket
 

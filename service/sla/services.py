@@ -16,6 +16,7 @@ from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
 from service.sla.calendars import Calendar, CalendarError, aware, format_minute, parse_hours
 from service.sla.clocks import ClockFigures
+from service.sla.levels import calendar_of, forget_service_levels
 from service.sla.models import (
     CLOCKS,
     BusinessCalendar,
@@ -27,15 +28,7 @@ from service.sla.models import (
     SlaEvent,
     TimeEntry,
 )
-from service.sla.tracking import (
-    CLIENT_WAIT,
-    PARTS_WAIT,
-    calendar_of,
-    compute_clocks,
-    forget_service_levels,
-    pauses_for,
-    refresh_ticket,
-)
+from service.sla.tracking import CLIENT_WAIT, PARTS_WAIT, compute_clocks, pauses_for, refresh_ticket
 from service.tickets.models import Ticket
 
 SEVERITIES = ("critical", "high", "normal", "low")
