@@ -50,11 +50,6 @@ class User(Base):
         """Names of the groups the user belongs to."""
         return frozenset(group.name for group in self.groups)
 
-    @property
-    def sees_everything(self) -> bool:
-        """Administrators and managers see every queue and ticket."""
-        return bool(self.role_set & {"admin", "manager"})
-
 
 @dataclass(frozen=True)
 class Caller:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from service.api.csv_answers import csv_attachment, wants_csv
 from service.api.edge import context, session, user
 from service.auth.services import require_role
 from service.rulesets import services, whatif
@@ -109,13 +110,6 @@ class WhatIf(MethodView):
             since=body.get("since"),
             until=body.get("until"),
         )
-        wants_csv = query.get("format") == "csv" or (
-            "format" not in query
-            and request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
-        )
-        if wants_csv:
-            disposition = f'attachment; filename="{name}-what-if.csv"'
-            return Response(
-                whatif.what_if_csv(result), mimetype="text/csv", headers={"Content-Disposition": disposition}
-            )
+        if wants_csv(query.get("format")):
+            return csv_attachment(whatif.what_if_csv(result), f"{name}-what-if.csv")
         return result

@@ -8,11 +8,11 @@ import io
 from datetime import date, datetime
 from typing import Any
 
-from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
+from service.api.csv_answers import csv_attachment, wants_csv
 from service.api.edge import session, user
 from service.sla import labour, reports, reviews, services
 from service.sla.schemas import (
@@ -194,11 +194,7 @@ def _filters(args: dict[str, Any]) -> reports.Filters:
 
 def _answer(report: reports.Report, row: type[Schema], args: dict[str, Any]) -> Any:
     """The report as JSON, or as CSV when the query or the Accept header asks for it."""
-    wants_csv = args.get("format") == "csv" or (
-        args.get("format") is None
-        and request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
-    )
-    if not wants_csv:
+    if not wants_csv(args.get("format")):
         return report
     rows = row(many=True).dump(report.rows)
     present = {key for item in rows for key in item}
@@ -208,10 +204,7 @@ def _answer(report: reports.Report, row: type[Schema], args: dict[str, Any]) -> 
     writer.writerow(columns)
     for item in rows:
         writer.writerow(["" if item.get(name) is None else _cell(item.get(name)) for name in columns])
-    filename = f"{report.name}-report.csv"
-    return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return csv_attachment(out.getvalue(), f"{report.name}-report.csv")
 
 
 def _cell(value: Any) -> Any:

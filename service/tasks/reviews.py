@@ -42,13 +42,9 @@ def _as_task(review: BreachReview) -> Augmented:
     )
 
 
-def _may_review(user: Caller) -> bool:
-    return bool(user.role_set & {"admin", "manager"} or reviews.GROUP in user.group_names)
-
-
 def open_reviews(session: Session, *, user: Caller) -> list[Augmented]:
     """The open reviews as tasks, for those who may review; nothing for anyone else."""
-    if not _may_review(user):
+    if not reviews.may_review(user):
         return []
     return [_as_task(review) for review in reviews.list_reviews(session, user=user)]
 
