@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import click
@@ -13,6 +12,7 @@ from werkzeug.routing import IntegerConverter, Map
 from service.api import edge, problems
 from service.config import Config
 from service.context import Context, build_context
+from service.logs import configure_logging
 
 
 class DatabaseId(IntegerConverter):
@@ -50,7 +50,7 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
     app.cli.add_command(flask_command)
     edge.register(app)
     problems.register(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(ctx.config.log_level)
     return app
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from service.config import Config
+from service.logs import configure_logging
 
 
 def _context(config: Config):  # type: ignore[no-untyped-def]
@@ -75,7 +75,7 @@ def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
     """Run jobs until SIGTERM or Ctrl-C."""
     from service.worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(config.log_level)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -46,6 +46,8 @@ class Config:
     process_refresh_seconds: float = 1.0
     #: Seconds a process trusts a bearer token it has checked before it looks again.
     token_cache_seconds: float = 10.0
+    #: Log level of the service (DEBUG, INFO, WARNING, ERROR); the workflow library logs only from WARNING unless DEBUG.
+    log_level: str = "INFO"
     #: Test hook: the worker exits right after a job's side effect is recorded (names a topic).
     worker_crash_after_effect: str = ""
 

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from service.augmented import Augmented
 from service.auth.models import Caller
-from service.clients.models import Client, Contact
+from service.clients.models import Client, Contact, Equipment
 from service.context import Context
 from service.errors import Forbidden, Invalid, NotFound
-from service.processes.instances import find_equipment, start_instance
+from service.processes.instances import start_instance
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import record
 from service.sla.services import ticket_sla
@@ -43,10 +43,12 @@ def open_ticket(
         )
         if earlier is not None:
             return Opened(get_ticket(session, user=user, number=_number_of(session, earlier.ticket_id)), False)
-    client = _client_for(session, user, fields.get("client"))
-    contact, new_contact = _contact_for(session, client, fields["contact_email"])
-    serial = fields.get("equipment_serial")
-    equipment = find_equipment(session, client_id=client.id, serial=serial) if serial else None
+    email = fields["contact_email"].strip().lower()
+    client, contact, equipment = _parties(session, user, fields.get("client"), email, fields.get("equipment_serial"))
+    new_contact = contact is None
+    if contact is None:
+        contact = Contact(client_id=client.id, email=email, confirmed=False)
+        session.add(contact)
     ticket = Ticket(
         client=client,
         contact=contact,
@@ -59,8 +61,7 @@ def open_ticket(
         created_by=user.username,
     )
     session.add(ticket)
-    session.flush()
-    ticket.number = f"SD-{ticket.id:06d}"
+    session.flush()  # the id and the number the database derives from it
     record(session, ticket, user.username, "ticket_opened", channel=ticket.channel, client=client.code)
     if new_contact:
         record(session, ticket, user.username, "contact_unconfirmed", email=contact.email)
@@ -74,31 +75,31 @@ def _number_of(session: Session, ticket_id: int) -> str:
     return session.scalar(select(Ticket.number).where(Ticket.id == ticket_id)) or ""
 
 
-def _client_for(session: Session, user: Caller, code: str | None) -> Client:
-    if user.client_id is not None:
-        own = session.get(Client, user.client_id, options=[joinedload(Client.contracts)])
-        assert own is not None
-        if code and code != own.code:
-            raise Forbidden("a client user opens tickets only for their own company")
-        return own
-    if not code:
+def _parties(
+    session: Session, user: Caller, code: str | None, email: str, serial: str | None
+) -> tuple[Client, Contact | None, Equipment | None]:
+    """The ticket's client (with its contracts), its known contact and its equipment, read in one query."""
+    if user.client_id is None and not code:
         raise Invalid("the client is missing", errors={"client": ["Missing data for required field."]})
-    query = select(Client).where(Client.code == code).options(joinedload(Client.contracts))
-    client = session.execute(query).unique().scalar_one_or_none()
-    if client is None:
+    query = (
+        select(Client, Contact, Equipment)
+        .outerjoin(Contact, (Contact.client_id == Client.id) & (Contact.email == email))
+        .outerjoin(Equipment, (Equipment.client_id == Client.id) & (Equipment.serial == (serial or "")))
+        .options(joinedload(Client.contracts))
+    )
+    if user.client_id is not None:
+        query = query.where(Client.id == user.client_id)
+    else:
+        query = query.where(Client.code == code)
+    row = session.execute(query).unique().one_or_none()
+    if row is None:
         raise Invalid("unknown client", errors={"client": [f"no client {code!r}"]})
-    return client
-
-
-def _contact_for(session: Session, client: Client, email: str) -> tuple[Contact, bool]:
-    email = email.strip().lower()
-    contact = session.scalar(select(Contact).where(Contact.client_id == client.id, Contact.email == email))
-    if contact is not None:
-        return contact, False
-    contact = Contact(client_id=client.id, email=email, confirmed=False)
-    session.add(contact)
-    session.flush()
-    return contact, True
+    client, contact, equipment = row
+    if user.client_id is not None and code and code != client.code:
+        raise Forbidden("a client user opens tickets only for their own company")
+    if serial and equipment is None:
+        raise Invalid("unknown equipment", errors={"equipment_serial": [f"the client has no equipment {serial!r}"]})
+    return client, contact, equipment
 
 
 def visible_tickets(user: Caller):  # type: ignore[no-untyped-def]

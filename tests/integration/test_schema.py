@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from service.context import Context
+from service.db import make_engine
+from service.migrations import alembic_config
 from service.models import Base
 
 
@@ -13,3 +21,60 @@ def test_migrations_match_the_models(ctx: Context) -> None:
     with ctx.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert differences == []
+
+
+@pytest.fixture
+def empty_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the suite's kind: a SQLite file, or a PostgreSQL schema of its own."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'upgrade.db'}"
+        return
+    admin = make_engine(database_url)
+    with admin.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS upgrade_check CASCADE"))
+        conn.execute(text("CREATE SCHEMA upgrade_check"))
+    separator = "&" if "?" in database_url else "?"
+    yield f"{database_url}{separator}options=-csearch_path%3Dupgrade_check"
+    with admin.begin() as conn:
+        conn.execute(text("DROP SCHEMA upgrade_check CASCADE"))
+    admin.dispose()
+
+
+def test_upgrade_keeps_every_ticket_and_its_history(empty_url: str) -> None:
+    """Migration 0003 regenerates the ticket number (rebuilding the table on SQLite): numbers and history stay."""
+    url = empty_url
+    command.upgrade(alembic_config(url), "0002")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO client (id, code, name) VALUES (1, 'C', 'C')"))
+        conn.execute(text("INSERT INTO contact (id, client_id, email, name, confirmed) VALUES (1, 1, 'a@c', '', true)"))
+        conn.execute(
+            text(
+                "INSERT INTO ticket (id, number, created_at, updated_at, client_id, contact_id, channel, summary,"
+                " description, severity, category, status, paid, created_by)"
+                " VALUES (7, 'SD-000007', :now, :now, 1, 1, 'api', 's', '', 'normal', 'hardware', 'new', false, 'x')"
+            ),
+            {"now": "2026-11-27 10:00:00"},
+        )
+        conn.execute(
+            text("INSERT INTO history_event (ticket_id, at, actor, kind, detail) VALUES (7, :now, 'x', 'k', '{}')"),
+            {"now": "2026-11-27 10:00:00"},
+        )
+    engine.dispose()
+    command.upgrade(alembic_config(url), "head")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT number FROM ticket")).scalar_one() == "SD-000007"
+        assert conn.execute(text("SELECT count(*) FROM history_event WHERE ticket_id = 7")).scalar_one() == 1
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+        conn.execute(
+            text(
+                "INSERT INTO ticket (id, created_at, updated_at, client_id, contact_id, channel, summary,"
+                " description, severity, category, status, paid, created_by)"
+                " VALUES (1234567, :now, :now, 1, 1, 'api', 's', '', 'normal', 'hardware', 'new', false, 'x')"
+            ),
+            {"now": "2026-11-27 10:00:00"},
+        )
+        assert conn.execute(text("SELECT number FROM ticket WHERE id = 1234567")).scalar_one() == "SD-1234567"
+    engine.dispose()
