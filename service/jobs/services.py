@@ -16,7 +16,7 @@ from service.errors import Conflict, NotFound
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.topics import TOPICS, TopicCall
 from service.processes.instances import step_instance
-from service.processes.projection import record
+from service.tickets.history import record
 from service.tickets.models import Ticket
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"

@@ -12,7 +12,7 @@ from service.auth.services import require_role
 from service.context import Context
 from service.errors import NotFound
 from service.processes.instances import step_instance
-from service.processes.projection import record
+from service.tickets.history import record
 from service.tickets.models import Ticket
 
 SENDERS = ("rmc", "duty", "manager", "intake")

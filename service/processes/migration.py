@@ -15,8 +15,9 @@ from service.auth.services import require_role
 from service.context import Context
 from service.db import is_postgres
 from service.processes.models import ProcessDefinition, ProcessInstance
-from service.processes.projection import project, record
+from service.processes.projection import project
 from service.processes.versions import OWNERS, get_version
+from service.tickets.history import record
 from service.tickets.models import Ticket
 
 MIGRATED, WOULD_MIGRATE, REFUSED = "migrated", "would_migrate", "refused"

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import engine
-from service.db import utcnow
+from service.db import insert_rows, utcnow
 from service.jobs.models import Job
 from service.processes.models import ProcessInstance
 from service.sla import tracking as sla_tracking
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, UserTask
+from service.tickets.history import history_row, record
 from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
 
 #: The status a ticket shows while one of these user tasks of the default flow is open (most advanced first).
@@ -43,11 +44,6 @@ def ticket_status(run: engine.Run, open_names: set[str], previous: str) -> str:
     return "new" if previous == "new" else previous
 
 
-def record(session: Session, ticket: Ticket, actor: str, kind: str, **detail: Any) -> None:
-    """Add one event to the ticket's history."""
-    session.add(HistoryEvent(ticket_id=ticket.id, actor=actor, kind=kind, detail=detail))
-
-
 def project(
     session: Session,
     *,
@@ -68,29 +64,42 @@ def project(
         instance.document = run.serialize()
         instance.completed = run.completed
         instance.updated_at = now
-    for event in events:
-        if isinstance(event, engine.DecisionTaken):
-            session.add(
-                DecisionRecord(
-                    ticket_id=ticket.id,
-                    element_id=event.element_id,
-                    ruleset=event.ruleset,
-                    version=str(event.version),
-                    rule=event.rule,
-                    outcome=dict(event.outcome),
-                    facts=dict(event.facts),
-                )
-            )
-            record(
-                session,
+    decisions = [event for event in events if isinstance(event, engine.DecisionTaken)]
+    insert_rows(
+        session,
+        DecisionRecord,
+        [
+            {
+                "ticket_id": ticket.id,
+                "at": now,
+                "element_id": event.element_id,
+                "ruleset": event.ruleset,
+                "version": str(event.version),
+                "rule": event.rule,
+                "outcome": dict(event.outcome),
+                "facts": dict(event.facts),
+            }
+            for event in decisions
+        ],
+    )
+    insert_rows(
+        session,
+        HistoryEvent,
+        [
+            history_row(
                 ticket,
                 actor,
                 "decision",
-                ruleset=event.ruleset,
-                rule=event.rule,
-                version=str(event.version),
-                outcome=dict(event.outcome),
+                {
+                    "ruleset": event.ruleset,
+                    "rule": event.rule,
+                    "version": str(event.version),
+                    "outcome": dict(event.outcome),
+                },
             )
+            for event in decisions
+        ],
+    )
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new)
     _add_jobs(session, instance, ticket, run.external_tasks(), new)
@@ -141,19 +150,19 @@ def _add_jobs(
         return
     ids = [task.id for task in external_tasks]
     known = set() if new else set(session.scalars(select(Job.task_id).where(Job.task_id.in_(ids))))
-    for task in external_tasks:
-        if task.id in known:
-            continue
-        session.add(
-            Job(
-                instance_id=instance.id,
-                ticket_id=ticket.id,
-                task_id=task.id,
-                element_id=task.name,
-                topic=task.topic,
-                variables=dict(task.variables),
-            )
-        )
+    rows = [
+        {
+            "instance_id": instance.id,
+            "ticket_id": ticket.id,
+            "task_id": task.id,
+            "element_id": task.name,
+            "topic": task.topic,
+            "variables": dict(task.variables),
+        }
+        for task in external_tasks
+        if task.id not in known
+    ]
+    insert_rows(session, Job, rows)
 
 
 def _update_ticket(

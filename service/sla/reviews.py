@@ -17,7 +17,7 @@ from service.auth.models import Caller
 from service.db import utcnow
 from service.errors import Conflict, Forbidden, NotFound
 from service.sla.models import BREACH_REASONS, BreachReview
-from service.tickets.models import HistoryEvent
+from service.tickets.history import record
 
 NAME = "breach_review"
 GROUP = "managers"
@@ -90,13 +90,15 @@ def complete_review(session: Session, *, user: Caller, review_id: int, data: dic
     review.state = COMPLETED
     review.reviewed_by = user.username
     review.reviewed_at = utcnow()
-    session.add(
-        HistoryEvent(
-            ticket_id=review.ticket_id,
-            actor=user.username,
-            kind="breach_reviewed",
-            detail={"clock": review.clock, "reason": review.reason, "comment": review.comment, "review": review.id},
-        )
+    record(
+        session,
+        review.ticket,
+        user.username,
+        "breach_reviewed",
+        clock=review.clock,
+        reason=review.reason,
+        comment=review.comment,
+        review=review.id,
     )
     return review
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db import insert_rows
 from service.sla.calendars import Calendar, aware
 from service.sla.clocks import ClockFigures, ClockInput, Interval, evaluate
 from service.sla.levels import Level, find_service_level
@@ -71,16 +72,16 @@ def on_ticket_changed(
     without reading anything."""
     status = _effective_status(ticket, variables or {})
     if new:
-        first = Segment(
-            ticket_id=ticket.id,
-            started_at=aware(ticket.created_at),
-            status=status,
-            team=ticket.team,
-            level=ticket.level,
-            paid=bool(ticket.paid),
-        )
-        session.add(first)
-        refresh_ticket(session, ticket, now=now, segments=[first])
+        first = {
+            "ticket_id": ticket.id,
+            "started_at": aware(ticket.created_at),
+            "status": status,
+            "team": ticket.team,
+            "level": ticket.level,
+            "paid": bool(ticket.paid),
+        }
+        insert_rows(session, Segment, [first])
+        refresh_ticket(session, ticket, now=now, segments=[Segment(**first)])
         return
     segment_changed = _extend_timeline(session, ticket, status=status, now=now)
     clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
@@ -303,40 +304,50 @@ def refresh_ticket(
             if event.status == PENDING:
                 event.due_at = None
         return None
+    new_clocks: list[dict[str, Any]] = []
+    new_events: list[dict[str, Any]] = []
     for kind in CLOCKS:
         figures = clocks.figures[kind]
+        values = _clock_values(ticket, clocks, figures, now)
         stored = rows.get(kind)
         if stored is None:
-            stored = SlaClock(ticket_id=ticket.id, kind=kind)
-            session.add(stored)
-        _store(stored, ticket, clocks, figures, now)
+            new_clocks.append({"ticket_id": ticket.id, "kind": kind, **values})
+        else:
+            for name, value in values.items():
+                setattr(stored, name, value)
         running = figures.stopped_at is None and figures.state in ("running", "breached")
         for event_kind, due in ((WARNING, figures.warn_at), (BREACH, figures.due_at)):
+            due_at = _utc(due) if running and due is not None else None
             due_event = events.get((kind, event_kind))
             if due_event is None:
-                due_event = SlaEvent(ticket_id=ticket.id, clock=kind, kind=event_kind, status=PENDING)
-                session.add(due_event)
-            if due_event.status == PENDING:
-                due_event.due_at = _utc(due) if running and due is not None else None
+                new_events.append(
+                    {"ticket_id": ticket.id, "clock": kind, "kind": event_kind, "status": PENDING, "due_at": due_at}
+                )
+            elif due_event.status == PENDING:
+                due_event.due_at = due_at
+    insert_rows(session, SlaClock, new_clocks)
+    insert_rows(session, SlaEvent, new_events)
     return clocks
 
 
-def _store(row: SlaClock, ticket: Ticket, clocks: TicketClocks, figures: ClockFigures, now: datetime) -> None:
-    row.client_id = ticket.client_id
-    row.team = ticket.team
-    row.service_level = clocks.service_level.name
-    row.severity = clocks.severity
-    row.calendar_id = clocks.service_level.calendar_id
-    row.target_seconds = int(figures.target.total_seconds())
-    row.started_at = figures.started_at.astimezone(timezone.utc)
-    row.stopped_at = _utc(figures.stopped_at)
-    row.state = figures.state
-    row.due_at = _utc(figures.due_at)
-    row.warn_at = _utc(figures.warn_at)
-    row.breached_at = _utc(figures.breached_at)
-    row.elapsed_seconds = int(figures.elapsed.total_seconds())
-    row.paused_seconds = int(figures.paused.total_seconds())
-    row.updated_at = aware(now).astimezone(timezone.utc)
+def _clock_values(ticket: Ticket, clocks: TicketClocks, figures: ClockFigures, now: datetime) -> dict[str, Any]:
+    return {
+        "client_id": ticket.client_id,
+        "team": ticket.team,
+        "service_level": clocks.service_level.name,
+        "severity": clocks.severity,
+        "calendar_id": clocks.service_level.calendar_id,
+        "target_seconds": int(figures.target.total_seconds()),
+        "started_at": figures.started_at.astimezone(timezone.utc),
+        "stopped_at": _utc(figures.stopped_at),
+        "state": figures.state,
+        "due_at": _utc(figures.due_at),
+        "warn_at": _utc(figures.warn_at),
+        "breached_at": _utc(figures.breached_at),
+        "elapsed_seconds": int(figures.elapsed.total_seconds()),
+        "paused_seconds": int(figures.paused.total_seconds()),
+        "updated_at": aware(now).astimezone(timezone.utc),
+    }
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -13,10 +13,10 @@ from service.clients.models import PriceItem
 from service.context import Context
 from service.errors import Conflict, NotFound
 from service.processes.instances import step_instance
-from service.processes.projection import record
 from service.sla import hooks as sla_hooks
 from service.tasks import reviews as breach_reviews
 from service.tasks.models import OPEN, TaskCandidate, UserTask
+from service.tickets.history import record
 from service.tickets.models import Ticket
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from service.augmented import Augmented
@@ -15,9 +15,9 @@ from service.context import Context
 from service.errors import Forbidden, Invalid, NotFound
 from service.processes.instances import start_instance
 from service.processes.models import ProcessDefinition, ProcessInstance
-from service.processes.projection import record
 from service.sla.services import ticket_sla
 from service.tasks.models import OPEN, UserTask
+from service.tickets.history import record
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 
 OPENERS = {"admin", "duty", "manager", "client", "intake"}
@@ -49,10 +49,12 @@ def open_ticket(
     if contact is None:
         contact = Contact(client_id=client.id, email=email, confirmed=False)
         session.add(contact)
+        session.flush()
+    # By ids: the flush then has no relationships to walk, and `ticket.client` (and the others) come from the session.
     ticket = Ticket(
-        client=client,
-        contact=contact,
-        equipment=equipment,
+        client_id=client.id,
+        contact_id=contact.id,
+        equipment_id=equipment.id if equipment else None,
         channel=fields["channel"],
         summary=fields["summary"],
         description=fields.get("description") or "",
@@ -75,23 +77,38 @@ def _number_of(session: Session, ticket_id: int) -> str:
     return session.scalar(select(Ticket.number).where(Ticket.id == ticket_id)) or ""
 
 
+def _parties_query(*, by_client_id: bool) -> Select[tuple[Client, Contact, Equipment]]:
+    """The client (with its contracts), its contact of an e-mail address and its equipment of a serial, in one query.
+
+    Built once with bound parameters: building it and deriving its cache key on every request costs as much as the
+    query itself.
+    """
+    client = Client.id == bindparam("client_id") if by_client_id else Client.code == bindparam("code")
+    return (
+        select(Client, Contact, Equipment)
+        .outerjoin(Contact, (Contact.client_id == Client.id) & (Contact.email == bindparam("email")))
+        .outerjoin(Equipment, (Equipment.client_id == Client.id) & (Equipment.serial == bindparam("serial")))
+        .options(joinedload(Client.contracts))
+        .where(client)
+    )
+
+
+PARTIES_BY_CODE = _parties_query(by_client_id=False)
+PARTIES_OF_CLIENT_USER = _parties_query(by_client_id=True)
+
+
 def _parties(
     session: Session, user: Caller, code: str | None, email: str, serial: str | None
 ) -> tuple[Client, Contact | None, Equipment | None]:
-    """The ticket's client (with its contracts), its known contact and its equipment, read in one query."""
-    if user.client_id is None and not code:
-        raise Invalid("the client is missing", errors={"client": ["Missing data for required field."]})
-    query = (
-        select(Client, Contact, Equipment)
-        .outerjoin(Contact, (Contact.client_id == Client.id) & (Contact.email == email))
-        .outerjoin(Equipment, (Equipment.client_id == Client.id) & (Equipment.serial == (serial or "")))
-        .options(joinedload(Client.contracts))
-    )
+    """The ticket's client, its known contact and its equipment (422 when the client or the serial is unknown)."""
+    params: dict[str, object] = {"email": email, "serial": serial or ""}
     if user.client_id is not None:
-        query = query.where(Client.id == user.client_id)
+        query, params["client_id"] = PARTIES_OF_CLIENT_USER, user.client_id
+    elif code:
+        query, params["code"] = PARTIES_BY_CODE, code
     else:
-        query = query.where(Client.code == code)
-    row = session.execute(query).unique().one_or_none()
+        raise Invalid("the client is missing", errors={"client": ["Missing data for required field."]})
+    row = session.execute(query, params).unique().one_or_none()
     if row is None:
         raise Invalid("unknown client", errors={"client": [f"no client {code!r}"]})
     client, contact, equipment = row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from service.context import Context
 from service.db import make_engine
@@ -78,3 +80,37 @@ def test_upgrade_keeps_every_ticket_and_its_history(empty_url: str) -> None:
         )
         assert conn.execute(text("SELECT number FROM ticket WHERE id = 1234567")).scalar_one() == "SD-1234567"
     engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(database_url: str) -> str:
+    """The suite's PostgreSQL database, or else the one at TEST_POSTGRES_URL (by default the local `test`)."""
+    if database_url.startswith("postgresql"):
+        return database_url
+    url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError:
+        pytest.skip(f"needs PostgreSQL: none answers at {url} (set TEST_POSTGRES_URL)")
+    finally:
+        engine.dispose()
+    return url
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced(postgres_url: str) -> None:
+    """After a database restart the first request works: an idle connection is checked and replaced when dead."""
+    database_url = postgres_url
+    engine = make_engine(database_url, ping_after_idle_seconds=0.0)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin = make_engine(database_url)
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        admin.dispose()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        engine.dispose()
