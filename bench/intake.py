@@ -10,12 +10,15 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench.common import ROOT, label, prepared
+from bench.common import ROOT, fresh_database, label, prepared
+from bench.floor_app import floor_row
 from service import engine
 from service.auth.services import issue_token
-from service.db import transaction
+from service.db import make_engine, transaction
 from tests.support.smtp import free_port
 
 BODY = {
@@ -66,12 +69,23 @@ def bare_engine_seconds_per_ticket(count: int = 300) -> float:
     return (time.perf_counter() - started) / count
 
 
-def _post_tickets(port: int, token: str, count: int, errors: list[str]) -> None:
+@dataclass(frozen=True)
+class Load:
+    """What each client posts, again and again, to a gunicorn app."""
+
+    app: str
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    ready_path: str
+
+
+def _post(port: int, load: Load, count: int, errors: list[str]) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    body = json.dumps(BODY)
+    headers = {**load.headers, "Content-Type": "application/json"}
+    body = json.dumps(load.body)
     for _ in range(count):
-        conn.request("POST", "/api/v1/tickets", body=body, headers=headers)
+        conn.request("POST", load.path, body=body, headers=headers)
         response = conn.getresponse()
         response.read()
         if response.status != 201:
@@ -79,37 +93,23 @@ def _post_tickets(port: int, token: str, count: int, errors: list[str]) -> None:
     conn.close()
 
 
-def api_seconds_per_ticket(url: str | None, tickets: int, clients: int = 8, rounds: int = 3) -> list[float]:
-    """Tickets opened through gunicorn over the database, in rounds; the wall seconds per ticket of each round."""
-    ctx = prepared(url)
-    with transaction(ctx.sessions) as session:
-        token = issue_token(session, username="duty")
+def seconds_per_request(
+    load: Load, env: dict[str, str], requests: int, clients: int = 8, rounds: int = 3
+) -> list[float]:
+    """The load posted through gunicorn (2 workers) by `clients` threads, in rounds; the wall seconds per request of
+    each round."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": ctx.config.database_url, "ORCHESTRATOR_MAILER": "console"}
-    web = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-            "service.wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    command = [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning", load.app]
+    web = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     try:
-        _wait(port)
+        _wait(port, load.ready_path)
         errors: list[str] = []
-        _post_tickets(port, token, 20, errors)  # warm-up: every worker parses the diagram once
-        per_client = tickets // clients // rounds
+        _post(port, load, 20, errors)  # warm-up: every worker loads what it caches (the diagram, the rules)
+        per_client = requests // clients // rounds
         figures = []
         for _ in range(rounds):
-            threads = [
-                threading.Thread(target=_post_tickets, args=(port, token, per_client, errors)) for _ in range(clients)
-            ]
+            threads = [threading.Thread(target=_post, args=(port, load, per_client, errors)) for _ in range(clients)]
             started = time.perf_counter()
             for thread in threads:
                 thread.start()
@@ -122,17 +122,40 @@ def api_seconds_per_ticket(url: str | None, tickets: int, clients: int = 8, roun
     finally:
         web.terminate()
         web.wait(30)
+
+
+def api_seconds_per_ticket(url: str | None, tickets: int) -> list[float]:
+    """Tickets opened through the API over a fresh database holding the demo data."""
+    ctx = prepared(url)
+    with transaction(ctx.sessions) as session:
+        token = issue_token(session, username="duty")
+    load = Load("service.wsgi:app", "/api/v1/tickets", BODY, {"Authorization": f"Bearer {token}"}, "/api/v1/health")
+    try:
+        return seconds_per_request(
+            load, {"DATABASE_URL": ctx.config.database_url, "ORCHESTRATOR_MAILER": "console"}, tickets
+        )
+    finally:
         ctx.engine.dispose()
 
 
-def _wait(port: int) -> None:
+def floor_seconds_per_request(url: str | None, requests: int) -> list[float]:
+    """The stack's floor (`bench/floor_app.py`: one validated row inserted per request) on the same database."""
+    database_url = fresh_database(url)
+    engine = make_engine(database_url)
+    floor_row.create(engine)
+    engine.dispose()
+    load = Load("bench.floor_app:create_app()", "/floor", {"summary": BODY["summary"]}, {}, "/")
+    return seconds_per_request(load, {"DATABASE_URL": database_url}, requests)
+
+
+def _wait(port: int, path: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start")
@@ -142,12 +165,21 @@ def run(url: str | None, *, tickets: int = 1500) -> dict[str, float]:
     """Print intake throughput and its ratio to the bare engine, measured in this run."""
     bare = bare_engine_seconds_per_ticket()
     rounds = api_seconds_per_ticket(url, tickets)
+    floor = statistics.median(floor_seconds_per_request(url, tickets))
     api = statistics.median(rounds)
-    figures = {"tickets_per_second": 1 / api, "bare_per_second": 1 / bare, "ratio": api / bare}
+    figures = {
+        "tickets_per_second": 1 / api,
+        "bare_per_second": 1 / bare,
+        "ratio": api / bare,
+        "floor_per_second": 1 / floor,
+        "floor_ratio": floor / bare,
+    }
     print(
         f"intake [{label(url)}]: {figures['tickets_per_second']:.0f} tickets/s through the API "
         f"(gunicorn, 2 workers, 8 clients; median of rounds at {', '.join(f'{1 / r:.0f}' for r in rounds)}); "
         f"bare engine {figures['bare_per_second']:.0f} tickets/s in-process; "
-        f"cost per ticket {figures['ratio']:.2f}x the bare engine"
+        f"cost per ticket {figures['ratio']:.2f}x the bare engine; "
+        f"the stack's floor (one row per request through the same gunicorn, Flask and SQLAlchemy) "
+        f"{figures['floor_per_second']:.0f} requests/s, {figures['floor_ratio']:.2f}x the bare engine"
     )
     return figures
