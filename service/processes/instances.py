@@ -113,5 +113,10 @@ def find_equipment(session: Session, *, client_id: int, serial: str) -> Equipmen
     """The client's equipment with that serial number (422 when the client has none such)."""
     equipment = session.scalar(select(Equipment).where(Equipment.serial == serial, Equipment.client_id == client_id))
     if equipment is None:
-        raise Invalid("unknown equipment", errors={"equipment_serial": [f"the client has no equipment {serial!r}"]})
+        raise unknown_equipment(serial)
     return equipment
+
+
+def unknown_equipment(serial: str) -> Invalid:
+    """The refusal of a serial number the client has no equipment under."""
+    return Invalid("unknown equipment", errors={"equipment_serial": [f"the client has no equipment {serial!r}"]})

@@ -13,7 +13,7 @@ from service.auth.models import Caller
 from service.clients.models import Client, Contact, Equipment
 from service.context import Context
 from service.errors import Forbidden, Invalid, NotFound
-from service.processes.instances import start_instance
+from service.processes.instances import start_instance, unknown_equipment
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.sla.services import ticket_sla
 from service.tasks.models import OPEN, UserTask
@@ -115,7 +115,7 @@ def _parties(
     if user.client_id is not None and code and code != client.code:
         raise Forbidden("a client user opens tickets only for their own company")
     if serial and equipment is None:
-        raise Invalid("unknown equipment", errors={"equipment_serial": [f"the client has no equipment {serial!r}"]})
+        raise unknown_equipment(serial)
     return client, contact, equipment
 
 
