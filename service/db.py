@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, exc, insert
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, exc, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -111,6 +113,34 @@ def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]])
     refer to must already be in the database (flushed), and every row must name the same columns."""
     if rows:
         session.execute(insert(model.__table__), rows)  # type: ignore[arg-type]
+
+
+def insert_unless_present(
+    session: Session, model: type[Base], row: dict[str, Any], *, unique: Sequence[str]
+) -> int | None:
+    """Insert one row unless a row with the same `unique` columns exists; its id, or None when one was there.
+
+    One statement (`INSERT ... ON CONFLICT DO NOTHING`), so two transactions inserting the same row never fail on the
+    unique constraint: on PostgreSQL the second waits for the first to end, then inserts nothing if it committed.
+    """
+    table = model.__table__
+    dialect = postgresql if is_postgres(session) else sqlite
+    statement = (
+        dialect.insert(table)  # type: ignore[attr-defined]
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(table.c.id)  # type: ignore[attr-defined]
+    )
+    return session.execute(statement).scalar()
+
+
+def lock_name(session: Session, name: str) -> None:
+    """Hold a lock on `name` until the transaction ends, so that transactions that change the same thing (the
+    versions of one ruleset or of one process) take turns. PostgreSQL: a transaction-level advisory lock; SQLite:
+    every transaction already holds the database's write lock from its start (`BEGIN IMMEDIATE`)."""
+    if is_postgres(session):
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def is_postgres(session: Session) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service import engine
+from service.db import lock_name
 from service.errors import Invalid, NotFound
 from service.processes.models import ProcessDefinition
 
@@ -82,7 +83,7 @@ def deploy_definition(
 ) -> Deployed:
     """Validate a diagram and store it as a new version, or return the version with the same content."""
     content_hash = hashlib.sha256(xml).hexdigest()
-    existing = session.scalar(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash))
+    existing = _deployed(session, content_hash)
     if existing is not None:
         return Deployed(existing, created=False)
     try:
@@ -95,6 +96,12 @@ def deploy_definition(
     _check_references(
         parsed, filename, parsed.decision_elements, known_rulesets, "no ruleset is published for the decision {name!r}"
     )
+    # Deployments of one process take turns from here: each numbers its version after the last one committed, and
+    # of two deploying the same content at once the second finds the first's version.
+    lock_name(session, f"process:{parsed.key}")
+    existing = _deployed(session, content_hash)
+    if existing is not None:
+        return Deployed(existing, created=False)
     latest = session.scalar(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == parsed.key))
     row = ProcessDefinition(
         key=parsed.key,
@@ -108,6 +115,10 @@ def deploy_definition(
     session.add(row)
     session.flush()
     return Deployed(row, created=True)
+
+
+def _deployed(session: Session, content_hash: str) -> ProcessDefinition | None:
+    return session.scalar(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash))
 
 
 def _check_references(

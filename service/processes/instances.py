@@ -51,14 +51,7 @@ def step_instance(
     Two callers stepping one instance cannot both win: PostgreSQL locks the row, and the version column refuses a
     stale write everywhere (409).
     """
-    query = (
-        select(ProcessInstance).where(ProcessInstance.ticket_id == ticket_id).execution_options(populate_existing=True)
-    )
-    if is_postgres(session):
-        query = query.with_for_update()
-    instance = session.scalar(query)
-    if instance is None:
-        raise NotFound("the ticket has no process instance")
+    instance = lock_instance(session, ticket_id=ticket_id)
     row = session.get(ProcessDefinition, instance.definition_id)
     assert row is not None
     definition = ctx.definitions.get(row)
@@ -82,6 +75,22 @@ def step_instance(
     except StaleDataError as error:
         raise Conflict("the ticket moved on while this request ran; reload and try again") from error
     return outcome
+
+
+def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:
+    """The ticket's instance, read afresh and locked until the transaction ends: the one lock that every change to
+    the ticket's flow takes (a step, a claim or a completion of one of its tasks), so that of two callers one waits
+    and then sees what the other did. PostgreSQL locks the row (`SELECT ... FOR UPDATE`); on SQLite every
+    transaction holds the database's write lock from its start."""
+    query = (
+        select(ProcessInstance).where(ProcessInstance.ticket_id == ticket_id).execution_options(populate_existing=True)
+    )
+    if is_postgres(session):
+        query = query.with_for_update()
+    instance = session.scalar(query)
+    if instance is None:
+        raise NotFound("the ticket has no process instance")
+    return instance
 
 
 def _advance(run: engine.Run, filename: str) -> list[Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service import decisions
 from service.augmented import Augmented
+from service.db import lock_name
 from service.errors import Invalid, NotFound
 from service.rulesets.models import RulesetVersion
 
@@ -33,6 +34,7 @@ def publish_ruleset(session: Session, *, text: str, filename: str, author: str, 
             f"{error.filename}: line {error.line}: {error.detail}", file=error.filename, line=error.line
         ) from error
     content_hash = hashlib.sha256(text.encode()).hexdigest()
+    lock_versions(session, name=parsed.name)
     row = session.scalar(
         select(RulesetVersion).where(RulesetVersion.name == parsed.name, RulesetVersion.content_hash == content_hash)
     )
@@ -49,6 +51,12 @@ def publish_ruleset(session: Session, *, text: str, filename: str, author: str, 
         row.active = True
         session.flush()
     return Published(row, created)
+
+
+def lock_versions(session: Session, *, name: str) -> None:
+    """Take turns with every other transaction publishing or activating a version of the ruleset `name`: each then
+    numbers its version after the last one committed, and exactly one version stays active."""
+    lock_name(session, f"ruleset:{name}")
 
 
 def parse_named(text: str, *, name: str) -> decisions.Ruleset:
@@ -108,6 +116,8 @@ def activate_version(session: Session, *, name: str, version: int) -> RulesetVer
     if row is None:
         raise NotFound(f"ruleset {name!r} has no version {version}")
     parse_named(row.text, name=name)
+    lock_versions(session, name=name)
+    session.refresh(row)
     if not row.active:
         session.execute(update(RulesetVersion).where(RulesetVersion.name == name).values(active=False))
         row.active = True

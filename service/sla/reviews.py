@@ -104,7 +104,16 @@ def complete_review(session: Session, *, user: Caller, review_id: int, data: dic
 
 
 def _open(session: Session, user: Caller, review_id: int) -> BreachReview:
-    review = get_review(session, user=user, review_id=review_id)
+    """The review, read afresh and locked until the transaction ends, still open and free for the user (409
+    otherwise): of two managers claiming, or one claiming while another completes, one waits and sees the other's."""
+    get_review(session, user=user, review_id=review_id)
+    query = (
+        select(BreachReview)
+        .where(BreachReview.id == review_id)
+        .with_for_update(of=BreachReview)  # SQLite: the transaction already holds the database's write lock
+        .execution_options(populate_existing=True)
+    )
+    review = session.scalars(query).one()
     if review.state != OPEN:
         raise Conflict(f"the breach review is no longer open: it was {review.state}")
     if review.claimed_by not in (None, user.username):

@@ -12,7 +12,7 @@ from service.auth.services import may_work_on
 from service.clients.models import PriceItem
 from service.context import Context
 from service.errors import Conflict, NotFound
-from service.processes.instances import step_instance
+from service.processes.instances import lock_instance, step_instance
 from service.sla import hooks as sla_hooks
 from service.tasks import reviews as breach_reviews
 from service.tasks.models import OPEN, TaskCandidate, UserTask
@@ -63,14 +63,28 @@ def get_open_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
     return task
 
 
+def _locked_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
+    """The open task as it is once its ticket's instance is locked, still free for the user (409 otherwise).
+
+    The instance lock is the one a completion and every other step takes, so of two people claiming, or one claiming
+    while another completes, one goes first and the other sees what it did."""
+    task = session.get(UserTask, task_id, populate_existing=True)
+    assert task is not None
+    if task.state != OPEN:
+        raise Conflict(f"the task is no longer open: it was {task.state}")
+    if task.claimed_by not in (None, user.username):
+        raise Conflict(f"the task is claimed by {task.claimed_by}")
+    return task
+
+
 def claim_task(session: Session, *, user: Caller, task_id: str) -> Any:
     """Take a task so that nobody else works on it (409 when someone else holds it)."""
     number = breach_reviews.review_id(task_id)
     if number is not None:
         return breach_reviews.claim(session, user=user, task_id=task_id, number=number)
     task = get_open_task(session, user=user, task_id=task_id)
-    if task.claimed_by not in (None, user.username):
-        raise Conflict(f"the task is claimed by {task.claimed_by}")
+    lock_instance(session, ticket_id=task.ticket_id)
+    task = _locked_task(session, user=user, task_id=task_id)
     if task.claimed_by is None:
         task.claimed_by = user.username
         ticket = session.get(Ticket, task.ticket_id)
@@ -86,15 +100,18 @@ def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str,
     if number is not None:
         return breach_reviews.complete(session, user=user, task_id=task_id, number=number, data=data)
     task = get_open_task(session, user=user, task_id=task_id)
-    if task.claimed_by not in (None, user.username):
-        raise Conflict(f"the task is claimed by {task.claimed_by}")
     ticket_id, name = task.ticket_id, task.name
+
+    def complete(run: Any) -> None:  # runs once the instance is locked: the task is checked again there
+        _locked_task(session, user=user, task_id=task_id)
+        run.complete_user_task(task_id, data)
+
     step_instance(
         session,
         ctx,
         ticket_id=ticket_id,
         actor=user.username,
-        action=lambda run: run.complete_user_task(task_id, data),
+        action=complete,
         refresh_facts=True,
         completes=task_id,
     )

@@ -75,12 +75,19 @@ class DecisionRecord(Base):
 
 
 class IdempotencyKey(Base):
-    """Makes a retried ticket creation return the ticket the first call created."""
+    """Makes a retried ticket creation return the ticket the first call created.
+
+    The key is stored before the ticket is made (so a concurrent retry waits on it rather than making a second
+    ticket); `ticket_id` is set in the same transaction, so a committed key always names its ticket. `fingerprint`
+    is a digest of the request's fields: the key sent again with other fields is refused (None for keys stored
+    before fingerprints were kept).
+    """
 
     __tablename__ = "idempotency_key"
     __table_args__ = (UniqueConstraint("user_id", "key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), default=None)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from service.augmented import Augmented
 from service.auth.models import Caller
 from service.clients.models import Client, Contact, Equipment
 from service.context import Context
-from service.errors import Forbidden, Invalid, NotFound
+from service.db import insert_unless_present
+from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.processes.instances import start_instance, unknown_equipment
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.sla.services import ticket_sla
@@ -37,12 +40,17 @@ def open_ticket(
     """Create a ticket linked to client, contact and equipment, and start its process."""
     if not user.role_set & OPENERS:
         raise Forbidden("opening tickets needs the role duty, client or admin")
+    key_id = None
     if idempotency_key:
-        earlier = session.scalar(
-            select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == idempotency_key)
+        fingerprint = request_fingerprint(fields)
+        key_id = insert_unless_present(
+            session,
+            IdempotencyKey,
+            {"user_id": user.id, "key": idempotency_key, "fingerprint": fingerprint},
+            unique=("user_id", "key"),
         )
-        if earlier is not None:
-            return Opened(get_ticket(session, user=user, number=_number_of(session, earlier.ticket_id)), False)
+        if key_id is None:
+            return Opened(_opened_by_key(session, user=user, key=idempotency_key, fingerprint=fingerprint), False)
     email = fields["contact_email"].strip().lower()
     client, contact, equipment = _parties(session, user, fields.get("client"), email, fields.get("equipment_serial"))
     new_contact = contact is None
@@ -67,14 +75,33 @@ def open_ticket(
     record(session, ticket, user.username, "ticket_opened", channel=ticket.channel, client=client.code)
     if new_contact:
         record(session, ticket, user.username, "contact_unconfirmed", email=contact.email)
-    if idempotency_key:
-        session.add(IdempotencyKey(user_id=user.id, key=idempotency_key, ticket_id=ticket.id))
+    if key_id is not None:
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(ticket_id=ticket.id))
     start_instance(session, ctx, ticket=ticket, actor=user.username)
     return Opened(ticket, True)
 
 
-def _number_of(session: Session, ticket_id: int) -> str:
-    return session.scalar(select(Ticket.number).where(Ticket.id == ticket_id)) or ""
+def request_fingerprint(fields: dict[str, Any]) -> str:
+    """A digest of a request's validated fields: the same for the same request whatever the order or spelling of
+    its JSON, different when any field differs."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _opened_by_key(session: Session, *, user: Caller, key: str, fingerprint: str) -> Ticket:
+    """The ticket an earlier request of the caller opened with this key (422 when that request was another one).
+
+    The caller made it, so the caller gets it whatever else they may read (an intake account reads no tickets)."""
+    earlier = session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key))
+    if earlier is not None and earlier.fingerprint not in (None, fingerprint):
+        raise Invalid(
+            "this Idempotency-Key was sent before with another request: send a new key for a new ticket",
+            errors={"Idempotency-Key": ["already used for a request with other fields"]},
+        )
+    ticket = session.get(Ticket, earlier.ticket_id) if earlier is not None and earlier.ticket_id else None
+    if ticket is None:  # the first request's ticket is gone
+        raise Conflict("the ticket this Idempotency-Key opened no longer exists; send a new key")
+    return ticket
 
 
 def _parties_query(*, by_client_id: bool) -> Select[tuple[Client, Contact, Equipment]]:
