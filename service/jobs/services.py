@@ -143,11 +143,15 @@ def retry_incident(session: Session, *, job_id: int, actor: str) -> Job:
         raise NotFound(f"no incident {job_id}")
     if job.status != FAILED:
         raise Conflict(f"job {job_id} is {job.status}, not an incident")
-    session.execute(
+    # Only while it is still failed: of two retrying at once the second changes nothing (PostgreSQL re-reads the row
+    # it waited for), so a job a worker took after the first retry is not put back in the queue under it.
+    retried = session.execute(
         update(Job)
-        .where(Job.id == job_id)
+        .where(Job.id == job_id, Job.status == FAILED)
         .values(status=PENDING, attempts=0, run_after=utcnow(), last_error=job.last_error, updated_at=utcnow())
     )
+    if retried.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"job {job_id} was retried by someone else meanwhile")
     session.refresh(job)
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None

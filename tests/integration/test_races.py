@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.context import Context
+from service.jobs.models import FAILED, Job
 from service.sla.models import BREACH, BreachReview, SlaEvent
 from service.tickets.models import Ticket
 from service.worker import drain
@@ -303,3 +304,29 @@ def test_identical_concurrent_deploys_of_a_diagram_make_one_version(api: Api, on
     assert {answer.get_json()["version"] for answer in answers} == {2}
     versions = api.get("/process-definitions/ticket/versions", as_="owner").get_json()
     assert [row["version"] for row in versions] == [2, 1]
+
+
+# Incidents
+
+
+@pytest.mark.postgres
+def test_two_retries_of_one_incident_have_one_winner(api: Api, on_postgres: None) -> None:
+    number = api.open_ticket()["number"]
+    with api.ctx.sessions() as session:
+        job = session.scalars(
+            select(Job).join(Ticket, Ticket.id == Job.ticket_id).where(Ticket.number == number)
+        ).first()
+        assert job is not None
+        job.status, job.attempts, job.last_error = FAILED, 5, "the file store is down"
+        session.commit()
+        job_id = job.id
+    one, two = _clients(api, 2, "manager", "admin")
+    answers = _race(
+        api,
+        [
+            lambda: one.post(f"/incidents/{job_id}/retry", as_="manager"),
+            lambda: two.post(f"/incidents/{job_id}/retry", as_="admin"),
+        ],
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    assert _kinds(api, number)["incident_retried"] == 1
