@@ -66,11 +66,6 @@ class Caller:
         """The snapshot of a user as loaded now."""
         return cls(user.id, user.username, user.role_set, user.group_names, user.client_id)
 
-    @property
-    def sees_everything(self) -> bool:
-        """Administrators and managers see every queue and ticket."""
-        return bool(self.role_set & {"admin", "manager"})
-
 
 class ApiToken(Base):
     """A bearer token, stored as its SHA-256 digest only."""

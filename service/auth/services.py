@@ -1,4 +1,4 @@
-"""Tokens and the checks of who may see and do what."""
+"""Bearer tokens: issuing them and finding the caller of one (who may do what: `service.auth.permissions`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import ApiToken, Caller, User
-from service.errors import Forbidden, NotFound, Unauthorized
+from service.errors import NotFound, Unauthorized
 
 
 def _digest(token: str) -> str:
@@ -67,19 +67,3 @@ def authenticate(session: Session, *, authorization: str | None, cache: TokenCac
     if cache:
         cache.put(digest, caller)
     return caller
-
-
-def require_role(user: Caller, *roles: str) -> None:
-    """Refuse unless the user has one of the roles (admin has them all)."""
-    if "admin" in user.role_set or user.role_set & set(roles):
-        return
-    raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
-
-
-def may_work_on(user: Caller, candidate_groups: list[str], assignee: str | None) -> bool:
-    """True when the task is in one of the user's queues (or the user sees everything)."""
-    if user.sees_everything:
-        return True
-    if assignee is not None and assignee == user.username:
-        return True
-    return bool(user.group_names & set(candidate_groups))

@@ -4,6 +4,7 @@ See docs/architecture.md, "The engine contract".
 """
 
 from .definition import Definition, load_definition
+from .diagram import MessageRule
 from .errors import DiagramError, EngineError, FormError, MigrationRefused, TaskNotOpen
 from .forms import FormField
 from .migration import DefinitionChanges, ReachedElement
@@ -20,6 +21,7 @@ __all__ = [
     "ExternalTaskView",
     "FormError",
     "FormField",
+    "MessageRule",
     "MigrationRefused",
     "ReachedElement",
     "Run",

@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import migration
-from .diagram import DiagramInfo, check_diagram, parse_xml
+from .diagram import DiagramInfo, MessageRule, check_diagram, parse_xml
 from .errors import DiagramError, EngineError
 from .migration import DefinitionChanges
 from .model import EngineEvent
@@ -33,6 +33,8 @@ class Definition:
         self.decision_refs: frozenset[str] = frozenset(ref for ref, _ in info.decisions.values())
         self.user_tasks: frozenset[str] = frozenset(info.user_tasks)
         self.messages: frozenset[str] = frozenset(info.messages)
+        #: Per message: the variables its data may set and the roles that may send it (see `MessageRule`).
+        self.message_rules: dict[str, MessageRule] = dict(info.message_rules)
         #: Which element calls which topic and which decision, and the XML line of every element.
         self.topic_elements: dict[str, str] = dict(info.topics)
         self.decision_elements: dict[str, str] = {element: ref for element, (ref, _) in info.decisions.items()}

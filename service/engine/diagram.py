@@ -63,6 +63,21 @@ class UserTaskConfig:
     form: tuple[FormField, ...]
 
 
+@dataclass(frozen=True)
+class MessageRule:
+    """What a message may carry and who may send it, from its catch event's `camunda:properties`.
+
+    `variables`: the only variables the message's data may set (nothing else is accepted); `senders`: the roles that
+    may deliver it through the API (none: only the service itself, as for `sla_breach`).
+    """
+
+    variables: frozenset[str] = frozenset()
+    senders: frozenset[str] = frozenset()
+
+
+MESSAGE_PROPERTIES = ("variables", "senders")
+
+
 @dataclass
 class DiagramInfo:
     """The result of the checks: the process to run and what its elements declare."""
@@ -74,6 +89,7 @@ class DiagramInfo:
     decisions: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (ref, result var)
     user_tasks: dict[str, UserTaskConfig] = field(default_factory=dict)
     messages: set[str] = field(default_factory=set)
+    message_rules: dict[str, MessageRule] = field(default_factory=dict)
 
 
 def parse_xml(xml: bytes, filename: str) -> etree._Element:
@@ -155,7 +171,9 @@ class _Checker:
             if local not in ALLOWED_EVENTS[tag]:
                 raise self.fail(node, f"{local} on bpmn:{tag} is not supported by this engine")
             if local == "messageEventDefinition":
-                self.info.messages.add(self.message_name(node, definition))
+                name = self.message_name(node, definition)
+                self.info.messages.add(name)
+                self.message_rule(node, name)
 
     def message_name(self, node: etree._Element, definition: etree._Element) -> str:
         ref = definition.get("messageRef")
@@ -163,6 +181,24 @@ class _Checker:
         if message is None or not (message.get("name") or "").strip():
             raise self.fail(node, "a message event needs a messageRef to a bpmn:message with a name")
         return message.get("name").strip()
+
+    def message_rule(self, node: etree._Element, name: str) -> None:
+        values = {key: frozenset[str]() for key in MESSAGE_PROPERTIES}
+        for prop in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
+            key = (prop.get("name") or "").strip()
+            if key not in MESSAGE_PROPERTIES:
+                continue
+            items = frozenset((prop.get("value") or "").replace(",", " ").split())
+            if key == "variables":
+                for item in sorted(items):
+                    if not item.isidentifier() or keyword.iskeyword(item) or item.startswith("__"):
+                        raise self.fail(prop, f"message variable {item!r} must be a plain identifier")
+            values[key] = values[key] | items
+        rule = MessageRule(values["variables"], values["senders"])
+        earlier = self.info.message_rules.setdefault(name, rule)
+        if earlier != rule:
+            detail = f"another event catching the message {name!r} declares other variables or senders"
+            raise self.fail(node, detail)
 
     def on_subProcess(self, node: etree._Element) -> None:
         if node.get("triggeredByEvent") == "true":

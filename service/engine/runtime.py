@@ -13,7 +13,8 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from .errors import EngineError, TaskNotOpen
+from .diagram import MessageRule
+from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
 from .migration import ReachedElement, reached
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
@@ -70,10 +71,22 @@ class Run:
         self._complete(task, "serviceTask")
 
     def send_message(self, name: str, data: dict[str, Any]) -> bool:
-        """Deliver a message (its data merges into the variables); False if nothing waits for it."""
+        """Deliver a message (its data merges into the variables); False if nothing waits for it.
+
+        The data may set only the variables the message declares (`MessageRule.variables`): anything else raises
+        FormError naming each field, and nothing is delivered.
+        """
         payload = plain_data(data, "message data")
         if name not in self.waiting_messages():
             return False
+        rule = self.message_rule(name)
+        declared = rule.variables if rule is not None else frozenset()
+        undeclared = sorted(set(payload) - declared)
+        if undeclared:
+            message = (
+                f"the message {name!r} does not set this variable (it sets: {', '.join(sorted(declared)) or 'none'})"
+            )
+            raise FormError({field: [message] for field in undeclared})
         event = BpmnEvent(MessageEventDefinition(name), payload=payload)
         self._guard(lambda: self._workflow.send_event(event))
         return True
@@ -120,6 +133,10 @@ class Run:
             ExternalTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.topic, copy.deepcopy(t.data))
             for t in self._tasks(TaskState.READY, ExternalTask)
         ]
+
+    def message_rule(self, name: str) -> MessageRule | None:
+        """What the diagram declares for the message `name` (None when no event of it catches that message)."""
+        return self._definition.message_rules.get(name)
 
     def waiting_messages(self) -> list[str]:
         """Names of the messages the instance is waiting for."""

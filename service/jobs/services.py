@@ -10,6 +10,8 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from service.auth.models import Caller
+from service.auth.permissions import Permission, authorize
 from service.context import Context
 from service.db import is_postgres, transaction, utcnow
 from service.errors import Conflict, NotFound
@@ -131,13 +133,15 @@ def _fail(ctx: Context, job_id: int, topic: str, error: Exception) -> Outcome:
         return Outcome(job_id, topic, job.status, message)
 
 
-def list_incidents(session: Session) -> list[Job]:
+def list_incidents(session: Session, *, user: Caller) -> list[Job]:
     """Jobs that failed every attempt and wait for a person."""
+    authorize(user, Permission.HANDLE_INCIDENTS)
     return list(session.scalars(select(Job).where(Job.status == FAILED).order_by(Job.id)))
 
 
-def retry_incident(session: Session, *, job_id: int, actor: str) -> Job:
+def retry_incident(session: Session, *, user: Caller, job_id: int) -> Job:
     """Put a failed job back in the queue with a fresh count of attempts."""
+    authorize(user, Permission.HANDLE_INCIDENTS)
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"no incident {job_id}")
@@ -155,5 +159,5 @@ def retry_incident(session: Session, *, job_id: int, actor: str) -> Job:
     session.refresh(job)
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None
-    record(session, ticket, actor, "incident_retried", topic=job.topic, job=job.id)
+    record(session, ticket, user.username, "incident_retried", topic=job.topic, job=job.id)
     return job

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from adapters.files import FileStore
 from adapters.mail import Mailer, OutgoingMail
 from service.auth.models import Group, User
+from service.tickets.history import record
 from service.tickets.models import Ticket
 
 
@@ -38,7 +39,16 @@ def create_folder(call: TopicCall) -> dict[str, Any]:
 
 
 def _to_client(call: TopicCall, subject: str, body: str) -> dict[str, Any]:
+    """Mail the ticket's contact, only once a person confirmed that address.
+
+    Anyone who opens a ticket may name any address as its contact: mailing an unconfirmed one would let a caller
+    make the service write to strangers. Such a mail is withheld (the history says so) and the flow goes on; the
+    mails after a duty officer confirms the contact reach it.
+    """
     ticket = call.ticket
+    if not ticket.contact.confirmed:
+        record(call.session, ticket, "worker", "mail_withheld", subject=subject, reason="contact_unconfirmed")
+        return {}
     call.mailer.send(
         OutgoingMail(
             to=(ticket.contact.email,),

@@ -11,12 +11,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service import engine
 from service.auth.models import Caller
-from service.auth.services import require_role
+from service.auth.permissions import Permission, authorize
 from service.context import Context
 from service.db import is_postgres
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import project
-from service.processes.versions import OWNERS, get_version
+from service.processes.versions import get_version
 from service.tickets.history import record
 from service.tickets.models import Ticket
 
@@ -81,7 +81,7 @@ def migrate_tickets(
     Each ticket is checked, moved and committed in its own transaction (this commits `session` once per ticket
     moved), so one refusal does not hold back the others. A dry run checks everything and changes nothing.
     """
-    require_role(user, *OWNERS)
+    authorize(user, Permission.MIGRATE_TICKETS)
     target = get_version(session, user=user, key=key, version=version)
     target_id, target_version = target.id, target.version
     selected = _select(session, target, numbers, where or TicketFilter())

@@ -7,29 +7,32 @@ from sqlalchemy.orm import Session
 
 from service.augmented import Augmented
 from service.auth.models import Caller
-from service.auth.services import require_role
+from service.auth.permissions import Permission, authorize
 from service.errors import NotFound
 from service.jobs.topics import TOPICS
-from service.processes.definitions import Deployed, deploy_definition
+from service.processes.definitions import Deployed, deploy_definition, list_definitions
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.rulesets.models import RulesetVersion
-
-OWNERS = ("process_owner",)
-READERS = ("process_owner", "analyst", "manager")
 
 
 def upload_definition(session: Session, *, user: Caller, xml: bytes, filename: str) -> Deployed:
     """Check an uploaded diagram and deploy it as a new version (or find the version with the same content)."""
-    require_role(user, *OWNERS)
+    authorize(user, Permission.DEPLOY_PROCESSES)
     active = set(session.scalars(select(RulesetVersion.name).where(RulesetVersion.active.is_(True))))
     return deploy_definition(
         session, xml=xml, filename=filename, actor=user.username, known_topics=set(TOPICS), known_rulesets=active
     )
 
 
+def list_deployed(session: Session, *, user: Caller) -> list[ProcessDefinition]:
+    """Every deployed version of every process, newest first per key."""
+    authorize(user, Permission.READ_PROCESSES)
+    return list_definitions(session)
+
+
 def list_versions(session: Session, *, user: Caller, key: str) -> list[Augmented]:
     """Every version of a process, newest first, with how many tickets run it (open and in all)."""
-    require_role(user, *READERS)
+    authorize(user, Permission.READ_PROCESSES)
     counts = (
         select(
             ProcessInstance.definition_id,
@@ -56,7 +59,7 @@ def list_versions(session: Session, *, user: Caller, key: str) -> list[Augmented
 
 def get_version(session: Session, *, user: Caller, key: str, version: int) -> ProcessDefinition:
     """One deployed version of a process (404 when there is none)."""
-    require_role(user, *READERS)
+    authorize(user, Permission.READ_PROCESSES)
     row = session.scalar(
         select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
     )

@@ -10,11 +10,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from service.api.edge import context, session, user
-from service.auth.services import require_role
 from service.errors import Invalid
 from service.jobs import services as jobs
 from service.processes import versions
-from service.processes.definitions import list_definitions
 from service.processes.messages import send_message
 from service.processes.migration import MigrationReport, TicketFilter, migrate_tickets
 from service.processes.schemas import (
@@ -48,8 +46,7 @@ class Incidents(MethodView):
     @blp.response(200, IncidentSchema(many=True))
     def get(self) -> list[Any]:
         """Jobs that failed every attempt."""
-        require_role(user(), "manager", "duty", "process_owner")
-        return jobs.list_incidents(session())
+        return jobs.list_incidents(session(), user=user())
 
 
 @blp.route("/incidents/<int:job_id>/retry")
@@ -57,8 +54,7 @@ class Retry(MethodView):
     @blp.response(200, IncidentSchema)
     def post(self, job_id: int) -> Any:
         """Queue the failed job again with a fresh count of attempts."""
-        require_role(user(), "manager", "duty", "process_owner")
-        return jobs.retry_incident(session(), job_id=job_id, actor=user().username)
+        return jobs.retry_incident(session(), user=user(), job_id=job_id)
 
 
 UPLOAD = {
@@ -96,7 +92,7 @@ class Definitions(MethodView):
     @blp.response(200, DefinitionSchema(many=True))
     def get(self) -> list[Any]:
         """Every deployed version of every process, newest first."""
-        return list_definitions(session())
+        return versions.list_deployed(session(), user=user())
 
     @blp.arguments(UploadQuerySchema, location="query")
     @blp.doc(requestBody=UPLOAD)

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from service import decisions
 from service.augmented import Augmented
+from service.auth.models import Caller
+from service.auth.permissions import Permission, authorize
 from service.db import lock_name
 from service.errors import Invalid, NotFound
 from service.rulesets.models import RulesetVersion
@@ -76,14 +78,16 @@ def parse_named(text: str, *, name: str) -> decisions.Ruleset:
     return parsed
 
 
-def submit_ruleset(session: Session, *, name: str, text: str, author: str) -> Published:
+def submit_ruleset(session: Session, *, user: Caller, name: str, text: str) -> Published:
     """Publish a new version of the ruleset `name` and make it active (the same text again: that version)."""
+    authorize(user, Permission.WRITE_RULESETS)
     parse_named(text, name=name)
-    return publish_ruleset(session, text=text, filename=f"{name}.yaml", author=author)
+    return publish_ruleset(session, text=text, filename=f"{name}.yaml", author=user.username)
 
 
-def list_rulesets(session: Session) -> list[Augmented]:
+def list_rulesets(session: Session, *, user: Caller) -> list[Augmented]:
     """The active version of every ruleset, by name, with how many versions it has."""
+    authorize(user, Permission.READ_RULESETS)
     counts = dict(
         session.execute(select(RulesetVersion.name, func.count()).group_by(RulesetVersion.name)).tuples().all()
     )
@@ -93,16 +97,18 @@ def list_rulesets(session: Session) -> list[Augmented]:
     return [Augmented(row, versions=counts.get(row.name, 1)) for row in active]
 
 
-def active_ruleset(session: Session, *, name: str) -> RulesetVersion:
+def active_ruleset(session: Session, *, user: Caller, name: str) -> RulesetVersion:
     """The active version of a ruleset (404 when it has none)."""
+    authorize(user, Permission.READ_RULESETS)
     row = session.scalar(select(RulesetVersion).where(RulesetVersion.name == name, RulesetVersion.active.is_(True)))
     if row is None:
         raise NotFound(f"no active version of ruleset {name!r}")
     return row
 
 
-def ruleset_versions(session: Session, *, name: str) -> list[RulesetVersion]:
+def ruleset_versions(session: Session, *, user: Caller, name: str) -> list[RulesetVersion]:
     """Every published version of a ruleset, newest first (404 when there is none)."""
+    authorize(user, Permission.READ_RULESETS)
     query = select(RulesetVersion).where(RulesetVersion.name == name).order_by(RulesetVersion.version.desc())
     rows = list(session.scalars(query))
     if not rows:
@@ -110,8 +116,9 @@ def ruleset_versions(session: Session, *, name: str) -> list[RulesetVersion]:
     return rows
 
 
-def activate_version(session: Session, *, name: str, version: int) -> RulesetVersion:
+def activate_version(session: Session, *, user: Caller, name: str, version: int) -> RulesetVersion:
     """Make an earlier (or later) version active again; it is checked again first, as the checks may have grown."""
+    authorize(user, Permission.WRITE_RULESETS)
     row = session.scalar(select(RulesetVersion).where(RulesetVersion.name == name, RulesetVersion.version == version))
     if row is None:
         raise NotFound(f"ruleset {name!r} has no version {version}")

@@ -15,6 +15,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from service import decisions
+from service.auth.models import Caller
+from service.auth.permissions import Permission, authorize
 from service.errors import Invalid
 from service.rulesets.models import RulesetVersion
 from service.rulesets.registry import RulesRegistry
@@ -77,9 +79,16 @@ def _published(session: Session, name: str, text: str) -> tuple[str, str | None]
 
 
 def evaluate_facts(
-    session: Session, rules: RulesRegistry, *, name: str, facts: Mapping[str, Any], text: str | None = None
+    session: Session,
+    rules: RulesRegistry,
+    *,
+    user: Caller,
+    name: str,
+    facts: Mapping[str, Any],
+    text: str | None = None,
 ) -> Evaluation:
     """Decide on `facts` with the active version, or with the draft `text`; nothing is recorded."""
+    authorize(user, Permission.WRITE_RULESETS)
     version: str | None
     if text is None:
         active = rules.active(session, name)
@@ -92,6 +101,21 @@ def evaluate_facts(
     except decisions.FactsError as error:
         raise Invalid("the facts do not fit the ruleset's declaration", errors=error.errors) from error
     return Evaluation(name, decision.outcome, decision.rule, version, content_hash, text is not None)
+
+
+def what_if_for(
+    session: Session,
+    *,
+    user: Caller,
+    name: str,
+    text: str,
+    last: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> WhatIf:
+    """A what-if asked through the API: for the rules' authors only (the command line runs `what_if` itself)."""
+    authorize(user, Permission.WRITE_RULESETS)
+    return what_if(session, name=name, text=text, last=last, since=since, until=until)
 
 
 def what_if(

@@ -134,14 +134,16 @@ def _clock_detail(session: Session, ticket: Ticket, event: SlaEvent) -> dict[str
 def _tell_instance(session: Session, ctx: Context, ticket: Ticket, event: SlaEvent, detail: dict[str, Any]) -> bool:
     """Send `sla_warning` or `sla_breach` into the ticket's instance; False when nothing there waits for it."""
     delivered: list[bool] = []
+    name = f"sla_{event.kind}"
+
+    def deliver(run: Any) -> None:
+        # Only the figures the diagram's message declares land in its variables, as for every message.
+        rule = run.message_rule(name)
+        declared = {key: value for key, value in detail.items() if rule is not None and key in rule.variables}
+        delivered.append(bool(run.send_message(name, declared)))
+
     try:
-        step_instance(
-            session,
-            ctx,
-            ticket_id=ticket.id,
-            actor="sla",
-            action=lambda run: delivered.append(bool(run.send_message(f"sla_{event.kind}", dict(detail)))),
-        )
+        step_instance(session, ctx, ticket_id=ticket.id, actor="sla", action=deliver)
     except ServiceError as error:  # a failed instance must not hide the breach: it is recorded all the same
         log.warning("ticket %s: the %s message was refused: %s", ticket.number, event.kind, error.detail)
         return False

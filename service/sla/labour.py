@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller, User
-from service.auth.services import require_role
+from service.auth.permissions import Permission, allowed, authorize, visible_tickets
 from service.errors import Invalid, NotFound
 from service.sla.levels import calendar_of
 from service.sla.models import BusinessCalendar, TimeEntry
@@ -57,17 +57,21 @@ def entry_from_task(
 
 
 def add_entry(session: Session, *, user: Caller, fields: dict[str, Any]) -> TimeEntry:
-    """A time entry through the API: an engineer books their own time, a manager anyone's."""
-    require_role(user, "engineer", "manager")
+    """A time entry through the API: an engineer books their own time, a manager anyone's, on a ticket they see.
+
+    A ticket the caller may not see answers 404 like one that does not exist, so booking tells nobody which
+    numbers exist.
+    """
+    authorize(user, Permission.BOOK_TIME)
     engineer = fields.get("engineer") or user.username
     if engineer != user.username:
-        require_role(user, "manager")
+        authorize(user, Permission.BOOK_TIME_FOR_OTHERS)
     person = session.scalar(select(User).where(User.username == engineer))
     if person is None:
         raise Invalid("unknown engineer", errors={"engineer": [f"no user {engineer!r}"]})
-    ticket = session.scalar(select(Ticket).where(Ticket.number == fields["ticket"]))
+    ticket = session.scalar(visible_tickets(user).where(Ticket.number == fields["ticket"]))
     if ticket is None:
-        raise Invalid("unknown ticket", errors={"ticket": [f"no ticket {fields['ticket']!r}"]})
+        raise NotFound(f"no ticket {fields['ticket']}")
     queue = engineering_group(sorted(group.name for group in person.groups))
     team = fields.get("team") or ticket.team or (queue[0] if queue else None)
     entry = TimeEntry(
@@ -97,9 +101,9 @@ def list_entries(
     date_to: date | None = None,
 ) -> list[TimeEntry]:
     """Time entries, oldest first: all of them for managers, an engineer's own for an engineer."""
-    require_role(user, "engineer", "manager")
+    authorize(user, Permission.BOOK_TIME)
     query = select(TimeEntry).order_by(TimeEntry.day, TimeEntry.id)
-    if not user.sees_everything:
+    if not allowed(user, Permission.READ_ALL_TIME_ENTRIES):
         engineer = user.username
     if engineer:
         query = query.where(TimeEntry.engineer == engineer)

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
-from service.auth.services import require_role
+from service.auth.permissions import Permission, allowed
 from service.clients.models import Client
 from service.db import is_postgres, utcnow
 from service.errors import Forbidden, Invalid
@@ -71,9 +71,9 @@ def _end(day: date) -> datetime:
 
 def scoped(session: Session, user: Caller, filters: Filters, *, clients_may: bool) -> Filters:
     """The filters a caller may use: managers any, a client user only their own company (where allowed)."""
-    if user.role_set & {"admin", "manager"}:
+    if allowed(user, Permission.READ_REPORTS):
         return filters
-    if clients_may and user.client_id is not None:
+    if clients_may and user.client_id is not None and allowed(user, Permission.READ_OWN_COMPANY_REPORTS):
         own = session.scalar(select(Client.code).where(Client.id == user.client_id))
         return Filters(filters.date_from, filters.date_to, own, filters.team, filters.group_by, filters.extra)
     raise Forbidden("this report is for managers")
@@ -249,7 +249,6 @@ def labour_report(session: Session, *, user: Caller, filters: Filters) -> Report
 def utilisation_report(session: Session, *, user: Caller, filters: Filters) -> Report:
     """Productive hours over available working hours, per engineer or team, in the period (this month by default)."""
     filters = scoped(session, user, filters, clients_may=False)
-    require_role(user, "manager")
     today = utcnow().date()
     first = filters.date_from or today.replace(day=1)
     last = filters.date_to or today

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
+from service.auth.permissions import Permission, allowed
 from service.db import utcnow
 from service.errors import Conflict, Forbidden, NotFound
 from service.sla.models import BREACH_REASONS, BreachReview
@@ -47,8 +48,8 @@ FORM = [
 
 
 def may_review(user: Caller) -> bool:
-    """Managers (and administrators) review breaches."""
-    return user.sees_everything or GROUP in user.group_names
+    """Managers (and administrators) review breaches, and so does anyone in the `managers` queue."""
+    return allowed(user, Permission.REVIEW_BREACHES) or GROUP in user.group_names
 
 
 def _may_review(user: Caller) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
-from service.auth.services import require_role
+from service.auth.permissions import Permission, authorize
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
 from service.sla.calendars import Calendar, CalendarError, aware, format_minute, parse_hours
@@ -32,20 +32,19 @@ from service.sla.tracking import CLIENT_WAIT, PARTS_WAIT, compute_clocks, pauses
 from service.tickets.models import Ticket
 
 SEVERITIES = ("critical", "high", "normal", "low")
-READERS = ("manager",)
 
 # ---- calendars -------------------------------------------------------------------------------------------------
 
 
 def list_calendars(session: Session, *, user: Caller) -> list[BusinessCalendar]:
     """Every business calendar."""
-    require_role(user, *READERS)
+    authorize(user, Permission.READ_SLA_SETUP)
     return list(session.scalars(select(BusinessCalendar).order_by(BusinessCalendar.name)))
 
 
 def get_calendar(session: Session, *, user: Caller, name: str) -> BusinessCalendar:
     """One business calendar by name."""
-    require_role(user, *READERS)
+    authorize(user, Permission.READ_SLA_SETUP)
     row = session.scalar(select(BusinessCalendar).where(BusinessCalendar.name == name))
     if row is None:
         raise NotFound(f"no calendar {name!r}")
@@ -56,7 +55,7 @@ def save_calendar(
     session: Session, *, user: Caller, name: str, fields: dict[str, Any], create: bool
 ) -> BusinessCalendar:
     """Create a calendar, or replace one's data; the open clocks counted in it are recomputed."""
-    require_role(user, "admin")
+    authorize(user, Permission.ADMINISTER_SLA)
     row = session.scalar(select(BusinessCalendar).where(BusinessCalendar.name == name))
     if create and row is not None:
         raise Conflict(f"calendar {name!r} exists; PUT replaces it")
@@ -139,13 +138,13 @@ def calendar_year(session: Session, *, user: Caller, name: str, year: int) -> di
 
 def list_service_levels(session: Session, *, user: Caller) -> list[ServiceLevel]:
     """Every service level."""
-    require_role(user, *READERS)
+    authorize(user, Permission.READ_SLA_SETUP)
     return list(session.scalars(select(ServiceLevel).order_by(ServiceLevel.name)))
 
 
 def get_service_level(session: Session, *, user: Caller, name: str) -> ServiceLevel:
     """One service level by name."""
-    require_role(user, *READERS)
+    authorize(user, Permission.READ_SLA_SETUP)
     row = session.scalar(select(ServiceLevel).where(ServiceLevel.name == name))
     if row is None:
         raise NotFound(f"no service level {name!r}")
@@ -156,7 +155,7 @@ def save_service_level(
     session: Session, *, user: Caller, name: str, fields: dict[str, Any], create: bool
 ) -> ServiceLevel:
     """Create a service level, or replace one's data; its open clocks are recomputed from their history."""
-    require_role(user, "admin")
+    authorize(user, Permission.ADMINISTER_SLA)
     row = session.scalar(select(ServiceLevel).where(ServiceLevel.name == name))
     if create and row is not None:
         raise Conflict(f"service level {name!r} exists; PUT replaces it")
@@ -196,7 +195,7 @@ def save_service_level(
 
 def recompute_all(session: Session, *, user: Caller) -> int:
     """Recompute every open ticket's clocks (administrators). Returns tickets."""
-    require_role(user, "admin")
+    authorize(user, Permission.ADMINISTER_SLA)
     return recompute_open(session)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
-from service.auth.services import may_work_on
+from service.auth.permissions import Permission, allowed, may_work_on
 from service.clients.models import PriceItem
 from service.context import Context
 from service.errors import Conflict, NotFound
@@ -23,7 +23,7 @@ from service.tickets.models import Ticket
 def list_tasks(session: Session, *, user: Caller, name: str | None = None) -> list[Any]:
     """The open tasks in the user's queues, oldest first (breach reviews included, for the managers)."""
     query = select(UserTask).where(UserTask.state == OPEN).order_by(UserTask.created_at, UserTask.id)
-    if not user.sees_everything:
+    if not allowed(user, Permission.WORK_ALL_QUEUES):
         in_groups = select(TaskCandidate.task_id).where(TaskCandidate.group_name.in_(user.group_names))
         query = query.where((UserTask.id.in_(in_groups)) | (UserTask.assignee == user.username))
     if name:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from service.augmented import Augmented
 from service.auth.models import Caller
+from service.auth.permissions import Permission, authorize, visible_tickets
 from service.clients.models import Client, Contact, Equipment
 from service.context import Context
 from service.db import insert_unless_present
@@ -22,8 +23,6 @@ from service.sla.services import ticket_sla
 from service.tasks.models import OPEN, UserTask
 from service.tickets.history import record
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
-
-OPENERS = {"admin", "duty", "manager", "client", "intake"}
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,7 @@ def open_ticket(
     session: Session, ctx: Context, *, user: Caller, fields: dict[str, Any], idempotency_key: str | None
 ) -> Opened:
     """Create a ticket linked to client, contact and equipment, and start its process."""
-    if not user.role_set & OPENERS:
-        raise Forbidden("opening tickets needs the role duty, client or admin")
+    authorize(user, Permission.OPEN_TICKETS)
     key_id = None
     if idempotency_key:
         fingerprint = request_fingerprint(fields)
@@ -144,18 +142,6 @@ def _parties(
     if serial and equipment is None:
         raise unknown_equipment(serial)
     return client, contact, equipment
-
-
-def visible_tickets(user: Caller):  # type: ignore[no-untyped-def]
-    """A query of the tickets the user may see."""
-    query = select(Ticket)
-    if user.sees_everything or user.role_set & {"duty", "consultant", "rmc"}:
-        return query
-    if user.client_id is not None:
-        return query.where(Ticket.client_id == user.client_id)
-    # Engineers see the tickets their groups hold a task of, or that sit in their team.
-    teams = {name.split("-L")[0] for name in user.group_names if "-L" in name}
-    return query.where(Ticket.team.in_(teams))
 
 
 def list_tickets(

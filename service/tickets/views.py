@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from service.api.edge import context, session, user
 from service.augmented import Augmented
-from service.tickets import services
+from service.tickets import contacts, services
 from service.tickets.models import Ticket
 from service.tickets.schemas import (
     HistoryEventSchema,
@@ -68,3 +68,11 @@ class TicketHistory(MethodView):
         """Every event of the ticket, oldest first."""
         ticket = services.get_ticket(session(), user=user(), number=number)
         return services.ticket_history(session(), ticket=ticket)
+
+
+@blp.route("/<number>/contact/confirm")
+class ContactConfirmation(MethodView):
+    @blp.response(200, TicketSchema)
+    def post(self, number: str) -> Ticket:
+        """Confirm the ticket's contact address (duty officers): mails to the client go only to a confirmed one."""
+        return contacts.confirm_contact(session(), user=user(), number=number)

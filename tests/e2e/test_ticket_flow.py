@@ -93,7 +93,7 @@ def test_every_path_of_the_flow(stack: Stack) -> None:
     _complete(stack, parts, "resolve", {"outcome": "need_parts", "parts": "controller"}, as_="storage.l1")
     _complete(stack, parts, "order_parts", {"source": "logistics", "eta": "2026-12-02"}, as_="rmc")
     stack.wait_for(parts, lambda t: t["status"] == "waiting_parts")
-    message = {"name": "parts_delivered", "ticket": parts, "data": {"delivery": "D-7"}}
+    message = {"name": "parts_delivered", "ticket": parts, "data": {"delivery_note": "D-7"}}
     assert stack.call("POST", "/messages", as_="rmc", json=message).status_code == 200
     _complete(stack, parts, "onsite_visit", {"outcome": "solved", "hours": 2}, as_="storage.l1")
     stack.wait_for(parts, lambda t: t["status"] == "closed")

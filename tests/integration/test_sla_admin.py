@@ -169,6 +169,8 @@ def test_the_payloads_of_the_sla_guide_are_accepted(api: Api) -> None:
     calendar = _json_after(text, '{"title": "Moscow office"')
     assert api.post("/sla/calendars", as_="admin", json={**calendar, "name": "moscow-office"}).status_code == 201
     number = api.open_ticket()["number"]
+    drain(api.ctx)
+    api.complete(number, "clarify", {"description": "d", "category": "hardware"}, as_="duty")  # now the storage team's
     entry = _json_after(text, '{"ticket": "SD-000042"')
     response = api.post("/sla/time-entries", as_="storage.l1", json={**entry, "ticket": number})
     assert response.status_code == 201, response.get_json()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from service.engine import TaskCompleted, load_definition
+import pytest
+
+from service.engine import DiagramError, FormError, MessageRule, TaskCompleted, load_definition
 from tests.unit.test_engine_helpers import process_xml
 
 MESSAGES = '<bpmn:message id="m_go" name="go" /><bpmn:message id="m_stop" name="stop" />'
@@ -14,6 +16,16 @@ def load(body: str):
 
 def no_decisions(ruleset, facts):
     raise AssertionError("no decision expected")
+
+
+def declares(variables: str = "", senders: str = "") -> str:
+    """A message catch event's declaration: the variables its data may set and the roles that may send it."""
+    props = "".join(
+        f'<camunda:property name="{name}" value="{value}" />'
+        for name, value in (("variables", variables), ("senders", senders))
+        if value
+    )
+    return f"<bpmn:extensionElements><camunda:properties>{props}</camunda:properties></bpmn:extensionElements>"
 
 
 def flow(fid: str, source: str, target: str, condition: str | None = None) -> str:
@@ -31,7 +43,9 @@ def test_event_based_gateway_takes_the_first_message():
         '<bpmn:startEvent id="start" /><bpmn:eventBasedGateway id="wait" />'
         '<bpmn:intermediateCatchEvent id="on_go"><bpmn:messageEventDefinition messageRef="m_go" />'
         "</bpmn:intermediateCatchEvent>"
-        '<bpmn:intermediateCatchEvent id="on_stop"><bpmn:messageEventDefinition messageRef="m_stop" />'
+        '<bpmn:intermediateCatchEvent id="on_stop">'
+        + declares("why")
+        + '<bpmn:messageEventDefinition messageRef="m_stop" />'
         "</bpmn:intermediateCatchEvent>"
         '<bpmn:endEvent id="went" /><bpmn:endEvent id="stopped" />'
         + flow("f1", "start", "wait")
@@ -113,3 +127,58 @@ def test_milestones_and_terminate_end_events():
         ("stop", "endEvent"),
     ]
     assert run.data == {"x": 1}
+
+
+def _waiting_for_stop(declaration: str):
+    return load(
+        '<bpmn:startEvent id="start" />'
+        f'<bpmn:intermediateCatchEvent id="on_stop">{declaration}<bpmn:messageEventDefinition messageRef="m_stop" />'
+        '</bpmn:intermediateCatchEvent><bpmn:endEvent id="stopped" />'
+        + flow("f1", "start", "on_stop")
+        + flow("f2", "on_stop", "stopped")
+    )
+
+
+def test_message_data_sets_only_the_variables_its_event_declares():
+    definition = _waiting_for_stop(declares("why, note", senders="rmc duty"))
+    assert definition.message_rules == {"stop": MessageRule(frozenset({"why", "note"}), frozenset({"rmc", "duty"}))}
+    run = definition.start({"team": "storage", "paid": False}, decide=no_decisions)
+    run.advance()
+    with pytest.raises(FormError) as refused:
+        run.send_message("stop", {"why": "cancelled", "team": "servers", "paid": True})
+    assert sorted(refused.value.errors) == ["paid", "team"]
+    assert run.waiting_messages() == ["stop"] and run.data == {"team": "storage", "paid": False}
+    assert run.send_message("stop", {"why": "cancelled"})
+    run.advance()
+    assert run.completed and run.data == {"team": "storage", "paid": False, "why": "cancelled"}
+
+
+def test_a_message_without_a_declaration_carries_no_data():
+    definition = _waiting_for_stop("")
+    assert definition.message_rules == {"stop": MessageRule()}
+    run = definition.start({}, decide=no_decisions)
+    run.advance()
+    with pytest.raises(FormError) as refused:
+        run.send_message("stop", {"status": "closed"})
+    assert list(refused.value.errors) == ["status"]
+    assert run.send_message("stop", {})
+
+
+def test_message_declarations_are_checked_at_load():
+    with pytest.raises(DiagramError, match="plain identifier"):
+        _waiting_for_stop(declares("__class__"))
+    twice = (
+        '<bpmn:startEvent id="start" /><bpmn:eventBasedGateway id="wait" />'
+        f'<bpmn:intermediateCatchEvent id="a">{declares("why")}<bpmn:messageEventDefinition messageRef="m_stop" />'
+        "</bpmn:intermediateCatchEvent>"
+        f'<bpmn:intermediateCatchEvent id="b">{declares("team")}<bpmn:messageEventDefinition messageRef="m_stop" />'
+        '</bpmn:intermediateCatchEvent><bpmn:endEvent id="e1" /><bpmn:endEvent id="e2" />'
+        + flow("f1", "start", "wait")
+        + flow("f2", "wait", "a")
+        + flow("f3", "wait", "b")
+        + flow("f4", "a", "e1")
+        + flow("f5", "b", "e2")
+    )
+    with pytest.raises(DiagramError, match="declares other variables or senders") as refused:
+        load(twice)
+    assert refused.value.element_id == "b"

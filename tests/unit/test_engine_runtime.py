@@ -246,8 +246,9 @@ def test_update_data_reaches_open_and_waiting_tasks():
     assert run.data["summary"] == "new summary"
 
     message = linear(
-        '<bpmn:intermediateCatchEvent id="e1"><bpmn:messageEventDefinition messageRef="m" />'
-        "</bpmn:intermediateCatchEvent>",
+        '<bpmn:intermediateCatchEvent id="e1"><bpmn:extensionElements><camunda:properties>'
+        '<camunda:property name="variables" value="delivery" /></camunda:properties></bpmn:extensionElements>'
+        '<bpmn:messageEventDefinition messageRef="m" /></bpmn:intermediateCatchEvent>',
         USER,
     ).replace(b"</bpmn:definitions>", b'<bpmn:message id="m" name="go" /></bpmn:definitions>')
     definition = load_definition(message, filename="m.bpmn")

@@ -1,0 +1,96 @@
+"""The rules of who may do what that an outside probe broke: messages, time entries, mail to contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.worker import drain
+from tests.integration.conftest import Api
+
+CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
+
+
+def _waiting_for_parts(api: Api) -> str:
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    api.complete(number, "clarify", CLARIFY, as_="duty")
+    api.complete(number, "resolve", {"outcome": "need_parts", "parts": "controller"}, as_="storage.l1")
+    api.complete(number, "order_parts", {"source": "warehouse", "order_ref": "W-1"}, as_="rmc")
+    assert api.ticket(number)["status"] == "waiting_parts"
+    return number
+
+
+def _message(api: Api, number: str, data: dict[str, Any], *, as_: str = "rmc") -> Any:
+    return api.post("/messages", as_=as_, json={"name": "parts_delivered", "ticket": number, "data": data})
+
+
+def test_a_message_sets_only_the_variables_its_diagram_declares(api: Api) -> None:
+    number = _waiting_for_parts(api)
+    before = api.ticket(number)
+    forged = {"team": "servers", "level": 3, "paid": True, "route": "per_call", "folder_url": "https://evil.example"}
+    refused = _message(api, number, {**forged, "delivery_note": "DN-1"})
+    assert refused.status_code == 422, refused.get_json()
+    assert sorted(refused.get_json()["errors"]) == sorted(forged)
+    after = api.ticket(number)
+    assert {key: after[key] for key in (*forged, "status")} == {key: before[key] for key in (*forged, "status")}
+    delivered = _message(api, number, {"delivery_note": "DN-1"})
+    assert delivered.status_code == 200, delivered.get_json()
+    assert api.ticket(number)["status"] == "onsite"
+
+
+def test_a_message_is_sent_only_by_the_roles_its_diagram_names(api: Api) -> None:
+    number = _waiting_for_parts(api)
+    for caller in ("duty", "manager"):  # may send messages, but the diagram gives parts_delivered to the RMC
+        assert _message(api, number, {}, as_=caller).status_code == 403
+    for caller in ("storage.l1", "nordbank", "intake"):  # may send no message at all
+        assert _message(api, number, {}, as_=caller).status_code == 403
+    assert api.ticket(number)["status"] == "waiting_parts"
+    unknown = _message(api, "SD-999999", {})
+    assert unknown.status_code == 404 and unknown.get_json()["detail"] == "no ticket SD-999999"
+
+
+def test_time_is_booked_only_on_a_ticket_the_engineer_sees(api: Api) -> None:
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    api.complete(number, "clarify", CLARIFY, as_="duty")
+    assert api.ticket(number)["team"] == "storage"
+    entry = {"day": "2026-03-02", "hours": 2, "kind": "remote"}
+    other_team = api.post("/sla/time-entries", as_="servers.l1", json={**entry, "ticket": number})
+    unknown = api.post("/sla/time-entries", as_="servers.l1", json={**entry, "ticket": "SD-999999"})
+    assert other_team.status_code == unknown.status_code == 404
+    strip = lambda problem: {**problem, "detail": problem["detail"].replace(number, "SD-999999")}  # noqa: E731
+    assert strip(other_team.get_json()) == unknown.get_json()
+    own_team = api.post("/sla/time-entries", as_="storage.l1", json={**entry, "ticket": number})
+    assert own_team.status_code == 201, own_team.get_json()
+
+
+def _mails_to(smtp_server: Any, address: str) -> list[Any]:
+    return [message for message in smtp_server.messages if address in message.recipients]
+
+
+def test_mail_goes_only_to_a_confirmed_contact(api: Api, smtp_server: Any) -> None:
+    stranger = "someone@elsewhere.example"
+    number = api.open_ticket(as_="nordbank", client=None, contact_email=stranger)["number"]
+    drain(api.ctx)
+    assert api.ticket(number)["contact_confirmed"] is False
+    assert _mails_to(smtp_server, stranger) == []
+    assert any(number in message.subject for message in smtp_server.messages)  # the duty officers were told
+    history = api.get(f"/tickets/{number}/history", as_="duty").get_json()
+    assert {"kind": "mail_withheld"}.items() <= next(e for e in history if e["kind"] == "mail_withheld").items()
+
+    assert api.post(f"/tickets/{number}/contact/confirm", as_="nordbank").status_code == 403
+    assert api.post("/tickets/SD-999999/contact/confirm", as_="duty").status_code == 404
+    confirmed = api.post(f"/tickets/{number}/contact/confirm", as_="duty")
+    assert confirmed.status_code == 200 and confirmed.get_json()["contact_confirmed"] is True
+    api.complete(number, "clarify", CLARIFY, as_="duty")
+    api.complete(number, "resolve", {"outcome": "solved"}, as_="storage.l1")
+    drain(api.ctx)
+    assert [m.subject for m in _mails_to(smtp_server, stranger)] == [f"[{number}] Ticket closed"]
+
+
+def test_a_known_contact_is_mailed_at_once(api: Api, smtp_server: Any) -> None:
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    assert any(
+        m.subject.startswith(f"[{number}] Ticket opened") for m in _mails_to(smtp_server, "it@nord-bank.example")
+    )

@@ -1,0 +1,322 @@
+"""Every route x every role of the demo, on objects of one team and one client: who gets 2xx, 403 and 404.
+
+The routes come from the app itself, so a new route without a row in `MATRIX` fails `test_every_route_has_a_row`.
+The objects: ticket T of NORD-BANK held by the storage team (its task in the `storage-L1` queue). An engineer of
+the servers team and the client user of MEGA-RETAIL are the "other team" and "other company": they get 404 for
+T and its task, exactly as for something that does not exist. A request that changes something runs, for a role
+that may make it, on an object of its own (a task to claim, a ticket waiting for parts...), so the cases do not
+depend on each other's order; refusals change nothing and share T.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from service.app import create_app
+from service.auth.models import User
+from service.context import Context
+from service.db import transaction, utcnow
+from service.demo import load_demo
+from service.deploy import deploy_all
+from service.jobs.models import FAILED, Job
+from service.sla.firing import run_due_event
+from service.sla.levels import forget_service_levels
+from service.sla.models import BreachReview
+from service.worker import drain
+from tests.conftest import ROOT, _empty
+from tests.integration.conftest import Api
+from tests.integration.test_docs import _json_after
+
+ROLES = (
+    "duty", "storage.l1", "servers.l1", "rmc", "consultant", "manager", "admin",
+    "nordbank", "megaretail", "owner", "analyst", "intake",
+)  # fmt: skip
+EVERYONE = frozenset(ROLES)
+SEE_T = frozenset({"admin", "manager", "duty", "consultant", "rmc", "storage.l1", "nordbank"})
+WORK_T = frozenset({"admin", "manager", "storage.l1"})
+PROCESS_READERS = frozenset({"admin", "owner", "analyst", "manager"})
+RULE_READERS = frozenset({"admin", "analyst", "owner", "manager"})
+RULE_WRITERS = frozenset({"admin", "analyst"})
+OWNERS = frozenset({"admin", "owner"})
+SLA_READERS = frozenset({"admin", "manager"})
+ADMINS = frozenset({"admin"})
+INCIDENTS = frozenset({"admin", "manager", "duty", "owner"})
+BOOKERS = frozenset({"admin", "manager", "storage.l1", "servers.l1"})
+CLIENT_REPORTS = frozenset({"admin", "manager", "nordbank", "megaretail"})
+OPENERS = frozenset({"admin", "manager", "duty", "nordbank", "megaretail", "intake"})
+CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route: who gets 2xx, who 404 (may not see the object), everyone else 403; the request to send."""
+
+    method: str
+    rule: str  # as the app names it, below /api/v1
+    path: str  # with {placeholders} filled per role from the objects
+    ok: frozenset[str]
+    hidden: frozenset[str] = frozenset()
+    body: Any = None
+    raw: str | None = None  # a raw body placeholder (e.g. the diagram's XML)
+
+    def expected(self, role: str) -> str:
+        return "2xx" if role in self.ok else "404" if role in self.hidden else "403"
+
+
+MATRIX = [
+    Case("GET", "/health", "/health", EVERYONE),
+    Case("GET", "/tickets", "/tickets", EVERYONE),
+    Case(
+        "POST",
+        "/tickets",
+        "/tickets",
+        OPENERS,
+        body={"client": "{own_client}", "contact_email": "{own_contact}", "channel": "api", "summary": "matrix"},
+    ),
+    Case("GET", "/tickets/<number>", "/tickets/{ticket}", SEE_T, EVERYONE - SEE_T),
+    Case("GET", "/tickets/<number>/history", "/tickets/{ticket}/history", SEE_T, EVERYONE - SEE_T),
+    Case(
+        "POST", "/tickets/<number>/contact/confirm", "/tickets/{ticket}/contact/confirm", {"admin", "manager", "duty"}
+    ),
+    Case("GET", "/tasks", "/tasks", EVERYONE),
+    Case("GET", "/tasks/<task_id>", "/tasks/{task}", WORK_T, EVERYONE - WORK_T),
+    Case("POST", "/tasks/<task_id>/claim", "/tasks/{claim_task}/claim", WORK_T, EVERYONE - WORK_T),
+    Case(
+        "POST",
+        "/tasks/<task_id>/complete",
+        "/tasks/{complete_task}/complete",
+        WORK_T,
+        EVERYONE - WORK_T,
+        body={"data": {"outcome": "solved"}},
+    ),
+    Case(
+        "POST",
+        "/messages",
+        "/messages",
+        {"admin", "rmc"},
+        body={"name": "parts_delivered", "ticket": "{parts_ticket}", "data": {"delivery_note": "DN-1"}},
+    ),
+    Case("GET", "/incidents", "/incidents", INCIDENTS),
+    Case("POST", "/incidents/<int:job_id>/retry", "/incidents/{incident}/retry", INCIDENTS),
+    Case("GET", "/process-definitions", "/process-definitions", PROCESS_READERS),
+    Case("POST", "/process-definitions", "/process-definitions?filename=ticket.bpmn", OWNERS, raw="diagram"),
+    Case("GET", "/process-definitions/<key>/versions", "/process-definitions/ticket/versions", PROCESS_READERS),
+    Case(
+        "GET",
+        "/process-definitions/<key>/versions/<int:version>/xml",
+        "/process-definitions/ticket/versions/1/xml",
+        PROCESS_READERS,
+    ),
+    Case(
+        "POST",
+        "/migrations",
+        "/migrations",
+        OWNERS,
+        body={"target": {"key": "ticket", "version": 1}, "tickets": ["{ticket}"], "dry_run": True},
+    ),
+    Case("GET", "/rulesets", "/rulesets", RULE_READERS),
+    Case("GET", "/rulesets/<name>", "/rulesets/routing", RULE_READERS),
+    Case("PUT", "/rulesets/<name>", "/rulesets/routing", RULE_WRITERS, raw="routing"),
+    Case("GET", "/rulesets/<name>/versions", "/rulesets/routing/versions", RULE_READERS),
+    Case(
+        "POST",
+        "/rulesets/<name>/versions/<int:version>/activate",
+        "/rulesets/routing/versions/1/activate",
+        RULE_WRITERS,
+    ),
+    Case(
+        "POST",
+        "/rulesets/<name>/evaluate",
+        "/rulesets/routing/evaluate",
+        RULE_WRITERS,
+        body={"facts": {"equipment_class": "storage", "category": "hardware", "severity": "high"}},
+    ),
+    Case(
+        "POST",
+        "/rulesets/<name>/what-if",
+        "/rulesets/routing/what-if",
+        RULE_WRITERS,
+        body={"yaml": "{routing}", "last": 5},
+    ),
+    Case("GET", "/sla/calendars", "/sla/calendars", SLA_READERS),
+    Case("POST", "/sla/calendars", "/sla/calendars", ADMINS, body="{new_calendar}"),
+    Case("GET", "/sla/calendars/<name>", "/sla/calendars/moscow-business", SLA_READERS),
+    Case("PUT", "/sla/calendars/<name>", "/sla/calendars/matrix-office", ADMINS, body="{calendar}"),
+    Case("GET", "/sla/calendars/<name>/years/<int:year>", "/sla/calendars/moscow-business/years/2026", SLA_READERS),
+    Case("GET", "/sla/service-levels", "/sla/service-levels", SLA_READERS),
+    Case("POST", "/sla/service-levels", "/sla/service-levels", ADMINS, body="{new_level}"),
+    Case("GET", "/sla/service-levels/<name>", "/sla/service-levels/silver", SLA_READERS),
+    Case("PUT", "/sla/service-levels/<name>", "/sla/service-levels/silver", ADMINS, body="{level}"),
+    Case("POST", "/sla/recompute", "/sla/recompute", ADMINS),
+    Case("GET", "/sla/tickets/<number>", "/sla/tickets/{ticket}", SEE_T, EVERYONE - SEE_T),
+    Case("GET", "/sla/time-entries", "/sla/time-entries", BOOKERS),
+    Case(
+        "POST",
+        "/sla/time-entries",
+        "/sla/time-entries",
+        BOOKERS - {"servers.l1"},
+        {"servers.l1"},  # an engineer books time only on a ticket they see
+        body={"ticket": "{ticket}", "day": "2026-03-02", "hours": 1, "kind": "remote"},
+    ),
+    Case("GET", "/sla/reviews", "/sla/reviews", SLA_READERS),
+    Case("GET", "/sla/reviews/<int:review_id>", "/sla/reviews/{review}", SLA_READERS),
+    Case("POST", "/sla/reviews/<int:review_id>/claim", "/sla/reviews/{claim_review}/claim", SLA_READERS),
+    Case(
+        "POST",
+        "/sla/reviews/<int:review_id>/complete",
+        "/sla/reviews/{complete_review}/complete",
+        SLA_READERS,
+        body={"data": {"reason": "capacity", "comment": "matrix"}},
+    ),
+    Case("GET", "/reports/sla", "/reports/sla", CLIENT_REPORTS),
+    Case("GET", "/reports/breaches", "/reports/breaches", CLIENT_REPORTS),
+    Case("GET", "/reports/labour", "/reports/labour", SLA_READERS),
+    Case("GET", "/reports/utilisation", "/reports/utilisation", SLA_READERS),
+]
+#: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
+NOT_DOMAIN_ROUTES = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/<path:filename>")}
+
+
+@dataclass
+class Objects:
+    """What the placeholders of `MATRIX` name: shared ones, and per (placeholder, role) the mutable ones."""
+
+    shared: dict[str, Any]
+    own: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def fill(self, value: Any, role: str) -> Any:
+        if isinstance(value, dict):
+            return {key: self.fill(item, role) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.fill(item, role) for item in value]
+        if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value.count("{") == 1:
+            name = value[1:-1]
+            return self.own.get((name, role), self.shared.get(name))
+        if isinstance(value, str) and "{" in value:
+            names = {name for (name, who) in self.own if who == role}
+            return value.format(**{**self.shared, **{name: self.own[(name, role)] for name in names}})
+        return value
+
+
+@dataclass
+class Matrix:
+    api: Api
+    objects: Objects
+
+
+def _at_resolve(api: Api) -> tuple[str, str]:
+    """A NORD-BANK ticket held by the storage team, and its task in the storage-L1 queue."""
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    api.complete(number, "clarify", CLARIFY, as_="duty")
+    return number, api.task(number, "resolve", as_="storage.l1")["id"]
+
+
+def _waiting_for_parts(api: Api) -> str:
+    number, _task = _at_resolve(api)
+    api.complete(number, "resolve", {"outcome": "need_parts", "parts": "controller"}, as_="storage.l1")
+    api.complete(number, "order_parts", {"source": "warehouse"}, as_="rmc")
+    return number
+
+
+@pytest.fixture(scope="module")
+def matrix(session_ctx: Context) -> Iterator[Matrix]:
+    """One database load for every case: the demo, the shipped processes and rules, and the objects."""
+    _empty(session_ctx)
+    with transaction(session_ctx.sessions) as session:
+        load_demo(session)
+    lines = deploy_all(
+        session_ctx, rules_dir=session_ctx.config.rules_dir, processes_dir=session_ctx.config.processes_dir, actor="t"
+    )
+    assert all(line.ok for line in lines), lines
+    session_ctx.rules.refresh_seconds = 0.0
+    forget_service_levels()
+    app: Flask = create_app(context=session_ctx)
+    api = Api(app.test_client(), session_ctx)
+    ticket, task = _at_resolve(api)
+    objects = Objects(
+        {"ticket": ticket, "task": task, "own_client": "NORD-BANK", "own_contact": "it@nord-bank.example"}
+    )
+    objects.own[("own_client", "megaretail")] = "MEGA-RETAIL"
+    objects.own[("own_contact", "megaretail")] = "it@mega-retail.example"
+    for role in sorted(WORK_T):
+        objects.own[("claim_task", role)] = _at_resolve(api)[1]
+        objects.own[("complete_task", role)] = _at_resolve(api)[1]
+    objects.shared["claim_task"] = objects.shared["complete_task"] = task
+    for role in ("admin", "rmc"):
+        objects.own[("parts_ticket", role)] = _waiting_for_parts(api)
+    objects.shared["parts_ticket"] = _waiting_for_parts(api)
+
+    text = (ROOT / "docs" / "sla.md").read_text()
+    calendar = _json_after(text, '{"title": "Moscow office"')
+    level = _json_after(text, '{"title": "Silver')
+    assert api.post("/sla/calendars", as_="admin", json={**calendar, "name": "matrix-office"}).status_code == 201
+    objects.shared.update(
+        calendar=calendar,
+        new_calendar={**calendar, "name": "matrix-new"},
+        level=level,
+        new_level={**level, "name": "x"},
+    )
+    objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
+    objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
+
+    later = utcnow() + timedelta(days=60)  # every open clock has breached by then
+    while run_due_event(session_ctx, now=later) is not None:
+        pass
+    with transaction(session_ctx.sessions) as session:
+        reviews = list(session.scalars(select(BreachReview.id).order_by(BreachReview.id)))
+        jobs = list(session.scalars(select(Job.id).order_by(Job.id).limit(len(INCIDENTS) + 1)))
+        session.execute(update(Job).where(Job.id.in_(jobs)).values(status=FAILED, last_error="matrix"))
+        assert session.scalar(select(User.id).where(User.username == "admin"))
+    assert len(reviews) >= 5, reviews
+    objects.shared.update(review=reviews[0], claim_review=reviews[0], complete_review=reviews[0])
+    spare = iter(reviews[1:])
+    for role in sorted(SLA_READERS):
+        objects.own[("claim_review", role)] = next(spare)
+        objects.own[("complete_review", role)] = next(spare)
+    objects.shared["incident"] = jobs[0]
+    for role, job in zip(sorted(INCIDENTS), jobs[1:], strict=True):
+        objects.own[("incident", role)] = job
+    yield Matrix(api, objects)
+
+
+def _status_class(status: int) -> str:
+    return "2xx" if 200 <= status < 300 else str(status)
+
+
+@pytest.mark.parametrize(
+    ("case", "role"),
+    [(case, role) for case in MATRIX for role in ROLES],
+    ids=[f"{case.method} {case.rule} as {role}" for case in MATRIX for role in ROLES],
+)
+def test_route_answers_the_role(matrix: Matrix, case: Case, role: str) -> None:
+    objects = matrix.objects
+    kwargs: dict[str, Any] = {}
+    if case.raw is not None:
+        kwargs["data"] = objects.shared[case.raw]
+        kwargs["content_type"] = "application/xml" if case.raw == "diagram" else "application/yaml"
+    elif case.body is not None:
+        kwargs["json"] = objects.fill(case.body, role)
+    response = matrix.api.call(case.method, objects.fill(case.path, role), as_=role, **kwargs)
+    got = _status_class(response.status_code)
+    detail = response.get_json(silent=True) if got != "2xx" else None
+    assert got == case.expected(role), json.dumps(detail)
+
+
+def test_every_route_has_a_row(matrix: Matrix) -> None:
+    app = matrix.api.client.application
+    served = {
+        (method, rule.rule.removeprefix("/api/v1"))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert served - NOT_DOMAIN_ROUTES == {(case.method, case.rule) for case in MATRIX}
