@@ -3,6 +3,7 @@
 See docs/architecture.md, "The engine contract".
 """
 
+from .budget import ScriptLimits
 from .definition import Definition, load_definition
 from .errors import DiagramError, EngineError, FormError, MigrationRefused, TaskNotOpen
 from .forms import FormField
@@ -23,6 +24,7 @@ __all__ = [
     "MigrationRefused",
     "ReachedElement",
     "Run",
+    "ScriptLimits",
     "TaskCompleted",
     "TaskNotOpen",
     "UserTaskView",
