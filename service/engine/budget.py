@@ -58,6 +58,7 @@ class Meter:
         self.blocks = sys.getallocatedblocks()
         self.steps = 0
         self.charged = 0
+        self.small = 0  # bytes of small objects made since the start, as last measured
 
     def tick(self) -> None:
         """One step of a loop or one call of a lambda."""
@@ -66,17 +67,16 @@ class Meter:
             self.check()
 
     def check(self) -> None:
-        """Stop the run when it is past its CPU time or its memory estimate."""
+        """Stop the run when it is past its CPU time or its memory estimate (measured here, not per operation)."""
         if time.thread_time() > self.deadline:
             raise BudgetExceeded(f"the script used up its CPU budget of {self.limits.cpu_seconds:g} s")
+        self.small = max(0, sys.getallocatedblocks() - self.blocks) * BLOCK_BYTES + self.steps * STEP_BYTES
         self.charge(0)
 
     def charge(self, size: int) -> None:
         """Count ``size`` bytes that an operation is about to create; refuse it if the budget would be passed."""
         self.charged += size
-        blocks = max(0, sys.getallocatedblocks() - self.blocks) * BLOCK_BYTES
-        used = self.charged + blocks + self.steps * STEP_BYTES
-        if used > self.limits.memory_bytes:
+        if self.charged + self.small > self.limits.memory_bytes:
             megabytes = self.limits.memory_bytes / 2**20
             raise BudgetExceeded(f"the script used up its memory budget of {megabytes:g} MB")
 
