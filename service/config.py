@@ -40,6 +40,12 @@ class Config:
     job_lease_seconds: int = 60
     job_max_attempts: int = 5
     job_backoff_seconds: float = 2.0
+    #: Budget of each diagram script, condition and ${...} expression: CPU seconds (of the thread running it) and
+    #: megabytes it may build; past either it stops and the step fails (an incident of the ticket). Also the size
+    #: budget, in megabytes serialised, of an instance's variables.
+    script_cpu_seconds: float = 1.0
+    script_memory_mb: float = 32.0
+    instance_data_mb: float = 4.0
     #: Seconds a process trusts its cached active ruleset versions before it looks again.
     rules_refresh_seconds: float = 1.0
     #: Seconds a process trusts its cached newest process versions (which new tickets start on) before it looks again.

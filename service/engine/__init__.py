@@ -3,6 +3,7 @@
 See docs/architecture.md, "The engine contract".
 """
 
+from .budget import ScriptLimits
 from .definition import Definition, load_definition
 from .diagram import MessageRule
 from .errors import DiagramError, EngineError, FormError, MigrationRefused, TaskNotOpen
@@ -25,6 +26,7 @@ __all__ = [
     "MigrationRefused",
     "ReachedElement",
     "Run",
+    "ScriptLimits",
     "TaskCompleted",
     "TaskNotOpen",
     "UserTaskView",

@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import migration
+from .budget import ScriptLimits
 from .diagram import DiagramInfo, MessageRule, check_diagram, parse_xml
 from .errors import DiagramError, EngineError
 from .migration import DefinitionChanges
@@ -18,7 +19,7 @@ from .model import EngineEvent
 from .parser import DialectParser
 from .runtime import Run, plain_data
 from .script_engine import RestrictedScriptEngine
-from .scripting import Decide
+from .scripting import DEFAULT_LIMITS, Decide
 from .serializer import InstanceSerializer, SpecMismatch
 
 
@@ -46,16 +47,19 @@ class Definition:
         self._local = threading.local()
         self._elements: dict[str, Any] | None = None
 
-    def start(self, data: dict[str, Any], *, decide: Decide) -> Run:
-        """A new instance with ``data`` as its variables; nothing runs until ``advance()``."""
+    def start(self, data: dict[str, Any], *, decide: Decide, limits: ScriptLimits = DEFAULT_LIMITS) -> Run:
+        """A new instance with ``data`` as its variables; nothing runs until ``advance()``.
+
+        ``limits`` are the CPU and memory budget of each script and expression, and the size budget of the data.
+        """
         variables = plain_data(data, "start data")
         events: list[EngineEvent] = []
-        engine = RestrictedScriptEngine(decide=decide, emit=events.append)
+        engine = RestrictedScriptEngine(decide=decide, emit=events.append, limits=limits)
         workflow = BpmnWorkflow(self._spec, copy.copy(self._subprocess_specs), script_engine=engine)
         workflow.task_tree.data = variables
-        return Run(self, workflow, events)
+        return Run(self, workflow, events, limits)
 
-    def restore(self, document: str, *, decide: Decide) -> Run:
+    def restore(self, document: str, *, decide: Decide, limits: ScriptLimits = DEFAULT_LIMITS) -> Run:
         """The instance serialised in ``document`` (by ``Run.serialize``)."""
         try:
             workflow = self.serializer().loads(document)
@@ -64,10 +68,10 @@ class Definition:
         except (ValueError, KeyError, TypeError, SpiffWorkflowException) as err:
             raise EngineError(None, self.filename, f"unreadable instance document: {err!r}") from err
         events: list[EngineEvent] = []
-        workflow.script_engine = RestrictedScriptEngine(decide=decide, emit=events.append)
-        return Run(self, workflow, events)
+        workflow.script_engine = RestrictedScriptEngine(decide=decide, emit=events.append, limits=limits)
+        return Run(self, workflow, events, limits)
 
-    def adopt(self, document: str, *, decide: Decide) -> Run:
+    def adopt(self, document: str, *, decide: Decide, limits: ScriptLimits = DEFAULT_LIMITS) -> Run:
         """An instance of another version of this process, moved onto this one (see ``migration_problems``).
 
         Raises MigrationRefused when the instance has passed or sits on a step this version lacks.
@@ -78,7 +82,7 @@ class Definition:
             raise EngineError(None, self.filename, str(err)) from None
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise EngineError(None, self.filename, f"unreadable instance document: {err!r}") from err
-        run = self.restore(document, decide=decide)
+        run = self.restore(document, decide=decide, limits=limits)
         migration.repredict(run._workflow)
         return run
 

@@ -38,12 +38,17 @@ class TaskNotOpen(Exception):
 
 
 class EngineError(Exception):
-    """A failure while running an instance: script error, decision failure, instance too large..."""
+    """A failure while running an instance: script error, decision failure, instance too large...
 
-    def __init__(self, element_id: str | None, filename: str | None, detail: str) -> None:
+    ``budget`` is true when a script, condition or expression was stopped by its CPU or memory budget, or the
+    instance's data passed its size budget.
+    """
+
+    def __init__(self, element_id: str | None, filename: str | None, detail: str, *, budget: bool = False) -> None:
         self.element_id = element_id
         self.filename = filename
         self.detail = detail
+        self.budget = budget
         where = ":".join(part for part in (filename, element_id) if part)
         super().__init__(f"{where}: {detail}" if where else detail)
 

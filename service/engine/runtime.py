@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,13 +14,14 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from .budget import ScriptLimits
 from .diagram import MessageRule
 from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
 from .migration import ReachedElement, reached
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .pruning import OPEN, prune_loop_passes
-from .scripting import unsafe_value
+from .scripting import DEFAULT_LIMITS, unsafe_value
 from .specs import ExternalTask, UserTask, element_of, kind_of
 
 if TYPE_CHECKING:
@@ -39,7 +41,10 @@ class Run:
     max_tasks = MAX_TASKS
     max_depth = MAX_DEPTH
 
-    def __init__(self, definition: Definition, workflow: Any, events: list[EngineEvent]) -> None:
+    def __init__(
+        self, definition: Definition, workflow: Any, events: list[EngineEvent], limits: ScriptLimits = DEFAULT_LIMITS
+    ) -> None:
+        self.limits = limits
         self._definition = definition
         self._workflow = workflow
         self._events = events  # the script engine's business rule tasks append here too
@@ -179,7 +184,14 @@ class Run:
         return len(self._workflow.tasks) + sum(len(sp.tasks) for sp in self._workflow.subprocesses.values())
 
     def serialize(self) -> str:
-        """The instance as a JSON document for ``Definition.restore``."""
+        """The instance as a JSON document for ``Definition.restore``.
+
+        Raises EngineError (``budget``) when its variables have grown past ``limits.data_bytes`` serialised.
+        """
+        size = len(json.dumps(self.data))
+        if size > self.limits.data_bytes:
+            detail = f"the instance's variables take {size} bytes, more than the budget of {self.limits.data_bytes}"
+            raise EngineError(None, self._definition.filename, detail, budget=True)
         return self._definition.serializer().dumps(self._workflow)
 
     # --- internals ------------------------------------------------------------------------------
@@ -227,6 +239,9 @@ class Run:
         except (EngineError, TaskNotOpen):
             raise
         except SpiffWorkflowException as err:
+            cause = _engine_error_in(err)
+            if cause is not None:  # the library wrapped one of ours (a condition, a budget): keep what it says
+                raise cause from err
             task = getattr(err, "task", None) or self._current
             raise self._error(task, str(err)) from err
         except Exception as err:
@@ -235,6 +250,15 @@ class Run:
     def _error(self, task: Any, detail: str) -> EngineError:
         element = element_of(task) if task is not None else None
         return EngineError(element, self._definition.filename, detail)
+
+
+def _engine_error_in(err: BaseException) -> EngineError | None:
+    seen: BaseException | None = err
+    for _ in range(10):
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if seen is None or isinstance(seen, EngineError):
+            return seen
+    return None
 
 
 def plain_data(values: Any, what: str) -> dict[str, Any]:

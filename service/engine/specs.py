@@ -10,11 +10,12 @@ from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ServiceTask
 from SpiffWorkflow.bpmn.specs.defaults import UserTask as BpmnUserTask
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
+from .budget import BudgetExceeded, ScriptLimits
 from .diagram import UserTaskConfig
 from .errors import EngineError
 from .forms import FormField
 from .model import DecisionTaken
-from .scripting import render_template, split_list, unsafe_value
+from .scripting import DEFAULT_LIMITS, render_template, split_list, unsafe_value
 
 
 def element_of(task: Any) -> str:
@@ -62,7 +63,7 @@ class UserTask(BpmnUserTask):
         try:
             groups: list[str] = []
             for item in split_list(self.config.candidate_groups or ""):
-                value = render_template(item, my_task.data)
+                value = render_template(item, my_task.data, _limits(my_task))
                 values = value if isinstance(value, (list, tuple)) else [value]
                 groups.extend(str(v) for v in values if v not in (None, ""))
             assignee = self._text(self.config.assignee, my_task)
@@ -76,14 +77,19 @@ class UserTask(BpmnUserTask):
             }
         except Exception as err:
             detail = f"assignment expression failed: {type(err).__name__}: {err}"
-            raise EngineError(self.bpmn_id, filename_of(my_task), detail) from err
+            budget = isinstance(err, BudgetExceeded)
+            raise EngineError(self.bpmn_id, filename_of(my_task), detail, budget=budget) from err
 
     @staticmethod
     def _text(template: str | None, my_task: Any) -> str | None:
         if not template:
             return None
-        value = render_template(template, my_task.data)
+        value = render_template(template, my_task.data, _limits(my_task))
         return None if value is None else str(value)
+
+
+def _limits(my_task: Any) -> ScriptLimits:
+    return getattr(my_task.workflow.script_engine, "limits", DEFAULT_LIMITS)
 
 
 class ExternalTask(ServiceTask):

@@ -14,7 +14,7 @@ from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
 from service.context import Context
 from service.db import is_postgres, transaction, utcnow
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, NotFound, ProcessFailed
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.topics import TOPICS, TopicCall
 from service.processes.instances import step_instance
@@ -35,18 +35,26 @@ class Outcome:
 
 
 def claim_job(session: Session, ctx: Context) -> Job | None:
-    """Take the next due job (pending, or running with an expired lease) for this worker."""
-    now = utcnow()
-    due = or_(
-        (Job.status == PENDING) & (Job.run_after <= now),
-        (Job.status == RUNNING) & (Job.locked_until < now),
-    )
-    query = select(Job).where(due).order_by(Job.run_after, Job.id).limit(1)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=Job)
-    job = session.scalar(query)
-    if job is None:
-        return None
+    """Take the next due job (pending, or running with an expired lease) for this worker.
+
+    A running job whose lease expired has hung or killed its worker; once that has used up its attempts it becomes
+    an incident instead of being taken again.
+    """
+    while True:
+        now = utcnow()
+        due = or_(
+            (Job.status == PENDING) & (Job.run_after <= now),
+            (Job.status == RUNNING) & (Job.locked_until < now),
+        )
+        query = select(Job).where(due).order_by(Job.run_after, Job.id).limit(1)
+        if is_postgres(session):
+            query = query.with_for_update(skip_locked=True, of=Job)
+        job = session.scalar(query)
+        if job is None:
+            return None
+        if job.status == PENDING or job.attempts < ctx.config.job_max_attempts:
+            break
+        _give_up(session, job, f"the job's lease expired {job.attempts} times: its worker hung or stopped")
     job.status = RUNNING
     job.attempts += 1
     job.locked_by = WORKER_ID
@@ -66,7 +74,9 @@ def run_next_job(ctx: Context) -> Outcome | None:
         _do_effect(ctx, job_id)
         if ctx.config.worker_crash_after_effect == topic:
             os._exit(17)  # test hook: die between the effect and the completion
-        _complete(ctx, job_id)
+        _complete(ctx, job_id, topic)
+    except ProcessFailed as error:  # the diagram failed after the effect: the same step would fail again
+        return _fail(ctx, job_id, topic, error, retry=False)
     except Exception as error:  # noqa: BLE001 - any failure of an adapter is retried, then an incident
         return _fail(ctx, job_id, topic, error)
     return Outcome(job_id, topic, DONE)
@@ -93,7 +103,7 @@ def _do_effect(ctx: Context, job_id: int) -> None:
         job.effect_done = True
 
 
-def _complete(ctx: Context, job_id: int) -> None:
+def _complete(ctx: Context, job_id: int, topic: str) -> None:
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
@@ -104,6 +114,7 @@ def _complete(ctx: Context, job_id: int) -> None:
             ticket_id=job.ticket_id,
             actor="worker",
             action=lambda run: run.complete_external_task(task_id, result),
+            incident={"topic": topic, "job": job_id},
         )
         job.status = DONE
         job.locked_until = None
@@ -113,24 +124,36 @@ def _complete(ctx: Context, job_id: int) -> None:
         record(session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts)
 
 
-def _fail(ctx: Context, job_id: int, topic: str, error: Exception) -> Outcome:
+def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:
     message = f"{type(error).__name__}: {error}"
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
-        job.last_error = message
         job.locked_until = None
-        job.updated_at = utcnow()
-        if job.attempts >= ctx.config.job_max_attempts:
+        if not retry:  # step_instance has recorded the incident on the ticket already
+            job.last_error = message
             job.status = FAILED
-            ticket = session.get(Ticket, job.ticket_id)
-            assert ticket is not None
-            record(session, ticket, "worker", "incident", topic=topic, error=message, job=job.id)
+            job.updated_at = utcnow()
+        elif job.attempts >= ctx.config.job_max_attempts:
+            _give_up(session, job, message)
         else:
+            job.last_error = message
+            job.updated_at = utcnow()
             job.status = PENDING
             delay = ctx.config.job_backoff_seconds * 2 ** (job.attempts - 1)
             job.run_after = utcnow() + timedelta(seconds=delay)
         return Outcome(job_id, topic, job.status, message)
+
+
+def _give_up(session: Session, job: Job, message: str) -> None:
+    """Turn a job into an incident: failed, waiting for a person, and told in the ticket's history."""
+    job.status = FAILED
+    job.last_error = message
+    job.locked_until = None
+    job.updated_at = utcnow()
+    ticket = session.get(Ticket, job.ticket_id)
+    assert ticket is not None
+    record(session, ticket, "worker", "incident", topic=job.topic, error=message, job=job.id)
 
 
 def list_incidents(session: Session, *, user: Caller) -> list[Job]:

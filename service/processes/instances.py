@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -12,23 +12,39 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service import engine
 from service.clients.models import Equipment
+from service.config import Config
 from service.context import Context
-from service.db import is_postgres
+from service.db import is_postgres, transaction
 from service.errors import Conflict, Invalid, NotFound, ProcessFailed
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import project
 from service.tickets.facts import ticket_facts
+from service.tickets.history import record
 from service.tickets.models import Ticket
+
+
+def script_limits(config: Config) -> engine.ScriptLimits:
+    """The engine's budgets for scripts and instance data, from the configuration."""
+    return engine.ScriptLimits(
+        cpu_seconds=config.script_cpu_seconds,
+        memory_bytes=int(config.script_memory_mb * 2**20),
+        data_bytes=int(config.instance_data_mb * 2**20),
+    )
 
 
 def start_instance(session: Session, ctx: Context, *, ticket: Ticket, actor: str) -> ProcessInstance:
     """Start the ticket process for a new ticket and run it until it waits."""
     version, definition = ctx.definitions.latest(session, key=ctx.config.ticket_process)
     decide = ctx.rules.decider(session)
-    run = definition.start({**ticket_facts(ticket, today=date.today()), "paid": False}, decide=decide)
+    facts = {**ticket_facts(ticket, today=date.today()), "paid": False}
+    run = definition.start(facts, decide=decide, limits=script_limits(ctx.config))
     events = _advance(run, version.filename)
+    try:
+        document = run.serialize()
+    except engine.EngineError as error:
+        raise _failed(error, version.filename) from error
     instance = ProcessInstance(
-        definition_id=version.id, ticket_id=ticket.id, document=run.serialize(), completed=run.completed
+        definition_id=version.id, ticket_id=ticket.id, document=document, completed=run.completed
     )
     session.add(instance)
     session.flush()
@@ -45,17 +61,20 @@ def step_instance(
     action: Callable[[engine.Run], Any],
     refresh_facts: bool = False,
     completes: str | None = None,
+    incident: Mapping[str, Any] | None = None,
 ) -> Any:
     """Lock the ticket's instance, apply `action` to it, run it until it waits, and save it with its projections.
 
     Two callers stepping one instance cannot both win: PostgreSQL locks the row, and the version column refuses a
-    stale write everywhere (409).
+    stale write everywhere (409). When the engine fails (a script error, a budget), the caller's transaction is
+    rolled back, an ``incident`` event (with `incident` as extra detail) goes into the ticket's history in a
+    transaction of its own, and ProcessFailed is raised: the instance stays where it was.
     """
     instance = lock_instance(session, ticket_id=ticket_id)
     row = session.get(ProcessDefinition, instance.definition_id)
     assert row is not None
     definition = ctx.definitions.get(row)
-    run = definition.restore(instance.document, decide=ctx.rules.decider(session))
+    run = definition.restore(instance.document, decide=ctx.rules.decider(session), limits=script_limits(ctx.config))
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
     try:
@@ -67,9 +86,17 @@ def step_instance(
     if refresh_facts:
         _apply_form_to_ticket(session, ticket, run.data)
         run.update_data(ticket_facts(ticket, today=date.today()))
-    events = _advance(run, row.filename)
     done = frozenset({completes}) if completes else frozenset()
-    project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done)
+    try:
+        try:
+            events = _advance(run, row.filename)
+            project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done)
+        except engine.EngineError as error:  # serialising refused the instance's data
+            raise _failed(error, row.filename) from error
+    except ProcessFailed as failure:
+        session.rollback()
+        _record_incident(ctx, ticket_id=ticket_id, actor=actor, failure=failure, detail=incident or {})
+        raise
     try:
         session.flush()
     except StaleDataError as error:
@@ -97,11 +124,26 @@ def _advance(run: engine.Run, filename: str) -> list[Any]:
     try:
         return run.advance()
     except engine.EngineError as error:
-        raise ProcessFailed(
-            f"the process failed at {error.element_id}: {error.detail}",
-            element=error.element_id,
-            file=filename,
-        ) from error
+        raise _failed(error, filename) from error
+
+
+def _failed(error: engine.EngineError, filename: str) -> ProcessFailed:
+    where = f" at {error.element_id}" if error.element_id else ""
+    return ProcessFailed(
+        f"the process failed{where}: {error.detail}",
+        element=error.element_id,
+        file=filename,
+        budget=True if error.budget else None,
+    )
+
+
+def _record_incident(
+    ctx: Context, *, ticket_id: int, actor: str, failure: ProcessFailed, detail: Mapping[str, Any]
+) -> None:
+    with transaction(ctx.sessions) as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is not None:
+            record(session, ticket, actor, "incident", **failure.extra, error=failure.detail, **detail)
 
 
 #: Form fields that, once a person fills them in, change the ticket itself.

@@ -14,6 +14,7 @@ from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
 from service.context import Context
 from service.db import is_postgres
+from service.processes.instances import script_limits
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import project
 from service.processes.versions import get_version
@@ -150,7 +151,8 @@ def _move(
         raise _Refused(f"the ticket already runs version {target.version}")
     old, new = ctx.definitions.get(source), ctx.definitions.get(target)
     decide = ctx.rules.decider(session)
-    run = old.restore(instance.document, decide=decide)
+    limits = script_limits(ctx.config)
+    run = old.restore(instance.document, decide=decide, limits=limits)
     move.position = [element.element_id for element in run.reached_elements() if element.open]
     changes = new.changes_from(old)
     move.added, move.removed, move.changed = list(changes.added), list(changes.removed), list(changes.changed)
@@ -158,7 +160,7 @@ def _move(
     if problems:
         raise _Refused("; ".join(problems))
     try:
-        moved = new.adopt(instance.document, decide=decide)
+        moved = new.adopt(instance.document, decide=decide, limits=limits)
         events = moved.advance()
     except engine.MigrationRefused as error:
         raise _Refused("; ".join(error.problems)) from error

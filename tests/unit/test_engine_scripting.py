@@ -44,8 +44,9 @@ ESCAPES = [
     "with a: pass",
     "try:\n  x = 1\nexcept Exception:\n  pass",
     "x = lambda __self: 1",
-    "x = 10 ** 10 ** 10",
-    "x = 2 ** n",
+    "x = _private",
+    "try:\n  x = 1\nexcept* Exception:\n  pass",
+    "match x:\n  case str(format=f):\n    y = f",
 ]
 
 
