@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -15,6 +16,7 @@ from service.clients.models import Equipment
 from service.context import Context
 from service.db import is_postgres
 from service.errors import Conflict, Invalid, NotFound, ProcessFailed
+from service.observability import metrics
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import project
 from service.tickets.facts import ticket_facts
@@ -85,14 +87,18 @@ def step_instance(
 
 
 def _advance(run: engine.Run, filename: str) -> list[Any]:
+    started = time.perf_counter()
     try:
-        return run.advance()
+        events = run.advance()
     except engine.EngineError as error:
+        metrics.engine_ran(seconds=time.perf_counter() - started, ok=False)
         raise ProcessFailed(
             f"the process failed at {error.element_id}: {error.detail}",
             element=error.element_id,
             file=filename,
         ) from error
+    metrics.engine_ran(seconds=time.perf_counter() - started, ok=True)
+    return events
 
 
 #: Form fields that, once a person fills them in, change the ticket itself.

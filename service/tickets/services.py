@@ -13,6 +13,7 @@ from service.auth.models import Caller
 from service.clients.models import Client, Contact, Equipment
 from service.context import Context
 from service.errors import Forbidden, Invalid, NotFound
+from service.observability import metrics
 from service.processes.instances import start_instance, unknown_equipment
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.sla.services import ticket_sla
@@ -70,6 +71,7 @@ def open_ticket(
     if idempotency_key:
         session.add(IdempotencyKey(user_id=user.id, key=idempotency_key, ticket_id=ticket.id))
     start_instance(session, ctx, ticket=ticket, actor=user.username)
+    metrics.ticket_opened(channel=ticket.channel)
     return Opened(ticket, True)
 
 
