@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
+from collections import Counter
+from datetime import datetime, timedelta
 
+import time_machine
 from flask.testing import FlaskClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from adapters.mail import SmtpMailer
 from service.app import create_app
 from service.context import Context
 from service.jobs.services import WORKER_ID
+from service.sla.firing import drain_events
+from service.sla.models import SlaEvent
 from service.tasks.models import OPEN, TaskCandidate, UserTask
 from service.worker import drain, run_worker
+from tests.conftest import ROOT
 from tests.integration.conftest import Api
 from tests.support.metrics import Samples, named, parse, value
 from tests.support.smtp import free_port
@@ -145,3 +153,34 @@ def test_a_configured_metrics_token_is_required(ctx: Context) -> None:
     assert refused.status_code == 401 and refused.mimetype == "application/problem+json"
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-scraper"}).status_code == 200
+
+
+def test_sla_warnings_and_breaches_are_counted_by_kind_and_clock(api: Api) -> None:
+    with time_machine.travel(datetime.now().astimezone() + timedelta(days=1), tick=False) as clock:
+        api.open_ticket(severity="critical")
+        drain(api.ctx)
+        before = named(scrape(api.client), "orchestrator_sla_events_total")
+        clock.shift(timedelta(hours=10))
+        fired = {f.event_id for f in drain_events(api.ctx) if f.outcome == "fired"}
+        after = named(scrape(api.client), "orchestrator_sla_events_total")
+    with api.ctx.sessions() as session:
+        expected = Counter((e.kind, e.clock) for e in session.scalars(select(SlaEvent)) if e.id in fired)
+    moved = {
+        (dict(labels)["kind"], dict(labels)["clock"]): count - before.get(labels, 0)
+        for labels, count in after.items()
+        if count != before.get(labels, 0)
+    }
+    assert {kind for kind, _clock in expected} == {"warning", "breach"}
+    assert moved == dict(expected)
+
+
+def test_the_operators_guide_lists_every_metric_the_service_exposes(api: Api) -> None:
+    guide = (ROOT / "docs" / "operators.md").read_text()
+    documented = set(re.findall(r"^\| `(orchestrator_\w+)` \|", guide, re.M))
+    families = text_string_to_metric_families(api.client.get("/metrics").get_data(as_text=True))
+    exposed = {
+        family.name + ("_total" if family.type == "counter" else "")
+        for family in families
+        if family.name.startswith("orchestrator_")
+    }
+    assert documented == exposed

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from service.app import create_app
 from service.jobs.models import Job
 from service.logs import configure_logging
+from service.observability import request_id
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.support.smtp import SmtpTestServer
@@ -58,6 +59,7 @@ def test_the_id_goes_into_the_jobs_their_mails_and_the_worker_log(
     configure_logging("INFO", "json")
     capsys.readouterr()
     drain(api.ctx)
+    assert request_id.current() is None  # the worker's ids stay with its jobs, not with the thread that drained
     with api.ctx.sessions() as session:
         jobs = {job.topic: job for job in session.scalars(select(Job).where(Job.ticket.has(number=number)))}
     # the folder job was made by the request; the two mails by the step that completed the folder job
