@@ -44,13 +44,18 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     from service.api.views import BLUEPRINTS
+    from service.observability import views as operations
+    from service.observability import web
 
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    api.register_blueprint(operations.exposition)
+    operations.metrics_registry(app)
     app.cli.add_command(flask_command)
+    web.register(app)  # first: the request id is bound before the caller is authenticated
     edge.register(app)
     problems.register(app)
-    configure_logging(ctx.config.log_level)
+    configure_logging(ctx.config.log_level, ctx.config.log_format)
     return app
 
 

@@ -75,7 +75,13 @@ def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
     """Run jobs until SIGTERM or Ctrl-C."""
     from service.worker import run_worker
 
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config.log_format)
+    if config.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        from service.observability.metrics import registry_with
+
+        start_http_server(config.worker_metrics_port, registry=registry_with())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -86,18 +92,21 @@ def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """Serve the API (gunicorn) and run the worker together until Ctrl-C."""
+    """Serve the API (gunicorn) and run the worker together until Ctrl-C; /metrics counts both."""
+    from service.gunicorn_config import multiprocess_dir
+
+    multiprocess_dir()  # before this process imports the metrics: the worker here writes where gunicorn's workers do
     web = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            "python:service.gunicorn_config",
             "--bind",
             args.bind,
             "--workers",
             str(args.workers),
-            "--access-logfile",
-            "-",
             "service.wsgi:app",
         ],
         env=os.environ.copy(),

@@ -54,6 +54,19 @@ class Config:
     token_cache_seconds: float = 10.0
     #: Log level of the service (DEBUG, INFO, WARNING, ERROR); the workflow library logs only from WARNING unless DEBUG.
     log_level: str = "INFO"
+    #: Log lines as "json" (one object per line: time, level, logger, message, request_id and extra fields) or "text".
+    log_format: str = "json"
+    #: The bearer token /metrics asks for; empty: /metrics is open (serve it on an internal port only).
+    metrics_token: str = ""
+    #: Seconds /metrics trusts the gauges it counted in the database (open incidents, open tasks per queue, workers).
+    metrics_cache_seconds: float = 5.0
+    #: Seconds between two heartbeats a worker writes into the database (the readiness check and /metrics read them).
+    worker_heartbeat_seconds: float = 5.0
+    #: Port on which `orchestrator worker` serves its own /metrics (0: none); for a worker on another host than the web
+    #: processes, which otherwise add its values up through a shared PROMETHEUS_MULTIPROC_DIR.
+    worker_metrics_port: int = 0
+    #: Readiness fails when no worker wrote a heartbeat within this many seconds.
+    ready_worker_seconds: float = 60.0
     #: Test hook: the worker exits right after a job's side effect is recorded (names a topic).
     worker_crash_after_effect: str = ""
 

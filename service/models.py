@@ -4,6 +4,7 @@ from service.auth.models import ApiToken, Group, User, membership
 from service.clients.models import Client, Contact, Contract, Equipment, PriceItem
 from service.db import Base
 from service.jobs.models import Job
+from service.observability.models import WorkerHeartbeat
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.rulesets.models import RulesetVersion
 from service.sla.models import (
@@ -50,4 +51,5 @@ __all__ = [
     "Ticket",
     "User",
     "membership",
+    "WorkerHeartbeat",
 ]

@@ -2,44 +2,69 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 
 from service.context import Context
-from service.jobs.services import run_next_job
-from service.sla.firing import run_due_event
+from service.jobs.services import WORKER_ID, Outcome, run_next_job
+from service.observability.heartbeat import Heartbeat
+from service.sla.firing import Fired, run_due_event
 
 log = logging.getLogger("orchestrator.worker")
 
 
 def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = None) -> int:
-    """Run jobs until `stop` is set (or `max_jobs` ran); wait `worker_poll_seconds` when idle. Returns jobs run."""
+    """Run jobs until `stop` is set (or `max_jobs` ran); wait `worker_poll_seconds` when idle. Returns jobs run.
+
+    Every round also writes the worker's heartbeat (at most every `worker_heartbeat_seconds`), which readiness and
+    /metrics read to tell that a worker is alive.
+    """
+    heartbeat = Heartbeat(ctx.sessions, worker=WORKER_ID, every_seconds=ctx.config.worker_heartbeat_seconds)
     done = 0
     while not stop.is_set() and (max_jobs is None or done < max_jobs):
         try:
-            outcome = run_next_job(ctx)
-            fired = run_due_event(ctx)  # SLA warnings and breaches, between jobs so that neither starves
+            heartbeat.beat()
+            outcome = _one_job(ctx)
+            fired = contextvars.copy_context().run(_one_event, ctx)  # between jobs so that neither starves
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
             stop.wait(ctx.config.worker_poll_seconds)
             continue
-        if fired is not None:
-            log.info("sla event %s %s", fired.event_id, fired.outcome)
         if outcome is None:
             if fired is None:
                 stop.wait(ctx.config.worker_poll_seconds)
             continue
         done += 1
-        if outcome.error:
-            log.warning("job %s (%s) %s: %s", outcome.job_id, outcome.topic, outcome.status, outcome.error)
-        else:
-            log.info("job %s (%s) done", outcome.job_id, outcome.topic)
     return done
+
+
+def _one_job(ctx: Context) -> Outcome | None:
+    """Run one job in a context of its own: the request id it binds stays with this job's log lines."""
+    return contextvars.copy_context().run(_run_and_log, ctx)
+
+
+def _run_and_log(ctx: Context) -> Outcome | None:
+    outcome = run_next_job(ctx)
+    if outcome is not None and outcome.error:
+        extra = {"job": outcome.job_id, "topic": outcome.topic, "result": outcome.status}
+        log.warning("job %s (%s) %s: %s", outcome.job_id, outcome.topic, outcome.status, outcome.error, extra=extra)
+    elif outcome is not None:
+        extra = {"job": outcome.job_id, "topic": outcome.topic, "result": outcome.status}
+        log.info("job %s (%s) done", outcome.job_id, outcome.topic, extra=extra)
+    return outcome
+
+
+def _one_event(ctx: Context) -> Fired | None:
+    fired = run_due_event(ctx)  # SLA warnings and breaches
+    if fired is not None:
+        log.info("sla event %s %s", fired.event_id, fired.outcome)
+    return fired
 
 
 def drain(ctx: Context, *, limit: int = 1000) -> int:
     """Run every due job now, in this thread; for the CLI and tests. Returns jobs run."""
     done = 0
-    while done < limit and run_next_job(ctx) is not None:
+    while done < limit and _one_job(ctx) is not None:
         done += 1
     return done

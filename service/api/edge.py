@@ -12,7 +12,7 @@ from service.auth.models import Caller
 from service.auth.services import authenticate
 from service.context import Context
 
-PUBLIC = {"/api/v1/health", "/api/v1/openapi.json"}
+PUBLIC = {"/api/v1/health", "/api/v1/health/ready", "/api/v1/openapi.json", "/metrics"}
 
 
 def context() -> Context:

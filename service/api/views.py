@@ -1,9 +1,10 @@
 """Every blueprint of the API, in the order the OpenAPI document lists them."""
 
+from service.observability.views import health
 from service.processes.views import blp as processes
 from service.rulesets.views import blp as rulesets
 from service.sla.views import blp as sla
 from service.tasks.views import blp as tasks
 from service.tickets.views import blp as tickets
 
-BLUEPRINTS = [tickets, tasks, processes, rulesets, sla]
+BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, health]

@@ -35,6 +35,8 @@ class Job(Base):
     effect_done: Mapped[bool] = mapped_column(default=False)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The id of the request whose step created the job (or of the job whose completion did): in logs and mails.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     ticket: Mapped[Ticket] = relationship(lazy="select")

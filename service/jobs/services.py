@@ -17,6 +17,7 @@ from service.db import is_postgres, transaction, utcnow
 from service.errors import Conflict, NotFound, ProcessFailed
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.topics import TOPICS, TopicCall
+from service.observability import metrics, request_id
 from service.processes.instances import step_instance
 from service.tickets.history import record
 from service.tickets.models import Ticket
@@ -60,6 +61,7 @@ def claim_job(session: Session, ctx: Context) -> Job | None:
     job.locked_by = WORKER_ID
     job.locked_until = now + timedelta(seconds=ctx.config.job_lease_seconds)
     job.updated_at = now
+    request_id.bind(job.request_id)  # the worker's log lines, and the jobs this one's completion creates, carry it
     return job
 
 
@@ -98,6 +100,7 @@ def _do_effect(ctx: Context, job_id: int) -> None:
             file_store=ctx.file_store,
             mailer=ctx.mailer,
             message_id=f"job-{job.id}.{job.topic}@{ctx.config.mail_sender.partition('@')[2] or 'orchestrator'}",
+            request_id=job.request_id,
         )
         job.result = handler(call)
         job.effect_done = True
@@ -119,6 +122,7 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
         job.status = DONE
         job.locked_until = None
         job.updated_at = utcnow()
+        metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
         ticket = session.get(Ticket, job.ticket_id)
         assert ticket is not None
         record(session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts)
@@ -134,12 +138,14 @@ def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: boo
             job.last_error = message
             job.status = FAILED
             job.updated_at = utcnow()
+            metrics.job_ran(topic=topic, result="incident", created_at=job.created_at)
         elif job.attempts >= ctx.config.job_max_attempts:
             _give_up(session, job, message)
         else:
             job.last_error = message
             job.updated_at = utcnow()
             job.status = PENDING
+            metrics.job_ran(topic=topic, result="retry")
             delay = ctx.config.job_backoff_seconds * 2 ** (job.attempts - 1)
             job.run_after = utcnow() + timedelta(seconds=delay)
         return Outcome(job_id, topic, job.status, message)
@@ -151,6 +157,7 @@ def _give_up(session: Session, job: Job, message: str) -> None:
     job.last_error = message
     job.locked_until = None
     job.updated_at = utcnow()
+    metrics.job_ran(topic=job.topic, result="incident", created_at=job.created_at)
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None
     record(session, ticket, "worker", "incident", topic=job.topic, error=message, job=job.id)

@@ -26,6 +26,13 @@ class TopicCall:
     file_store: FileStore
     mailer: Mailer
     message_id: str
+    #: The id of the request that led to the job; sent as the mail's X-Request-ID header.
+    request_id: str | None = None
+
+    @property
+    def mail_headers(self) -> dict[str, str]:
+        """The headers every mail of the job carries besides the mailer's own."""
+        return {"X-Request-ID": self.request_id} if self.request_id else {}
 
 
 Handler = Callable[[TopicCall], dict[str, Any]]
@@ -55,6 +62,7 @@ def _to_client(call: TopicCall, subject: str, body: str) -> dict[str, Any]:
             subject=f"[{ticket.number}] {subject}",
             body=body,
             message_id=call.message_id,
+            headers=call.mail_headers,
         )
     )
     return {}
@@ -88,6 +96,7 @@ def notify_duty_officers(call: TopicCall) -> dict[str, Any]:
                 subject=f"[{ticket.number}] New ticket from {ticket.client.code}: {ticket.summary}",
                 body=f"Ticket {ticket.number} ({ticket.channel}) waits to be clarified.\n{_folder_line(call)}",
                 message_id=call.message_id,
+                headers=call.mail_headers,
             )
         )
     return {}

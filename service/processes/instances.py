@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from service.config import Config
 from service.context import Context
 from service.db import is_postgres, transaction
 from service.errors import Conflict, Invalid, NotFound, ProcessFailed
+from service.observability import metrics
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import project
 from service.tickets.facts import ticket_facts
@@ -121,10 +123,14 @@ def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:
 
 
 def _advance(run: engine.Run, filename: str) -> list[Any]:
+    started = time.perf_counter()
     try:
-        return run.advance()
+        events = run.advance()
     except engine.EngineError as error:
+        metrics.engine_ran(seconds=time.perf_counter() - started, ok=False)
         raise _failed(error, filename) from error
+    metrics.engine_ran(seconds=time.perf_counter() - started, ok=True)
+    return events
 
 
 def _failed(error: engine.EngineError, filename: str) -> ProcessFailed:

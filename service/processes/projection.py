@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service import engine
 from service.db import insert_rows, utcnow
 from service.jobs.models import Job
+from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
 from service.sla import tracking as sla_tracking
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, UserTask
@@ -65,6 +66,8 @@ def project(
         instance.completed = run.completed
         instance.updated_at = now
     decisions = [event for event in events if isinstance(event, engine.DecisionTaken)]
+    for event in decisions:
+        metrics.decision_taken(ruleset=event.ruleset, outcome=event.outcome)
     insert_rows(
         session,
         DecisionRecord,
@@ -158,6 +161,7 @@ def _add_jobs(
             "element_id": task.name,
             "topic": task.topic,
             "variables": dict(task.variables),
+            "request_id": request_id.current(),
         }
         for task in external_tasks
         if task.id not in known

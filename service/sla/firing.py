@@ -22,6 +22,7 @@ from service.auth.models import Group, User
 from service.context import Context
 from service.db import is_postgres, transaction, utcnow
 from service.errors import ServiceError
+from service.observability import metrics
 from service.processes.instances import step_instance
 from service.processes.models import ProcessInstance
 from service.sla.models import BREACH, DONE, FIRED, MAIL_FAILED, PENDING, BreachReview, SlaClock, SlaEvent
@@ -112,6 +113,7 @@ def _fire(ctx: Context, event_id: int, now: datetime) -> Fired:
             )
         delivered = _tell_instance(session, ctx, ticket, event, figures)
         event.detail = history.detail = {**figures, "delivered": delivered}
+        metrics.sla_fired(kind=event.kind, clock=event.clock)
         return Fired(event_id, "fired")
 
 

@@ -17,6 +17,7 @@ from service.clients.models import Client, Contact, Equipment
 from service.context import Context
 from service.db import insert_unless_present
 from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.observability import metrics
 from service.processes.instances import start_instance, unknown_equipment
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.sla.services import ticket_sla
@@ -76,6 +77,7 @@ def open_ticket(
     if key_id is not None:
         session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(ticket_id=ticket.id))
     start_instance(session, ctx, ticket=ticket, actor=user.username)
+    metrics.ticket_opened(channel=ticket.channel)
     return Opened(ticket, True)
 
 

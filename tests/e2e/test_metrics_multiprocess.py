@@ -1,0 +1,152 @@
+"""Metrics in gunicorn's multiprocess mode: two web workers and the job worker write one directory; any web worker
+answers /metrics with the sums; a killed web worker's counts stay, its live gauge goes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from service.context import Context
+from tests.conftest import ROOT
+from tests.e2e.conftest import _stop, _wait_healthy
+from tests.support.metrics import Samples, parse, value
+from tests.support.smtp import free_port
+
+pytestmark = pytest.mark.e2e
+HEALTH = {"method": "GET", "route": "/api/v1/health", "status": "200"}
+
+
+@dataclass
+class Processes:
+    base: str
+    metrics_dir: Path
+    web: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes]
+    env: dict[str, str]
+
+    def scrape(self) -> Samples:
+        response = requests.get(f"{self.base}/metrics", timeout=30)
+        assert response.status_code == 200
+        return parse(response.text)
+
+    def requests_by_pid(self) -> dict[int, float]:
+        """How many health checks each process counted, from its own file of the shared directory."""
+        counts = {}
+        for file in self.metrics_dir.glob("counter_*.db"):
+            pid = int(file.stem.rpartition("_")[2])
+            samples = {
+                (sample.name, frozenset(sample.labels.items())): sample.value
+                for family in MultiProcessCollector.merge([str(file)])
+                for sample in family.samples
+            }
+            counts[pid] = value(samples, "orchestrator_http_requests_total", **HEALTH)
+        return counts
+
+
+@pytest.fixture
+def processes(ctx: Context, tmp_path: Path) -> Iterator[Processes]:
+    port = free_port()
+    metrics_dir = tmp_path / "metrics"
+    env = {
+        **os.environ,
+        "DATABASE_URL": ctx.config.database_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "ORCHESTRATOR_MAILER": "console",
+        "ORCHESTRATOR_FILE_STORE_ROOT": str(tmp_path / "files"),
+        "ORCHESTRATOR_WORKER_POLL_SECONDS": "0.1",
+    }
+    bin_dir = Path(sys.executable).parent
+    command = [str(bin_dir / "gunicorn"), "--config", "python:service.gunicorn_config", "--workers", "2"]
+    web = subprocess.Popen(
+        [*command, "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [str(bin_dir / "orchestrator"), "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_healthy(base, web)
+        yield Processes(base=base, metrics_dir=metrics_dir, web=web, worker=worker, env=env)
+    finally:
+        _stop(worker)
+        _stop(web)
+
+
+def _token(env: dict[str, str], username: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "service.cli", "token", username],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_two_web_workers_and_the_job_worker_are_counted_together(processes: Processes) -> None:
+    base = value(processes.scrape(), "orchestrator_http_requests_total", **HEALTH)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: requests.get(f"{processes.base}/api/v1/health", timeout=30), range(60)))
+    assert {answer.status_code for answer in answers} == {200}
+    for _ in range(6):  # whichever web worker answers the scrape, it reports the sum of both
+        assert value(processes.scrape(), "orchestrator_http_requests_total", **HEALTH) == base + 60
+    by_pid = processes.requests_by_pid()
+    served = {pid: count for pid, count in by_pid.items() if count}
+    assert len(served) == 2 and sum(served.values()) == base + 60, by_pid  # both web workers served some
+
+    # the job worker, another process, writes to the same directory: its jobs show in the web's /metrics
+    ticket = {
+        "client": "NORD-BANK",
+        "contact_email": "it@nord-bank.example",
+        "equipment_serial": "IBM-FS5200-0001",
+        "channel": "api",
+        "summary": "Array degraded",
+        "severity": "high",
+        "category": "hardware",
+    }
+    headers = {"Authorization": f"Bearer {_token(processes.env, 'duty')}"}
+    opened = requests.post(f"{processes.base}/api/v1/tickets", json=ticket, headers=headers, timeout=30)
+    assert opened.status_code == 201, opened.text
+    deadline = time.monotonic() + 30
+    while value(processes.scrape(), "orchestrator_jobs_total", topic="notify.duty_officers", result="done") < 1:
+        assert time.monotonic() < deadline, "the worker's jobs never showed in /metrics"
+        time.sleep(0.2)
+    scraped = processes.scrape()
+    assert value(scraped, "orchestrator_tickets_opened_total", channel="api") == 1
+    assert value(scraped, "orchestrator_jobs_total", topic="files.create_folder", result="done") == 1
+    assert processes.worker.pid not in served  # the job worker answers no HTTP
+
+    # a killed web worker: gunicorn marks it dead (its live gauge file goes), its counts stay in the sums
+    victim = next(iter(served))
+    live_gauge = processes.metrics_dir / f"gauge_livesum_{victim}.db"
+    assert live_gauge.exists()
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while live_gauge.exists():
+        assert time.monotonic() < deadline, "gunicorn did not mark the dead worker"
+        time.sleep(0.1)
+    _wait_healthy(processes.base, processes.web)
+    after = processes.scrape()
+    assert value(after, "orchestrator_http_requests_total", **HEALTH) >= base + 60
+    assert value(after, "orchestrator_http_requests_in_progress") == 1  # only the scrape itself
