@@ -48,8 +48,6 @@ class Config:
     token_cache_seconds: float = 10.0
     #: Log level of the service (DEBUG, INFO, WARNING, ERROR); the workflow library logs only from WARNING unless DEBUG.
     log_level: str = "INFO"
-    #: Test hook: the worker exits right after a job's side effect is recorded (names a topic).
-    worker_crash_after_effect: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:

@@ -62,8 +62,6 @@ def run_next_job(ctx: Context) -> Outcome | None:
         job_id, topic = job.id, job.topic
     try:
         _do_effect(ctx, job_id)
-        if ctx.config.worker_crash_after_effect == topic:
-            os._exit(17)  # test hook: die between the effect and the completion
         _complete(ctx, job_id)
     except Exception as error:  # noqa: BLE001 - any failure of an adapter is retried, then an incident
         return _fail(ctx, job_id, topic, error)
