@@ -1,11 +1,14 @@
-"""Benchmarks: `python -m bench [intake|escalation|whatif|sla] [--database URL]`; each figure beside its baseline."""
+"""Benchmarks: `python -m bench [intake|escalation|whatif|sla] [--database URL]`; each figure beside its baseline.
+
+`python -m bench soak [--minutes N]` is the crash-safety soak (not run by default): load under SIGKILLs, then the
+books of tickets, mails and jobs."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from bench import escalation, intake, sla_report, whatif
+from bench import escalation, intake, sla_report, soak, whatif
 
 
 def main() -> None:
@@ -16,6 +19,8 @@ def main() -> None:
         "--database", action="append", help="`sqlite` or a database URL (repeatable); default: SQLite and PostgreSQL"
     )
     parser.add_argument("--tickets", type=int, default=2400, help="tickets opened by the intake benchmark")
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak (default 10)")
+    parser.add_argument("--chaos-every", type=float, default=5.0, help="mean seconds between the soak's kills")
     args = parser.parse_args()
     urls = args.database or [None, os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")]
     for url in (None if u == "sqlite" else u for u in urls):
@@ -27,6 +32,8 @@ def main() -> None:
             whatif.run(url)
         if "sla" in args.which:
             sla_report.run(url)
+        if "soak" in args.which:
+            soak.run(url, minutes=args.minutes, chaos_every=args.chaos_every)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -53,3 +55,17 @@ def prepared(url: str | None, **overrides: object) -> Context:
 def label(url: str | None) -> str:
     """SQLite or PostgreSQL."""
     return "PostgreSQL" if url and url.startswith("postgresql") else "SQLite"
+
+
+def wait_http(port: int, path: str) -> None:
+    """Wait until something on 127.0.0.1:port answers GET path (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, fresh_database, label, prepared
+from bench.common import ROOT, fresh_database, label, prepared, wait_http
 from bench.floor_app import floor_row
 from service import engine
 from service.auth.services import issue_token
@@ -103,7 +103,7 @@ def seconds_per_request(
     command = [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning", load.app]
     web = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     try:
-        _wait(port, load.ready_path)
+        wait_http(port, load.ready_path)
         errors: list[str] = []
         _post(port, load, 20, errors)  # warm-up: every worker loads what it caches (the diagram, the rules)
         per_client = requests // clients // rounds
@@ -146,19 +146,6 @@ def floor_seconds_per_request(url: str | None, requests: int) -> list[float]:
     engine.dispose()
     load = Load("bench.floor_app:create_app()", "/floor", {"summary": BODY["summary"]}, {}, "/")
     return seconds_per_request(load, {"DATABASE_URL": database_url}, requests)
-
-
-def _wait(port: int, path: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
 
 
 def run(url: str | None, *, tickets: int = 1500) -> dict[str, float]:

@@ -67,8 +67,6 @@ class Config:
     worker_metrics_port: int = 0
     #: Readiness fails when no worker wrote a heartbeat within this many seconds.
     ready_worker_seconds: float = 60.0
-    #: Test hook: the worker exits right after a job's side effect is recorded (names a topic).
-    worker_crash_after_effect: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:

@@ -74,8 +74,6 @@ def run_next_job(ctx: Context) -> Outcome | None:
         job_id, topic = job.id, job.topic
     try:
         _do_effect(ctx, job_id)
-        if ctx.config.worker_crash_after_effect == topic:
-            os._exit(17)  # test hook: die between the effect and the completion
         _complete(ctx, job_id, topic)
     except ProcessFailed as error:  # the diagram failed after the effect: the same step would fail again
         return _fail(ctx, job_id, topic, error, retry=False)

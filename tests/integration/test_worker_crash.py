@@ -1,0 +1,144 @@
+"""A worker killed mid-job, as a real process against a real SMTP server on loopback: at least once, same Message-ID.
+
+The kills come from outside the service: the SMTP server kills the worker after it has stored a message and before
+it answers 250, and `tests/support/faults/sitecustomize.py` kills it right after a job's effect is recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from service.jobs.models import DONE, Job
+from service.tickets.models import Ticket
+from tests.conftest import ROOT
+from tests.integration.conftest import Api
+from tests.support.smtp import ReceivedMessage, SmtpTestServer
+
+FAULTS = ROOT / "tests" / "support" / "faults"
+
+
+def _worker(api: Api, smtp: SmtpTestServer, **extra: str) -> subprocess.Popen[bytes]:
+    """`orchestrator worker` as its own process, over the test database and `smtp`, with a lease of one second."""
+    config = api.ctx.config
+    env = {
+        **os.environ,
+        "DATABASE_URL": config.database_url,
+        "ORCHESTRATOR_MAILER": "smtp",
+        "ORCHESTRATOR_SMTP_HOST": smtp.host,
+        "ORCHESTRATOR_SMTP_PORT": str(smtp.port),
+        "ORCHESTRATOR_FILE_STORE_ROOT": config.file_store_root,
+        "ORCHESTRATOR_FILE_STORE_BASE_URL": config.file_store_base_url,
+        "ORCHESTRATOR_JOB_LEASE_SECONDS": "1",
+        "ORCHESTRATOR_WORKER_POLL_SECONDS": "0.1",
+        **extra,
+    }
+    command = [sys.executable, "-m", "service.cli", "worker"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _stopped(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    if worker.stderr is not None:
+        worker.stderr.close()
+
+
+def _killed(worker: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait for the worker to die of SIGKILL (its stderr shown otherwise)."""
+    try:
+        code = worker.wait(timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+        raise AssertionError("the worker was never killed") from None
+    errors = worker.stderr.read().decode()[-2000:] if worker.stderr is not None else ""
+    assert code == -signal.SIGKILL, f"worker exited {code}: {errors}"
+
+
+def _jobs_done(api: Api, number: str, timeout: float = 60) -> None:
+    """Wait until every job of the ticket is done (the ticket then waits for its clarify task)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with api.ctx.sessions() as session:
+            statuses = list(session.scalars(select(Job.status).join(Job.ticket).where(Ticket.number == number)))
+        if statuses and set(statuses) == {DONE} and len(statuses) == 3:
+            return
+        assert time.monotonic() < deadline, f"the jobs of {number} are {statuses}"
+        time.sleep(0.1)
+
+
+def _opened(server: SmtpTestServer, number: str) -> list[ReceivedMessage]:
+    return [m for m in server.messages if number in m.subject and "Ticket opened" in m.subject]
+
+
+@pytest.fixture
+def killer() -> Iterator[tuple[SmtpTestServer, list[subprocess.Popen[bytes]]]]:
+    """An SMTP server that SIGKILLs the first worker in its list once it has stored a ticket's opening mail, before
+    it answers 250."""
+    victims: list[subprocess.Popen[bytes]] = []
+
+    def kill_before_250(message: ReceivedMessage) -> None:
+        if victims and "Ticket opened" in message.subject:
+            os.kill(victims.pop(0).pid, signal.SIGKILL)
+
+    with SmtpTestServer(on_message=kill_before_250) as server:
+        yield server, victims
+
+
+def test_a_worker_killed_between_the_mail_stored_and_the_job_recording_it_resends_with_the_same_message_id(
+    api: Api, killer: tuple[SmtpTestServer, list[subprocess.Popen[bytes]]]
+) -> None:
+    server, victims = killer
+    number = api.open_ticket()["number"]
+    first = _worker(api, server)
+    victims.append(first)
+    try:
+        _killed(first)
+    finally:
+        _stopped(first)
+    [stored] = _opened(server, number)  # the receiver has the mail; the job does not know it was sent
+    second = _worker(api, server)  # takes the job again once the dead worker's lease has run out
+    try:
+        _jobs_done(api, number)
+    finally:
+        _stopped(second)
+    sent = _opened(server, number)
+    assert len(sent) == 2, [m.subject for m in server.messages]
+    assert sent[0].message_id == sent[1].message_id == stored.message_id != ""
+    assert sent[0].body == sent[1].body
+    assert api.ticket(number)["status"] == "clarifying"
+
+
+def test_a_worker_killed_after_the_effect_is_recorded_does_not_send_it_again(api: Api) -> None:
+    number = api.open_ticket()["number"]
+    with SmtpTestServer() as server:
+        first = _worker(api, server, PYTHONPATH=str(FAULTS), FAULT_KILL_AFTER_EFFECT="mail.ticket_opened")
+        try:
+            _killed(first)
+        finally:
+            _stopped(first)
+        assert len(_opened(server, number)) == 1
+        with api.ctx.sessions() as session:
+            job = session.scalars(select(Job).where(Job.topic == "mail.ticket_opened")).one()
+            assert job.effect_done and job.status != DONE  # killed between the record and the completion
+        second = _worker(api, server)
+        try:
+            _jobs_done(api, number)
+        finally:
+            _stopped(second)
+        assert len(_opened(server, number)) == 1, [m.subject for m in server.messages]
+        assert any("New ticket" in m.subject and number in m.subject for m in server.messages)  # the flow went on
+    assert api.ticket(number)["status"] == "clarifying"
