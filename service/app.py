@@ -10,16 +10,19 @@ from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, Map
 
 from service.api import edge, problems
+from service.api.guard import StrictJSONProvider
 from service.config import Config
 from service.context import Context, build_context
+from service.fields import INT_MAX
 from service.logs import configure_logging
 
 
 class DatabaseId(IntegerConverter):
-    """An integer path part no larger than a database id can be: a larger one is not found (404), not a crash."""
+    """An integer path part no larger than a database id can be (the id columns are 32-bit on PostgreSQL): a larger
+    one is not found (404), not a crash."""
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", INT_MAX)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -37,10 +40,11 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )
+    app.json = StrictJSONProvider(app)
     app.extensions["orchestrator"] = ctx
     app.url_map.converters["int"] = DatabaseId
     api = Api(app, spec_kwargs={"info": {"description": "Tickets, queues and processes of the service desk."}})
-    api.register_converter(DatabaseId, lambda _converter: {"type": "integer", "minimum": 0})
+    api.register_converter(DatabaseId, lambda _converter: {"type": "integer", "minimum": 0, "maximum": INT_MAX})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     from service.api.views import BLUEPRINTS

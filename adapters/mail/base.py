@@ -14,6 +14,8 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
 _MESSAGE_ID = re.compile(rf"{_DOT_ATOM}(?:@{_DOT_ATOM})?")
 _FIELD_NAME = re.compile(r"[!-9;-~]+")  # printable ASCII except ':' (RFC 5322 ftext)
+# Control characters (CR and LF among them) and the whitespace around them, folded into one space in free-text headers.
+_CONTROLS = re.compile(r"\s*[\x00-\x1f\x7f-\x9f\u2028\u2029]+\s*")
 
 # Headers the mailers write themselves; letting callers set them would produce duplicates.
 RESERVED_HEADERS = frozenset(
@@ -59,7 +61,7 @@ class OutgoingMail:
             raise ValueError("a mail needs at least one recipient")
         for address in to:
             _check_address(address)
-        _check_header_value("subject", self.subject)
+        subject = header_text(self.subject, "subject")
         if not isinstance(self.body, str):
             raise TypeError("body must be a str")
         message_id = self.message_id
@@ -73,9 +75,10 @@ class OutgoingMail:
                 raise ValueError(f"header name {name!r} is not valid")
             if name.lower() in RESERVED_HEADERS:
                 raise ValueError(f"header {name!r} is set by the mailer, not by the caller")
-            _check_header_value(name, value)
+            headers[name] = header_text(value, name)
         # frozen: assign the normalised values through object.__setattr__.
         object.__setattr__(self, "to", to)
+        object.__setattr__(self, "subject", subject)
         object.__setattr__(self, "message_id", message_id)
         object.__setattr__(self, "headers", MappingProxyType(headers))
 
@@ -99,6 +102,15 @@ def _check_address(address: str) -> None:
     parsed = getaddresses([address])
     if len(parsed) != 1 or "@" not in parsed[0][1]:
         raise ValueError(f"recipient {address!r} is not one e-mail address")
+
+
+def header_text(value: str, name: str = "header") -> str:
+    """A free-text header value (a subject quoting a ticket's summary) on one line: every run of control characters
+    (CR, LF, tab, NUL...) becomes one space, so no text can end the header and start another, nor make the mail
+    unbuildable."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str")
+    return _CONTROLS.sub(" ", value).strip()
 
 
 def _check_header_value(name: str, value: str) -> None:

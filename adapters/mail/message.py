@@ -7,7 +7,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from adapters.mail.base import OutgoingMail
+from adapters.mail.base import OutgoingMail, header_text
 
 # 7-bit transfer encoding (quoted-printable/base64 for non-ASCII text) goes through any relay,
 # including those that do not announce 8BITMIME.
@@ -32,12 +32,13 @@ def format_message_id(message_id: str, *, sender: str) -> str:
 def build_message(mail: OutgoingMail, *, sender: str, now: datetime | None = None) -> EmailMessage:
     """Return the MIME message for mail as sent by sender."""
     message = EmailMessage(policy=MAIL_POLICY)
+    # The policy's header factory parses and refolds every value; OutgoingMail has already put each on one line.
     message["From"] = sender
     message["To"] = ", ".join(mail.to)
-    message["Subject"] = mail.subject
+    message["Subject"] = header_text(mail.subject, "subject")
     message["Date"] = format_datetime(now or datetime.now(timezone.utc))
     message["Message-ID"] = format_message_id(mail.message_id, sender=sender)
     for name, value in mail.headers.items():
-        message[name] = value
+        message[name] = header_text(value, name)
     message.set_content(mail.body)
     return message

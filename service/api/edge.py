@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from service.api.guard import check_request
 from service.api.problems import problem
 from service.auth.models import Caller
 from service.auth.services import authenticate
@@ -33,7 +34,12 @@ def user() -> Caller:
 
 
 def register(app: Flask) -> None:
-    """Authenticate API requests before the view; commit or roll back after it."""
+    """Refuse unreadable paths and query strings, authenticate API requests before the view; commit or roll back
+    after it."""
+
+    @app.before_request
+    def _guard() -> None:
+        check_request(request)
 
     @app.before_request
     def _authenticate() -> None:

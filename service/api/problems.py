@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json
+from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ServiceError
@@ -28,6 +29,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError) -> Response:
+        if _from_the_database(error):
+            # A database error's text names the statement and its parameters: it is logged, never answered.
+            log.error("database error behind %s", type(error).__name__, exc_info=error)
+            return problem(500, "Internal Server Error")
         return problem(error.status, error.title, error.detail, **error.extra)
 
     @app.errorhandler(HTTPException)
@@ -38,7 +43,10 @@ def register(app: Flask) -> None:
         if messages:
             extra["errors"] = _field_errors(messages)
         detail = error.description if isinstance(error.description, str) else None
-        if error.code == 422 and messages:
+        cause = getattr(error, "exc", None)
+        if isinstance(cause, ServiceError):
+            detail = cause.detail
+        elif error.code == 422 and messages:
             detail = "the request does not fit the schema"
         return problem(error.code or 500, error.name, detail, **extra)
 
@@ -46,6 +54,18 @@ def register(app: Flask) -> None:
     def _unknown(error: Exception) -> Response:
         log.exception("unhandled error")
         return problem(500, "Internal Server Error")
+
+
+def _from_the_database(error: BaseException) -> bool:
+    """True when a database error (its text carries the SQL) is anywhere in the chain of causes of `error`."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, StatementError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _field_errors(messages: dict[str, Any]) -> dict[str, Any]:

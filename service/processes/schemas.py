@@ -6,13 +6,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.fields import Code, Int, Line
+
 
 class MessageSchema(Schema):
     """A message for the instance of a ticket."""
 
-    name = fields.String(required=True)
-    ticket = fields.String(required=True)
-    data = fields.Dict(keys=fields.String(), load_default=dict)
+    name = Code(required=True)
+    ticket = Code(required=True)
+    data = fields.Dict(keys=Code(), load_default=dict)
 
 
 class MessageResultSchema(Schema):
@@ -50,7 +52,7 @@ class IncidentSchema(Schema):
 class UploadQuerySchema(Schema):
     """How to name a diagram sent as the raw body."""
 
-    filename = fields.String(
+    filename = Line(
         load_default="upload.bpmn", metadata={"description": "Named in refusals; a multipart `file` brings its own."}
     )
 
@@ -66,23 +68,23 @@ class DefinitionVersionSchema(DefinitionSchema):
 class MigrationTargetSchema(Schema):
     """The version to move tickets onto."""
 
-    key = fields.String(required=True, metadata={"description": "The process id, e.g. `ticket`."})
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    key = Code(required=True, metadata={"description": "The process id, e.g. `ticket`."})
+    version = Int(required=True, minimum=1)
 
 
 class MigrationFilterSchema(Schema):
     """Running tickets to move (every criterion given must hold); tickets already on the target are left out."""
 
-    status = fields.String()
-    team = fields.String()
-    from_version = fields.Integer(validate=validate.Range(min=1))
+    status = Code()
+    team = Code()
+    from_version = Int(minimum=1)
 
 
 class MigrationRequestSchema(Schema):
     """What to move where; `tickets` or `filter`, not both."""
 
     target = fields.Nested(MigrationTargetSchema, required=True)
-    tickets = fields.List(fields.String(), validate=validate.Length(min=1, max=1000))
+    tickets = fields.List(Code(), validate=validate.Length(min=1, max=1000))
     filter = fields.Nested(MigrationFilterSchema)
     dry_run = fields.Boolean(load_default=False, metadata={"description": "Check and report; change nothing."})
 

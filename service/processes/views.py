@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from service.api.edge import context, session, user
+from service.api.guard import Blueprint
 from service.errors import Invalid
 from service.jobs import services as jobs
 from service.processes import versions

@@ -6,6 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.fields import Code, Document, Int
+
+#: The longest rule file a draft may be (the shipped ones are a few kilobytes).
+RULE_FILE_MAX = 200_000
+
 
 class RulesetVersionSchema(Schema):
     """A published version of a rule file."""
@@ -33,8 +38,11 @@ class RulesetTextSchema(RulesetVersionSchema):
 class EvaluateSchema(Schema):
     """Facts to decide on, with the active version or with a draft."""
 
-    facts = fields.Dict(keys=fields.String(), required=True)
-    yaml = fields.String(metadata={"description": "A draft rule file for this ruleset; the active version if absent."})
+    facts = fields.Dict(keys=Code(), required=True)
+    yaml = Document(
+        max_length=RULE_FILE_MAX,
+        metadata={"description": "A draft rule file for this ruleset; the active version if absent."},
+    )
 
 
 class EvaluationSchema(Schema):
@@ -51,8 +59,8 @@ class EvaluationSchema(Schema):
 class WhatIfSchema(Schema):
     """A draft, and the past decisions to run it on: the last N tickets and/or a time range."""
 
-    yaml = fields.String(required=True)
-    last = fields.Integer(validate=validate.Range(min=1, max=100_000), metadata={"description": "The last N tickets."})
+    yaml = Document(required=True, max_length=RULE_FILE_MAX)
+    last = Int(minimum=1, maximum=100_000, metadata={"description": "The last N tickets."})
     since = fields.DateTime(metadata={"description": "Decisions taken at or after this (UTC unless it says)."})
     until = fields.DateTime(metadata={"description": "Decisions taken before this."})
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.api.csv_answers import csv_attachment, wants_csv
 from service.api.edge import context, session, user
+from service.api.guard import Blueprint
 from service.rulesets import services, whatif
 from service.rulesets.schemas import (
     EvaluateSchema,

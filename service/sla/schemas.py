@@ -7,11 +7,14 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate
 from webargs.fields import DelimitedList
 
+from service.fields import Code, Day, Int, Line, Text
 from service.sla.calendars import WEEKDAYS
 from service.sla.models import BREACH_REASONS, ENTRY_KINDS
 from service.sla.reviews import FORM, GROUP, NAME
 
 SEVERITIES = ("critical", "high", "normal", "low")
+#: A target longer than a year of minutes is a typing error.
+MAX_TARGET_MINUTES = 527_040
 
 
 def _within_a_day(hours: Decimal) -> None:
@@ -27,20 +30,20 @@ SPAN = fields.List(fields.String(validate=TIME), validate=validate.Length(equal=
 class CalendarDaySchema(Schema):
     """An extra day off, or an extra working day (with its own hours, or the calendar's standard day)."""
 
-    day = fields.Date(required=True)
+    day = Day(required=True)
     working = fields.Boolean(load_default=False)
     start = fields.String(load_default="", validate=validate.Regexp(r"^$|^\d\d:\d\d$"))
     end = fields.String(load_default="", validate=validate.Regexp(r"^$|^\d\d:\d\d$"))
-    note = fields.String(load_default="", validate=validate.Length(max=200))
+    note = Line(load_default="", max_length=200)
 
 
 class CalendarSchema(Schema):
     """A business calendar: working hours per weekday, time zone, country of the public holidays, extra days."""
 
     name = fields.String(dump_only=True)
-    title = fields.String(load_default="", validate=validate.Length(max=200))
-    timezone = fields.String(required=True, metadata={"description": "IANA name, e.g. Europe/Moscow."})
-    country = fields.String(
+    title = Line(load_default="", max_length=200)
+    timezone = Code(required=True, metadata={"description": "IANA name, e.g. Europe/Moscow."})
+    country = Code(
         load_default="",
         metadata={"description": "ISO code whose public holidays and transferred working days apply; '' for none."},
     )
@@ -81,23 +84,23 @@ class CalendarYearSchema(Schema):
 class TargetSchema(Schema):
     """Reaction and resolution targets of one severity, in minutes of the service level's calendar."""
 
-    reaction_minutes = fields.Integer(required=True, validate=validate.Range(min=1))
-    resolution_minutes = fields.Integer(required=True, validate=validate.Range(min=1))
+    reaction_minutes = Int(required=True, minimum=1, maximum=MAX_TARGET_MINUTES)
+    resolution_minutes = Int(required=True, minimum=1, maximum=MAX_TARGET_MINUTES)
 
 
 class ServiceLevelSchema(Schema):
     """A service level: targets per severity, the calendar they count in, and what pauses its clocks."""
 
     name = fields.String(dump_only=True)
-    title = fields.String(load_default="", validate=validate.Length(max=200))
-    calendar = fields.String(required=True, attribute="calendar_name")
+    title = Line(load_default="", max_length=200)
+    calendar = Code(required=True, attribute="calendar_name")
     start_on = fields.String(
         load_default="created",
         validate=validate.OneOf(("created", "paid")),
         metadata={"description": "The clocks count from the ticket's creation, or from the moment it is paid."},
     )
     pause_for_parts = fields.Boolean(load_default=False)
-    warn_percent = fields.Integer(load_default=80, validate=validate.Range(min=1, max=99))
+    warn_percent = Int(load_default=80, minimum=1, maximum=99)
     targets = fields.Dict(
         keys=fields.String(validate=validate.OneOf(SEVERITIES)),
         values=fields.Nested(TargetSchema),
@@ -186,22 +189,22 @@ class TimeEntrySchema(Schema):
 class TimeEntryCreateSchema(Schema):
     """A time entry; `engineer` defaults to the caller (only a manager books for someone else)."""
 
-    ticket = fields.String(required=True)
-    engineer = fields.String()
-    team = fields.String()
-    day = fields.Date(required=True)
+    ticket = Code(required=True)
+    engineer = Code()
+    team = Code()
+    day = Day(required=True, years_ahead=1)
     hours = fields.Decimal(
         required=True, places=2, validate=_within_a_day, as_string=True, metadata={"minimum": 0, "maximum": 24}
     )
     kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
-    note = fields.String(load_default="", validate=validate.Length(max=300))
+    note = Text(load_default="", max_length=300)
 
 
 class TimeEntryQuerySchema(Schema):
     """Filters of the time entries."""
 
-    ticket = fields.String()
-    engineer = fields.String()
+    ticket = Code()
+    engineer = Code()
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
 
@@ -257,7 +260,7 @@ class ReviewFormSchema(Schema):
     """Why the deadline was missed."""
 
     reason = fields.String(required=True, validate=validate.OneOf(BREACH_REASONS))
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    comment = Text(required=True, min_length=1, max_length=4000)
 
 
 class ReviewCompleteSchema(Schema):
@@ -271,10 +274,10 @@ class ReportQuerySchema(Schema):
 
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
-    client = fields.String()
-    team = fields.String()
-    group_by = DelimitedList(fields.String(), load_default=list)
-    calendar = fields.String(metadata={"description": "utilisation: the calendar of available hours"})
+    client = Code()
+    team = Code()
+    group_by = DelimitedList(Code(), load_default=list)
+    calendar = Code(metadata={"description": "utilisation: the calendar of available hours"})
     format = fields.String(validate=validate.OneOf(("json", "csv")), metadata={"description": "or Accept: text/csv"})
 
 

@@ -9,11 +9,11 @@ from datetime import date, datetime
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from service.api.csv_answers import csv_attachment, wants_csv
 from service.api.edge import session, user
+from service.api.guard import Blueprint
 from service.sla import labour, reports, reviews, services
 from service.sla.schemas import (
     BreachReportSchema,

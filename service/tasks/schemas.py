@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from service.fields import Code
 from service.tickets.schemas import FormFieldSchema, TaskSummarySchema
 
 
@@ -33,13 +34,13 @@ class TaskDetailSchema(TaskSchema):
 class TaskQuerySchema(Schema):
     """Filters of the task list."""
 
-    name = fields.String(metadata={"description": "Only tasks of this BPMN element, e.g. `resolve`."})
+    name = Code(metadata={"description": "Only tasks of this BPMN element, e.g. `resolve`."})
 
 
 class CompleteSchema(Schema):
     """The form's values."""
 
-    data = fields.Dict(keys=fields.String(), required=True)
+    data = fields.Dict(keys=Code(), required=True)
 
 
 class CompletedSchema(Schema):

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from service.fields import Code, Email, Int, Line, Text
 from service.sla.schemas import TicketSlaSchema
 
 SEVERITIES = ("critical", "high", "normal", "low")
 CATEGORIES = ("hardware", "software", "configuration")
 CHANNELS = ("portal", "email", "mobile", "phone", "api")
+#: Pages beyond this one are refused: their offset would overflow what the database takes.
+MAX_PAGE = 1_000_000
 
 
 class TicketCreateSchema(Schema):
     """A new ticket, from any intake channel."""
 
-    client = fields.String(metadata={"description": "Client code; implied for a client user."})
-    contact_email = fields.Email(required=True)
-    equipment_serial = fields.String(load_default=None, metadata={"description": "May be unknown at intake."})
+    client = Code(metadata={"description": "Client code; implied for a client user."})
+    contact_email = Email(required=True)
+    equipment_serial = Code(load_default=None, metadata={"description": "May be unknown at intake."})
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    description = fields.String(load_default="")
+    summary = Line(required=True, min_length=1, max_length=200)
+    description = Text(load_default="")
     severity = fields.String(load_default="normal", validate=validate.OneOf(SEVERITIES))
     category = fields.String(load_default="hardware", validate=validate.OneOf(CATEGORIES))
 
@@ -27,17 +30,17 @@ class TicketCreateSchema(Schema):
 class IdempotencySchema(Schema):
     """The optional header that makes a retried create safe."""
 
-    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(max=200))
+    idempotency_key = Line(data_key="Idempotency-Key", max_length=200)
 
 
 class TicketQuerySchema(Schema):
     """Filters and page of the ticket list."""
 
-    status = fields.String()
-    team = fields.String()
-    client = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    status = Code()
+    team = Code()
+    client = Code()
+    page = Int(load_default=1, minimum=1, maximum=MAX_PAGE)
+    page_size = Int(load_default=50, minimum=1, maximum=500)
 
 
 class FormFieldSchema(Schema):

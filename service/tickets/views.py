@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.api.edge import context, session, user
+from service.api.guard import Blueprint
 from service.augmented import Augmented
 from service.tickets import contacts, services
 from service.tickets.models import Ticket

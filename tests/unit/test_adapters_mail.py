@@ -16,11 +16,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
 from email.utils import getaddresses, parsedate_to_datetime
 
 import pytest
 
 from adapters.mail import ConsoleMailer, Mailer, MailError, OutgoingMail, SmtpMailer
+from adapters.mail.message import build_message
 from tests.support.smtp import SmtpTestServer, free_port, serve_smtp
 
 smtp_server = pytest.fixture(serve_smtp, name="smtp_server")
@@ -187,6 +189,34 @@ def test_outgoing_mail_copies_the_callers_headers() -> None:
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        "Hi\r\nBcc: x@evil.example",
+        "Hi\nBcc: x@evil.example",
+        "Hi\rBcc: x@evil.example",
+        "Hi\x00\x85Bcc: x@evil.example",
+    ],
+    ids=repr,
+)
+def test_a_line_break_in_a_header_value_cannot_inject_a_header(raw: str) -> None:
+    mail = _mail(subject=raw, headers={"X-Ticket": raw})
+    built = message_from_bytes(build_message(mail, sender=SENDER).as_bytes(), policy=policy.SMTP)
+    assert built["Bcc"] is None
+    assert str(built["Subject"]) == str(built["X-Ticket"]) == "Hi Bcc: x@evil.example"
+    assert built.keys() == [
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "X-Ticket",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "MIME-Version",
+    ]
+
+
+@pytest.mark.parametrize(
     ("changes", "error"),
     [
         ({"to": ()}, ValueError),
@@ -194,7 +224,6 @@ def test_outgoing_mail_copies_the_callers_headers() -> None:
         ({"to": ("not an address",)}, ValueError),
         ({"to": ("a@b.example, c@d.example",)}, ValueError),
         ({"to": ("a@b.example\r\nBcc: x@evil.example",)}, ValueError),
-        ({"subject": "Hi\r\nBcc: x@evil.example"}, ValueError),
         ({"body": b"bytes"}, TypeError),
         ({"message_id": ""}, ValueError),
         ({"message_id": "two words@x"}, ValueError),
@@ -204,7 +233,6 @@ def test_outgoing_mail_copies_the_callers_headers() -> None:
         ({"headers": {"Subject": "again"}}, ValueError),
         ({"headers": {"message-id": "<x@y>"}}, ValueError),
         ({"headers": {"Bad Name": "x"}}, ValueError),
-        ({"headers": {"X-Ok": "line\nbreak"}}, ValueError),
     ],
     ids=repr,
 )

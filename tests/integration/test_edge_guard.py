@@ -1,0 +1,113 @@
+"""Input no parser or database downstream can take is refused at the request's edge with a 4xx problem, and no
+error answer ever carries a database statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from service.rulesets.registry import RulesRegistry
+from service.worker import drain
+from tests.integration.conftest import Api
+from tests.integration.test_flow_api import CLARIFY
+
+TICKET = {
+    "client": "NORD-BANK",
+    "contact_email": "it@nord-bank.example",
+    "channel": "portal",
+    "summary": "Disk array degraded",
+}
+
+
+def _raw(api: Api, method: str, path: str, body: bytes | None = None, *, as_: str = "admin") -> Any:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    return api.call(method, path, as_=as_, data=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"summary": "a\\u0000b"}', "U+0000"),
+        (b'{"summary": "\\ud800"}', "U+D800"),
+        (b'{"a\\u0000": 1}', "U+0000"),
+        (b'{"page": ' + b"9" * 5000 + b"}", "digits"),
+        (b'{"hours": NaN}', "NaN"),
+        (b'{"hours": -Infinity}', "Infinity"),
+        (b"[" * 100_000 + b"]" * 100_000, "nests"),
+        (b'{"summary": "\xff\xfe"}', "UTF-8"),
+        (b'{"summary": ', "not JSON"),
+    ],
+)
+def test_an_unreadable_json_body_is_a_400_problem(api: Api, body: bytes, reason: str) -> None:
+    response = _raw(api, "POST", "/tickets", body, as_="duty")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    assert reason in response.get_json()["detail"]
+
+
+def test_a_nul_nested_in_a_form_value_is_refused(api: Api) -> None:
+    body = b'{"data": {"notes": ["ok", {"x": "\\u0000"}]}}'
+    response = _raw(api, "POST", "/tasks/whatever/complete", body)
+    assert response.status_code == 400
+    assert "U+0000" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tickets/SD-%00",
+        "/tickets?client=NORD%00BANK",
+        "/tickets?status=%ff%fe",
+        "/rulesets/%c3%28",
+        "/tickets?%00=1",
+    ],
+)
+def test_a_nul_or_bad_utf8_in_the_path_or_query_is_a_400_problem(api: Api, path: str) -> None:
+    response = api.get(path, as_="admin")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_the_guard_comes_before_authentication(api: Api) -> None:
+    response = api.client.get("/api/v1/tickets?x=%00")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("job_id", [2**31 - 1, 2**31, 2**63 - 1, 2**63])
+def test_an_id_beyond_the_id_columns_is_not_found(api: Api, job_id: int) -> None:
+    response = api.post(f"/incidents/{job_id}/retry", as_="admin")
+    assert response.status_code == 404, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("query", ["page=99999999999999999999", "page=9223372036854775807", "page_size=2147483648"])
+def test_a_page_beyond_any_range_is_a_422(api: Api, query: str) -> None:
+    response = api.get(f"/tickets?{query}", as_="admin")
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_the_last_page_that_can_exist_is_an_empty_page(api: Api) -> None:
+    response = api.get("/tickets?page=1000000&page_size=500", as_="admin")
+    assert response.status_code == 200
+    assert response.get_json()["items"] == []
+
+
+def test_a_database_error_inside_a_step_answers_no_statement(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    task = api.task(number, "clarify", as_="duty")
+
+    def broken(self: RulesRegistry, session: Any, name: str) -> Any:
+        session.execute(text("SELECT secret_column FROM no_such_table WHERE token = :token"), {"token": "s3cr3t"})
+
+    monkeypatch.setattr(RulesRegistry, "active", broken)
+    response = api.post(f"/tasks/{task['id']}/complete", as_="duty", json={"data": CLARIFY})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    for leak in ("SELECT", "no_such_table", "secret_column", "s3cr3t", "Traceback", "sqlalchemy"):
+        assert leak not in body, body
+    assert response.get_json() == {"type": "about:blank", "title": "Internal Server Error", "status": 500}
