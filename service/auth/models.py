@@ -35,7 +35,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
-    #: Space-separated roles: admin, manager, duty, consultant, rmc, engineer, process_owner, analyst, client.
+    #: Space-separated roles (`service.auth.permissions.Role`); what each may do is `permissions.ROLES`.
     roles: Mapped[str] = mapped_column(String(400), default="")
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), default=None)
     groups: Mapped[list[Group]] = relationship(secondary=membership, lazy="selectin")

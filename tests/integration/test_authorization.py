@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from service.db import transaction, utcnow
+from service.processes.models import ProcessDefinition, ProcessInstance
+from service.sla.firing import run_due_event
+from service.tickets.models import Ticket
 from service.worker import drain
 from tests.integration.conftest import Api
+from tests.support.diagrams import insert_step, ticket_xml
 
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
@@ -94,3 +102,37 @@ def test_a_known_contact_is_mailed_at_once(api: Api, smtp_server: Any) -> None:
     assert any(
         m.subject.startswith(f"[{number}] Ticket opened") for m in _mails_to(smtp_server, "it@nord-bank.example")
     )
+
+
+WAIT_FOR_WARNING = (
+    '<bpmn:intermediateCatchEvent id="wait_for_warning"><bpmn:extensionElements><camunda:properties>'
+    '<camunda:property name="variables" value="clock, kind" /></camunda:properties></bpmn:extensionElements>'
+    '<bpmn:messageEventDefinition messageRef="message_sla_warning" /></bpmn:intermediateCatchEvent>'
+)
+
+
+def test_an_sla_message_sets_only_the_figures_its_event_declares(api: Api) -> None:
+    xml = insert_step(ticket_xml(), after="notify_duty_officers", step=WAIT_FOR_WARNING).replace(
+        b'<bpmn:message id="message_parts_delivered"',
+        b'<bpmn:message id="message_sla_warning" name="sla_warning" /><bpmn:message id="message_parts_delivered"',
+    )
+    deployed = api.post("/process-definitions", as_="owner", data=xml, content_type="application/xml")
+    assert deployed.status_code == 201, deployed.get_json()
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    later = utcnow() + timedelta(days=60)
+    while run_due_event(api.ctx, now=later) is not None:
+        pass
+    [warning, *_] = [
+        e for e in api.get(f"/tickets/{number}/history", as_="admin").get_json() if e["kind"] == "sla_warning"
+    ]
+    assert warning["detail"]["delivered"] is True
+    with transaction(api.ctx.sessions) as session:
+        instance = session.scalar(
+            select(ProcessInstance).join(Ticket, Ticket.id == ProcessInstance.ticket_id).where(Ticket.number == number)
+        )
+        assert instance is not None
+        definition = api.ctx.definitions.get(session.get(ProcessDefinition, instance.definition_id))
+        data = definition.restore(instance.document, decide=api.ctx.rules.decider(session)).data
+    assert (data["clock"], data["kind"]) == ("reaction", "warning")
+    assert "target_seconds" not in data and "deadline" not in data

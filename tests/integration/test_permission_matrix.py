@@ -320,3 +320,12 @@ def test_every_route_has_a_row(matrix: Matrix) -> None:
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert served - NOT_DOMAIN_ROUTES == {(case.method, case.rule) for case in MATRIX}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_lists_show_the_ticket_and_task_only_to_those_who_see_them(matrix: Matrix, role: str) -> None:
+    ticket, task = matrix.objects.shared["ticket"], matrix.objects.shared["task"]
+    tickets = matrix.api.get("/tickets?page_size=200", as_=role).get_json()["items"]
+    assert (ticket in {item["number"] for item in tickets}) == (role in SEE_T)
+    tasks = matrix.api.get("/tasks", as_=role).get_json()
+    assert (task in {item["id"] for item in tasks}) == (role in WORK_T)
