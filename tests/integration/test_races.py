@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from service.clients.models import Contact
 from service.context import Context
 from service.jobs.models import FAILED, Job
 from service.sla.models import BREACH, BreachReview, SlaEvent
@@ -330,3 +331,19 @@ def test_two_retries_of_one_incident_have_one_winner(api: Api, on_postgres: None
     )
     assert sorted(answer.status_code for answer in answers) == [200, 409]
     assert _kinds(api, number)["incident_retried"] == 1
+
+
+@pytest.mark.postgres
+def test_two_tickets_at_once_from_a_new_address_make_one_contact(api: Api, on_postgres: None) -> None:
+    one, two = _clients(api, 2, "duty")
+    body = {**BODY, "contact_email": "new.person@nord-bank.example"}
+    answers = _race(
+        api, [lambda: one.post("/tickets", as_="duty", json=body), lambda: two.post("/tickets", as_="duty", json=body)]
+    )
+    assert [answer.status_code for answer in answers] == [201, 201], [a.get_json() for a in answers]
+    assert len({answer.get_json()["number"] for answer in answers}) == 2
+    with api.ctx.sessions() as session:
+        contacts = session.scalars(select(Contact).where(Contact.email == body["contact_email"])).all()
+    assert [contact.confirmed for contact in contacts] == [False]
+    unconfirmed = [_kinds(api, answer.get_json()["number"])["contact_unconfirmed"] for answer in answers]
+    assert sorted(unconfirmed) == [0, 1]
