@@ -12,8 +12,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
+from service.api import edge
+from service.api.problems import CONCURRENT_CHANGE
 from service.clients.models import Contact
 from service.context import Context
 from service.jobs.models import FAILED, Job
@@ -347,3 +350,18 @@ def test_two_tickets_at_once_from_a_new_address_make_one_contact(api: Api, on_po
     assert [contact.confirmed for contact in contacts] == [False]
     unconfirmed = [_kinds(api, answer.get_json()["number"])["contact_unconfirmed"] for answer in answers]
     assert sorted(unconfirmed) == [0, 1]
+
+
+def test_a_constraint_that_catches_a_concurrent_loser_answers_409(app: Flask, api: Api) -> None:
+    """Were a race left unguarded, the database's refusal reaches the caller as the conflict it is, not as a 500."""
+
+    def duplicate_contact() -> None:
+        session = edge.session()
+        client_id = session.scalar(select(Contact.client_id).where(Contact.email == BODY["contact_email"]))
+        session.add(Contact(client_id=client_id, email=BODY["contact_email"]))
+        session.flush()
+
+    app.add_url_rule("/api/v1/test-duplicate", "test_duplicate", duplicate_contact, methods=["POST"])
+    answer = api.post("/test-duplicate", as_="duty")
+    assert answer.status_code == 409 and answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.get_json()["detail"] == CONCURRENT_CHANGE
