@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.api.guard import check_request
-from service.api.problems import problem
+from service.api.problems import CONCURRENT_CHANGE, problem
 from service.auth.models import Caller
 from service.auth.services import authenticate
 from service.context import Context
@@ -58,7 +58,7 @@ def register(app: Flask) -> None:
                 db.rollback()
         except (IntegrityError, StaleDataError):
             db.rollback()
-            return problem(409, "Conflict", "a concurrent request changed the same thing; try again")
+            return problem(409, "Conflict", CONCURRENT_CHANGE)
         finally:
             db.close()
         return response

@@ -6,13 +6,16 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ServiceError
 
 log = logging.getLogger("orchestrator.api")
 PROBLEM = "application/problem+json"
+#: What a request is told when a concurrent one changed the same rows first (a unique key, a stale version).
+CONCURRENT_CHANGE = "a concurrent request changed the same thing; try again"
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response:
@@ -49,6 +52,14 @@ def register(app: Flask) -> None:
         elif error.code == 422 and messages:
             detail = "the request does not fit the schema"
         return problem(error.code or 500, error.name, detail, **extra)
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def _concurrent_change(error: Exception) -> Response:
+        # The services give each race one winner; a constraint that still catches a loser is logged and answered
+        # as the race it is, not as a failure of the service.
+        log.warning("a concurrent change was refused by the database: %s", error)
+        return problem(409, "Conflict", CONCURRENT_CHANGE)
 
     @app.errorhandler(Exception)
     def _unknown(error: Exception) -> Response:

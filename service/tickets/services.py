@@ -52,11 +52,12 @@ def open_ticket(
             return Opened(_opened_by_key(session, user=user, key=idempotency_key, fingerprint=fingerprint), False)
     email = fields["contact_email"].strip().lower()
     client, contact, equipment = _parties(session, user, fields.get("client"), email, fields.get("equipment_serial"))
-    new_contact = contact is None
-    if contact is None:
-        contact = Contact(client_id=client.id, email=email, confirmed=False)
-        session.add(contact)
-        session.flush()
+    new_contact = False
+    if contact is None:  # a new address: two tickets from it at once make one contact (the second waits for it)
+        row = {"client_id": client.id, "email": email, "confirmed": False}
+        contact_id = insert_unless_present(session, Contact, row, unique=("client_id", "email"))
+        new_contact = contact_id is not None
+        contact = session.scalars(select(Contact).where(Contact.client_id == client.id, Contact.email == email)).one()
     # By ids: the flush then has no relationships to walk, and `ticket.client` (and the others) come from the session.
     ticket = Ticket(
         client_id=client.id,

@@ -12,8 +12,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
+from service.api import edge
+from service.api.problems import CONCURRENT_CHANGE
+from service.clients.models import Contact
 from service.context import Context
 from service.jobs.models import FAILED, Job
 from service.sla.models import BREACH, BreachReview, SlaEvent
@@ -330,3 +334,34 @@ def test_two_retries_of_one_incident_have_one_winner(api: Api, on_postgres: None
     )
     assert sorted(answer.status_code for answer in answers) == [200, 409]
     assert _kinds(api, number)["incident_retried"] == 1
+
+
+@pytest.mark.postgres
+def test_two_tickets_at_once_from_a_new_address_make_one_contact(api: Api, on_postgres: None) -> None:
+    one, two = _clients(api, 2, "duty")
+    body = {**BODY, "contact_email": "new.person@nord-bank.example"}
+    answers = _race(
+        api, [lambda: one.post("/tickets", as_="duty", json=body), lambda: two.post("/tickets", as_="duty", json=body)]
+    )
+    assert [answer.status_code for answer in answers] == [201, 201], [a.get_json() for a in answers]
+    assert len({answer.get_json()["number"] for answer in answers}) == 2
+    with api.ctx.sessions() as session:
+        contacts = session.scalars(select(Contact).where(Contact.email == body["contact_email"])).all()
+    assert [contact.confirmed for contact in contacts] == [False]
+    unconfirmed = [_kinds(api, answer.get_json()["number"])["contact_unconfirmed"] for answer in answers]
+    assert sorted(unconfirmed) == [0, 1]
+
+
+def test_a_constraint_that_catches_a_concurrent_loser_answers_409(app: Flask, api: Api) -> None:
+    """Were a race left unguarded, the database's refusal reaches the caller as the conflict it is, not as a 500."""
+
+    def duplicate_contact() -> None:
+        session = edge.session()
+        client_id = session.scalar(select(Contact.client_id).where(Contact.email == BODY["contact_email"]))
+        session.add(Contact(client_id=client_id, email=BODY["contact_email"]))
+        session.flush()
+
+    app.add_url_rule("/api/v1/test-duplicate", "test_duplicate", duplicate_contact, methods=["POST"])
+    answer = api.post("/test-duplicate", as_="duty")
+    assert answer.status_code == 409 and answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.get_json()["detail"] == CONCURRENT_CHANGE
