@@ -56,7 +56,12 @@ class Invalid(ServiceError):
 
 
 class ProcessFailed(ServiceError):
-    """The engine failed inside a diagram (a script, a decision); nothing was saved."""
+    """The engine failed inside a diagram (a script, a decision, a budget); nothing was saved.
+
+    ``ticket_id`` and ``actor`` say whose step failed, so that whoever ends the transaction can record the incident.
+    """
 
     status = 500
     title = "Process failed"
+    ticket_id: int | None = None
+    actor: str | None = None

@@ -12,6 +12,8 @@ from service.api.problems import CONCURRENT_CHANGE, problem
 from service.auth.models import Caller
 from service.auth.services import authenticate
 from service.context import Context
+from service.errors import ProcessFailed
+from service.processes.instances import record_incident_apart
 
 PUBLIC = {"/api/v1/health", "/api/v1/health/ready", "/api/v1/openapi.json", "/metrics"}
 
@@ -62,6 +64,15 @@ def register(app: Flask) -> None:
         finally:
             db.close()
         return response
+
+    @app.errorhandler(ProcessFailed)
+    def _process_failed(error: ProcessFailed) -> Response:
+        # The step's transaction is lost; the incident is kept in one of its own, so a person sees what stopped.
+        db = g.get("session")
+        if db is not None:
+            db.rollback()
+        record_incident_apart(context(), error)
+        return problem(error.status, error.title, error.detail, **error.extra)
 
     @app.teardown_request
     def _close(_error: BaseException | None) -> None:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+
 #: Integers beyond this many bits are refused (about 9,900 decimal digits): big-number arithmetic is one bytecode.
 MAX_INT_BITS = 32_768
 #: How often (in steps) the meter looks at the clock and the allocated blocks.
@@ -209,8 +211,8 @@ class Guards:
             "_getitem_": self.getitem,
             "_getiter_": self.getiter,
             "_write_": self.write,
-            "_iter_unpack_sequence_": self.iter_unpack,
-            "_unpack_sequence_": self.unpack,
+            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,  # both iterate through the `_getiter_` above
+            "_unpack_sequence_": guarded_unpack_sequence,
             "_inplacevar_": self.inplace,
             "_apply_": self.apply,
             "_binop_": self.binop,
@@ -239,18 +241,6 @@ class Guards:
         if isinstance(obj, list):
             return _GuardedList(obj, self.meter)
         raise TypeError(f"a script may change only dicts and lists, not {type(obj).__name__}")
-
-    def iter_unpack(self, it: Any, spec: dict[str, Any], _getiter: Any) -> Iterator[Any]:
-        for item in self.getiter(it):
-            yield self.unpack(item, spec, _getiter)
-
-    def unpack(self, it: Any, spec: dict[str, Any], _getiter: Any) -> Any:
-        values = list(self.getiter(it))
-        if len(values) < spec["min_len"]:
-            return values  # Python raises the ValueError when the values are assigned
-        for index, child in spec["childs"]:
-            values[index] = self.unpack(values[index], child, _getiter)
-        return values
 
     def inplace(self, op: str, left: Any, right: Any) -> Any:
         return self.binop(op[:-1], left, right)

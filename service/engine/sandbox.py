@@ -87,11 +87,36 @@ class ScriptPolicy(RestrictingNodeTransformer):  # type: ignore[misc]
         ]
         return node
 
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        target = node.target
+        if not (
+            isinstance(target, ast.Subscript) and _plain_reference(target.value) and _plain_reference(target.slice)
+        ):
+            return cast(ast.AST, super().visit_AugAssign(node))
+        # `counts[k] += 1` is `counts[k] = counts[k] + 1` (both names evaluated twice, which is safe for names and
+        # constants only); RestrictedPython alone refuses it.
+        load = ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
+        value = ast.BinOp(left=load, op=node.op, right=node.value)
+        store = ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Store())
+        assign = ast.copy_location(ast.Assign(targets=[store], value=_located(value, node)), node)
+        return cast(ast.AST, self.visit_Assign(_located_statement(assign)))
+
     def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
         node = cast(ast.Lambda, super().visit_Lambda(node))
         # `_tick_() or body`: every call counts as a step, so recursion through lambdas is metered too.
         node.body = _located(ast.BoolOp(op=ast.Or(), values=[_call("_tick_"), node.body]), node.body)
         return node
+
+
+def _plain_reference(node: ast.expr) -> bool:
+    return isinstance(node, (ast.Name, ast.Constant))
+
+
+def _located_statement(node: ast.Assign) -> ast.Assign:
+    for child in ast.walk(node):
+        if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
+            ast.copy_location(child, node)
+    return node
 
 
 # --- run time: attributes -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from service.errors import Conflict, NotFound, ProcessFailed
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.topics import TOPICS, TopicCall
 from service.observability import metrics, request_id
-from service.processes.instances import step_instance
+from service.processes.instances import record_incident, step_instance
 from service.tickets.history import record
 from service.tickets.models import Ticket
 
@@ -115,7 +115,6 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
             ticket_id=job.ticket_id,
             actor="worker",
             action=lambda run: run.complete_external_task(task_id, result),
-            incident={"topic": topic, "job": job_id},
         )
         job.status = DONE
         job.locked_until = None
@@ -132,11 +131,8 @@ def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: boo
         job = session.get(Job, job_id)
         assert job is not None
         job.locked_until = None
-        if not retry:  # step_instance has recorded the incident on the ticket already
-            job.last_error = message
-            job.status = FAILED
-            job.updated_at = utcnow()
-            metrics.job_ran(topic=topic, result="incident", created_at=job.created_at)
+        if isinstance(error, ProcessFailed) and not retry:
+            _give_up(session, job, message, failure=error)
         elif job.attempts >= ctx.config.job_max_attempts:
             _give_up(session, job, message)
         else:
@@ -149,13 +145,16 @@ def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: boo
         return Outcome(job_id, topic, job.status, message)
 
 
-def _give_up(session: Session, job: Job, message: str) -> None:
+def _give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed | None = None) -> None:
     """Turn a job into an incident: failed, waiting for a person, and told in the ticket's history."""
     job.status = FAILED
     job.last_error = message
     job.locked_until = None
     job.updated_at = utcnow()
     metrics.job_ran(topic=job.topic, result="incident", created_at=job.created_at)
+    if failure is not None:  # the diagram failed: the event names the element, as for a person's step
+        record_incident(session, failure, topic=job.topic, job=job.id)
+        return
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None
     record(session, ticket, "worker", "incident", topic=job.topic, error=message, job=job.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -63,14 +63,12 @@ def step_instance(
     action: Callable[[engine.Run], Any],
     refresh_facts: bool = False,
     completes: str | None = None,
-    incident: Mapping[str, Any] | None = None,
 ) -> Any:
     """Lock the ticket's instance, apply `action` to it, run it until it waits, and save it with its projections.
 
     Two callers stepping one instance cannot both win: PostgreSQL locks the row, and the version column refuses a
-    stale write everywhere (409). When the engine fails (a script error, a budget), the caller's transaction is
-    rolled back, an ``incident`` event (with `incident` as extra detail) goes into the ticket's history in a
-    transaction of its own, and ProcessFailed is raised: the instance stays where it was.
+    stale write everywhere (409). When the engine fails (a script error, a budget) ProcessFailed is raised, naming
+    the ticket and actor: the caller rolls back and records the incident (``record_incident``).
     """
     instance = lock_instance(session, ticket_id=ticket_id)
     row = session.get(ProcessDefinition, instance.definition_id)
@@ -96,8 +94,7 @@ def step_instance(
         except engine.EngineError as error:  # serialising refused the instance's data
             raise _failed(error, row.filename) from error
     except ProcessFailed as failure:
-        session.rollback()
-        _record_incident(ctx, ticket_id=ticket_id, actor=actor, failure=failure, detail=incident or {})
+        failure.ticket_id, failure.actor = ticket_id, actor
         raise
     try:
         session.flush()
@@ -143,13 +140,17 @@ def _failed(error: engine.EngineError, filename: str) -> ProcessFailed:
     )
 
 
-def _record_incident(
-    ctx: Context, *, ticket_id: int, actor: str, failure: ProcessFailed, detail: Mapping[str, Any]
-) -> None:
+def record_incident(session: Session, failure: ProcessFailed, **detail: Any) -> None:
+    """Add an ``incident`` event for a failed step to its ticket's history (after the step's transaction ended)."""
+    ticket = session.get(Ticket, failure.ticket_id) if failure.ticket_id is not None else None
+    if ticket is not None:
+        record(session, ticket, failure.actor or "system", "incident", **failure.extra, error=failure.detail, **detail)
+
+
+def record_incident_apart(ctx: Context, failure: ProcessFailed) -> None:
+    """``record_incident`` in a transaction of its own; the caller's, which would have saved the step, rolled back."""
     with transaction(ctx.sessions) as session:
-        ticket = session.get(Ticket, ticket_id)
-        if ticket is not None:
-            record(session, ticket, actor, "incident", **failure.extra, error=failure.detail, **detail)
+        record_incident(session, failure)
 
 
 #: Form fields that, once a person fills them in, change the ticket itself.

@@ -279,6 +279,18 @@ def test_plain_data_work_fits_in_a_small_budget() -> None:
     assert result["area"] == 2**64 + 2.25
 
 
+def test_items_can_be_updated_in_place_and_stay_metered() -> None:
+    result = run_script(
+        "counts = {}\nfor k in keys:\n  counts[k] = counts.get(k, 0)\n  counts[k] += 1", {"keys": list("abca")}
+    )
+    assert result["counts"] == {"a": 2, "b": 1, "c": 1}
+    assert run_script("l[0] += 5\nl[i] *= 2", {"l": [1, 2], "i": 1})["l"] == [6, 4]
+    with pytest.raises(BudgetExceeded):
+        run_script("d['a'] += s * 10 ** 9", {"d": {"a": ""}, "s": "x"}, SMALL)
+    with pytest.raises(UnsafeCode):  # an index with a call in it would be evaluated twice: refused
+        check_code("l[len(l) - 1] += 1", "exec")
+
+
 def test_each_run_gets_a_fresh_budget() -> None:
     code = "n = 0\nfor a in l:\n  n = n + a"
     for _ in range(50):  # together far more than one budget's worth of steps and bytes
