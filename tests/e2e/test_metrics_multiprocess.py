@@ -17,7 +17,10 @@ import pytest
 import requests
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from service.app import create_app
+from service.auth.services import issue_token
 from service.context import Context
+from service.db import transaction
 from tests.conftest import ROOT
 from tests.e2e.conftest import _stop, _wait_healthy
 from tests.support.metrics import Samples, parse, value
@@ -150,3 +153,50 @@ def test_two_web_workers_and_the_job_worker_are_counted_together(processes: Proc
     after = processes.scrape()
     assert value(after, "orchestrator_http_requests_total", **HEALTH) >= base + 60
     assert value(after, "orchestrator_http_requests_in_progress") == 1  # only the scrape itself
+
+
+def test_a_worker_on_its_own_host_serves_its_own_metrics(ctx: Context, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": ctx.config.database_url,
+        "ORCHESTRATOR_MAILER": "console",
+        "ORCHESTRATOR_FILE_STORE_ROOT": str(tmp_path / "files"),
+        "ORCHESTRATOR_WORKER_POLL_SECONDS": "0.1",
+        "ORCHESTRATOR_WORKER_METRICS_PORT": str(port),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "orchestrator"), "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = create_app(context=ctx).test_client()
+        with transaction(ctx.sessions) as session:
+            token = issue_token(session, username="duty")
+        ticket = {
+            "client": "NORD-BANK",
+            "contact_email": "it@nord-bank.example",
+            "equipment_serial": "IBM-FS5200-0001",
+            "channel": "phone",
+            "summary": "Array degraded",
+        }
+        assert (
+            client.post("/api/v1/tickets", json=ticket, headers={"Authorization": f"Bearer {token}"}).status_code == 201
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                samples = parse(requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
+            except requests.ConnectionError:
+                samples = {}
+            if value(samples, "orchestrator_jobs_total", topic="notify.duty_officers", result="done") == 1:
+                break
+            assert time.monotonic() < deadline, "the worker's own /metrics never showed its jobs"
+            time.sleep(0.2)
+        assert value(samples, "orchestrator_jobs_total", topic="files.create_folder", result="done") == 1
+    finally:
+        _stop(worker)
