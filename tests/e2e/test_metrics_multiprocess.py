@@ -3,6 +3,7 @@ answers /metrics with the sums; a killed web worker's counts stay, its live gaug
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -37,6 +39,12 @@ class Processes:
     web: subprocess.Popen[bytes]
     worker: subprocess.Popen[bytes]
     env: dict[str, str]
+    logs: tuple[Path, Path]  # the stderr of gunicorn and of the worker
+
+    def log_lines(self, which: int) -> list[dict[str, Any]]:
+        """Every line one process logged; each must be one JSON object."""
+        lines = self.logs[which].read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
 
     def scrape(self) -> Samples:
         response = requests.get(f"{self.base}/metrics", timeout=30)
@@ -71,27 +79,21 @@ def processes(ctx: Context, tmp_path: Path) -> Iterator[Processes]:
     }
     bin_dir = Path(sys.executable).parent
     command = [str(bin_dir / "gunicorn"), "--config", "python:service.gunicorn_config", "--workers", "2"]
-    web = subprocess.Popen(
-        [*command, "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    worker = subprocess.Popen(
-        [str(bin_dir / "orchestrator"), "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_healthy(base, web)
-        yield Processes(base=base, metrics_dir=metrics_dir, web=web, worker=worker, env=env)
-    finally:
-        _stop(worker)
-        _stop(web)
+    logs = tmp_path / "web.log", tmp_path / "worker.log"
+    with logs[0].open("wb") as web_log, logs[1].open("wb") as worker_log:
+        web = subprocess.Popen(
+            [*command, "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=web_log, stderr=web_log
+        )
+        worker = subprocess.Popen(
+            [str(bin_dir / "orchestrator"), "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=worker_log
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_healthy(base, web)
+            yield Processes(base=base, metrics_dir=metrics_dir, web=web, worker=worker, env=env, logs=logs)
+        finally:
+            _stop(worker)
+            _stop(web)
 
 
 def _token(env: dict[str, str], username: str) -> str:
@@ -139,6 +141,15 @@ def test_two_web_workers_and_the_job_worker_are_counted_together(processes: Proc
     assert value(scraped, "orchestrator_tickets_opened_total", channel="api") == 1
     assert value(scraped, "orchestrator_jobs_total", topic="files.create_folder", result="done") == 1
     assert processes.worker.pid not in served  # the job worker answers no HTTP
+
+    # one JSON object per line from gunicorn and the app; the worker's lines of the ticket's jobs carry its request id
+    web_lines = processes.log_lines(0)
+    assert {"gunicorn.error", "orchestrator.access"} <= {line["logger"] for line in web_lines}
+    assert all({"time", "level", "logger", "message", "request_id"} <= set(line) for line in web_lines)
+    rid = opened.headers["X-Request-ID"]
+    assert [line for line in web_lines if line["request_id"] == rid and line.get("route") == "/api/v1/tickets"]
+    jobs = {line["topic"]: line["request_id"] for line in processes.log_lines(1) if "job" in line}
+    assert jobs == dict.fromkeys(("files.create_folder", "mail.ticket_opened", "notify.duty_officers"), rid)
 
     # a killed web worker: gunicorn marks it dead (its live gauge file goes), its counts stay in the sums
     victim = next(iter(served))
