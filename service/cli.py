@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -93,9 +94,10 @@ def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """Serve the API (gunicorn) and run the worker together until Ctrl-C; /metrics counts both."""
-    from service.gunicorn_config import multiprocess_dir
+    from service.observability.directory import multiprocess_dir
 
-    multiprocess_dir()  # before this process imports the metrics: the worker here writes where gunicorn's workers do
+    # Before this process imports the metrics: the worker here writes where gunicorn's workers do.
+    directory, made = multiprocess_dir()
     web = subprocess.Popen(
         [
             sys.executable,
@@ -117,6 +119,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     finally:
         web.terminate()
         web.wait(timeout=30)
+        if made:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def cmd_rules_export(config: Config, args: argparse.Namespace) -> int:

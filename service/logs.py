@@ -72,7 +72,7 @@ def formatter(log_format: str) -> logging.Formatter:
     kind = log_format.strip().lower()
     if kind not in FORMATS:
         raise ValueError(f"unknown log format {log_format!r}: use json or text")
-    return JsonFormatter() if kind == "json" else logging.Formatter(TEXT_FORMAT)
+    return JsonFormatter() if kind == "json" else logging.Formatter(TEXT_FORMAT, defaults={"request_id": None})
 
 
 def configure_logging(level: str, log_format: str = "text") -> None:

@@ -1,7 +1,7 @@
 """The service's Prometheus metrics, counted where things happen (the services call the functions below).
 
 Under gunicorn every process writes its values into `PROMETHEUS_MULTIPROC_DIR` (set before this module is first
-imported; see `service/gunicorn.py`) and /metrics adds them up; without the directory they live in this process.
+imported; see `service/observability/directory.py`) and /metrics adds them up; without it they live in this process.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from service.db import utcnow
+from service.observability.directory import MULTIPROC_ENV
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 disable_created_metrics()  # no `_created` series: the multiprocess sums have none, so one process shows the same
 #: Seconds: from a fast API call to a job that waited out its backoff.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
