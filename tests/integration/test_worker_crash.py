@@ -38,6 +38,7 @@ def _worker(api: Api, smtp: SmtpTestServer, **extra: str) -> subprocess.Popen[by
         "ORCHESTRATOR_FILE_STORE_BASE_URL": config.file_store_base_url,
         "ORCHESTRATOR_JOB_LEASE_SECONDS": "1",
         "ORCHESTRATOR_WORKER_POLL_SECONDS": "0.1",
+        "ORCHESTRATOR_LOG_LEVEL": "WARNING",  # stderr is a pipe read only after the worker died: keep it short
         **extra,
     }
     command = [sys.executable, "-m", "service.cli", "worker"]
