@@ -65,6 +65,7 @@ UPLOAD = {
     "required": True,
     "content": {
         "application/xml": {"schema": {"type": "string"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {
             "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
         },
