@@ -216,8 +216,8 @@ class TimeEntryQuerySchema(Schema):
 
     ticket = Code()
     engineer = Code()
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
 
 
 class SlaDetailsSchema(Schema):
@@ -283,8 +283,8 @@ class ReviewCompleteSchema(Schema):
 class ReportQuerySchema(Schema):
     """Filters of a report: a period of days (both included), client, team, grouping and format."""
 
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
     client = Code()
     team = Code()
     group_by = DelimitedList(Code(), load_default=list)
