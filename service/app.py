@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, Map
 
 from service.api import edge, problems
+from service.api.contract import ContractApi, ContractPlugin
 from service.api.guard import StrictJSONProvider
 from service.config import Config
 from service.context import Context, build_context
@@ -43,7 +43,13 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
     app.json = StrictJSONProvider(app)
     app.extensions["orchestrator"] = ctx
     app.url_map.converters["int"] = DatabaseId
-    api = Api(app, spec_kwargs={"info": {"description": "Tickets, queues and processes of the service desk."}})
+    api = ContractApi(
+        app,
+        spec_kwargs={
+            "info": {"description": "Tickets, queues and processes of the service desk."},
+            "extra_plugins": [ContractPlugin()],
+        },
+    )
     api.register_converter(DatabaseId, lambda _converter: {"type": "integer", "minimum": 0, "maximum": INT_MAX})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]

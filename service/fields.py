@@ -128,6 +128,14 @@ class Moment(fields.DateTime):
         super().__init__(validate=checks, metadata=metadata, **kwargs)
 
 
+class Choice(fields.String):
+    """One of a fixed set of values (a severity, a state): refused otherwise on input, documented as an enum."""
+
+    def __init__(self, values: tuple[str, ...] | frozenset[str], **kwargs: Any) -> None:
+        checks = _validators(kwargs, validate.OneOf(sorted(values) if isinstance(values, frozenset) else values))
+        super().__init__(validate=checks, **kwargs)
+
+
 class Document(fields.String):
     """A whole document (a rule file) that its own parser checks and whose refusals name the line: only a length
     limit here."""

@@ -1,13 +1,15 @@
 """The request's edge guard: input no database or parser downstream can take is refused with a 400 problem.
 
 JSON bodies are read by one strict loader (the app's JSON provider and every blueprint's argument parser use it):
-it refuses NUL characters, lone surrogates, NaN and Infinity, integers longer than any column holds, and nesting
-deeper than any schema. The path and query string are checked for bad UTF-8 and NUL before authentication.
+it refuses NUL characters, lone surrogates, NaN, Infinity and numbers beyond a float, integers longer than any
+column holds, and nesting deeper than any schema. The path, the query string and form bodies are checked for bad
+UTF-8 and NUL before authentication.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -24,6 +26,7 @@ from service.errors import ServiceError
 MAX_INT_DIGITS = 40
 #: Deeper than any schema nests; far below the interpreter's recursion limit.
 MAX_DEPTH = 64
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 _BAD_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")
 
 
@@ -38,7 +41,7 @@ def loads(data: str | bytes) -> Any:
     """The JSON document in `data`; `BadRequest` when it is not JSON or holds what the API never takes."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        value = json.loads(text, parse_int=_parse_int, parse_constant=_no_constant)
+        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_no_constant)
     except UnicodeDecodeError as error:
         raise BadRequest(f"the body is not UTF-8: {error.reason} at byte {error.start}") from None
     except json.JSONDecodeError as error:
@@ -53,6 +56,13 @@ def _parse_int(digits: str) -> int:
     if len(digits.lstrip("-")) > MAX_INT_DIGITS:
         raise BadRequest(f"a number has more than {MAX_INT_DIGITS} digits")
     return int(digits)
+
+
+def _parse_float(digits: str) -> float:
+    value = float(digits)
+    if not math.isfinite(value):
+        raise BadRequest(f"the number {digits[:40]} is beyond what a float holds")
+    return value
 
 
 def _no_constant(name: str) -> Any:
@@ -83,7 +93,8 @@ def _check_text(text: str, what: str) -> None:
 
 
 def check_request(request: Request) -> None:
-    """Refuse a path or query string with bad UTF-8 (percent-encoded or not) or a NUL character."""
+    """Refuse a path or query string with bad UTF-8 (percent-encoded or not) or a NUL character, and a form body
+    whose names, values or file names hold a NUL character or a lone surrogate."""
     raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if raw_uri:  # what the client sent, before the server decoded it (and maybe replaced bad UTF-8)
         path = unquote_to_bytes(raw_uri.partition("?")[0])
@@ -92,6 +103,13 @@ def check_request(request: Request) -> None:
     _check_bytes(path, "the path")
     for part in request.query_string.split(b"&"):
         _check_bytes(unquote_to_bytes(part.replace(b"+", b" ")), "the query string")
+    if request.mimetype in FORMS:
+        for name, value in request.form.items(multi=True):
+            _check_text(name, "a form field's name")
+            _check_text(value, "a form field")
+        for name, upload in request.files.items(multi=True):
+            _check_text(name, "a form field's name")
+            _check_text(upload.filename or "", "a file name")
 
 
 def _check_bytes(raw: bytes, what: str) -> None:

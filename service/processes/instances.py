@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,6 +24,7 @@ from service.processes.projection import project
 from service.tickets.facts import ticket_facts
 from service.tickets.history import record
 from service.tickets.models import Ticket
+from service.tickets.schemas import TicketCreateSchema
 
 
 def script_limits(config: Config) -> engine.ScriptLimits:
@@ -158,11 +160,15 @@ TICKET_FIELDS = ("description", "severity", "category")
 
 
 def _apply_form_to_ticket(session: Session, ticket: Ticket, data: dict[str, Any]) -> None:
+    given = {name: data[name] for name in (*TICKET_FIELDS, "equipment_serial") if data.get(name) not in (None, "")}
+    try:  # the same rules as at intake: a form must not carry what opening the ticket would refuse
+        checked = TicketCreateSchema(only=tuple(given), partial=True).load(given)
+    except ValidationError as error:
+        raise Invalid("the form is not satisfied", errors=error.normalized_messages()) from error
     for name in TICKET_FIELDS:
-        value = data.get(name)
-        if value not in (None, ""):
-            setattr(ticket, name, value)
-    serial = data.get("equipment_serial")
+        if name in checked:
+            setattr(ticket, name, checked[name])
+    serial = checked.get("equipment_serial")
     if serial and (ticket.equipment is None or ticket.equipment.serial != serial):
         ticket.equipment = find_equipment(session, client_id=ticket.client_id, serial=serial)
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.fields import Code, Int, Line
+from service.fields import Choice, Code, Int, Line
+from service.jobs.models import DONE, FAILED, PENDING, RUNNING
 
 
 class MessageSchema(Schema):
@@ -45,7 +46,7 @@ class IncidentSchema(Schema):
     element_id = fields.String()
     attempts = fields.Integer()
     last_error = fields.String()
-    status = fields.String()
+    status = Choice((PENDING, RUNNING, DONE, FAILED))
     updated_at = fields.DateTime()
 
 

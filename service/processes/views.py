@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
+from marshmallow import ValidationError
 from sqlalchemy import text
 
 from service.api.edge import context, session, user
@@ -61,6 +62,7 @@ UPLOAD = {
     "required": True,
     "content": {
         "application/xml": {"schema": {"type": "string"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {
             "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
         },
@@ -74,13 +76,23 @@ XML_CONTENT = {
 }
 
 
+def _filename(name: str | None) -> str | None:
+    """The multipart file's own name, checked like the `filename` argument."""
+    try:
+        return UploadQuerySchema().load({"filename": name})["filename"] if name else None
+    except ValidationError as error:
+        raise Invalid(
+            "the file's name is not acceptable", errors={"file": error.normalized_messages().get("filename", [])}
+        ) from error
+
+
 def _diagram(filename: str) -> tuple[bytes, str]:
     """The uploaded diagram: a multipart `file`, or else the raw body."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise Invalid("the multipart body has no `file`", errors={"file": ["Missing data for required field."]})
-        return upload.read(), upload.filename or filename
+        return upload.read(), _filename(upload.filename) or filename
     body = request.get_data()
     if not body.strip():
         raise Invalid("send the diagram as the body (application/xml) or as a multipart `file`")

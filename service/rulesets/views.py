@@ -24,7 +24,14 @@ from service.rulesets.schemas import (
 
 blp = Blueprint("rulesets", __name__, url_prefix="/rulesets", description="Rule files: versions, dry runs, what-ifs.")
 
-YAML_BODY = {"required": True, "content": {"application/yaml": {"schema": {"type": "string"}}}}
+YAML_BODY = {
+    "required": True,
+    "description": "The rule file (UTF-8); any content type is read as the file, `application/yaml` says what it is.",
+    "content": {
+        "application/yaml": {"schema": {"type": "string"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
 WHAT_IF_CONTENT = {
     "description": "How many past decisions the draft decides differently, and each of them.",
     "content": {

@@ -7,9 +7,20 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate
 from webargs.fields import DelimitedList
 
-from service.fields import Code, Day, Int, Line, Text
+from service.fields import Choice, Code, Day, Int, Line, Text
 from service.sla.calendars import WEEKDAYS
-from service.sla.models import BREACH_REASONS, ENTRY_KINDS
+from service.sla.models import (
+    BREACH,
+    BREACH_REASONS,
+    BREACHED,
+    CANCELLED,
+    CLOCKS,
+    ENTRY_KINDS,
+    MET,
+    PAUSED,
+    RUNNING,
+    WARNING,
+)
 from service.sla.reviews import FORM, GROUP, NAME
 
 SEVERITIES = ("critical", "high", "normal", "low")
@@ -120,7 +131,7 @@ class ServiceLevelCreateSchema(ServiceLevelSchema):
 class ClockSchema(Schema):
     """A clock of a ticket at the moment of the request; seconds are working seconds of its calendar."""
 
-    state = fields.String(metadata={"description": "running, paused, met or breached (cancelled: declined)"})
+    state = Choice((RUNNING, PAUSED, MET, BREACHED, CANCELLED), metadata={"description": "cancelled: declined"})
     due_at = fields.DateTime(allow_none=True, metadata={"description": "ISO 8601 with offset; null while paused."})
     warn_at = fields.DateTime(allow_none=True)
     started_at = fields.DateTime()
@@ -162,8 +173,8 @@ class HoldSchema(Schema):
 class SlaEventSchema(Schema):
     """A warning or breach: when it is due and whether it went out."""
 
-    clock = fields.String()
-    kind = fields.String()
+    clock = Choice(CLOCKS)
+    kind = Choice((WARNING, BREACH))
     due_at = fields.DateTime(allow_none=True)
     status = fields.String()
     fired_at = fields.DateTime(allow_none=True)
@@ -179,7 +190,7 @@ class TimeEntrySchema(Schema):
     level = fields.Integer(allow_none=True, dump_only=True)
     day = fields.Date()
     hours = fields.Float()
-    kind = fields.String()
+    kind = Choice(ENTRY_KINDS)
     source = fields.String(dump_only=True)
     note = fields.String()
     created_at = fields.DateTime(dump_only=True)
@@ -196,7 +207,7 @@ class TimeEntryCreateSchema(Schema):
     hours = fields.Decimal(
         required=True, places=2, validate=_within_a_day, as_string=True, metadata={"minimum": 0, "maximum": 24}
     )
-    kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
+    kind = Choice(ENTRY_KINDS, required=True)
     note = Text(load_default="", max_length=300)
 
 
@@ -205,8 +216,8 @@ class TimeEntryQuerySchema(Schema):
 
     ticket = Code()
     engineer = Code()
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
 
 
 class SlaDetailsSchema(Schema):
@@ -236,13 +247,13 @@ class ReviewSchema(Schema):
     title = fields.Function(lambda review: f"Why was the {review.clock} deadline of {review.ticket.number} missed?")
     ticket = fields.Function(lambda review: review.ticket.number)
     candidate_groups = fields.Constant([GROUP])
-    clock = fields.String()
+    clock = Choice(CLOCKS)
     due_at = fields.DateTime()
     team = fields.String(allow_none=True)
     level = fields.Integer(allow_none=True)
-    state = fields.String()
+    state = Choice(("open", "completed"))
     claimed_by = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = Choice(BREACH_REASONS, allow_none=True)
     comment = fields.String()
     reviewed_by = fields.String(allow_none=True)
     reviewed_at = fields.DateTime(allow_none=True)
@@ -259,7 +270,7 @@ class ReviewQuerySchema(Schema):
 class ReviewFormSchema(Schema):
     """Why the deadline was missed."""
 
-    reason = fields.String(required=True, validate=validate.OneOf(BREACH_REASONS))
+    reason = Choice(BREACH_REASONS, required=True)
     comment = Text(required=True, min_length=1, max_length=4000)
 
 
@@ -272,8 +283,8 @@ class ReviewCompleteSchema(Schema):
 class ReportQuerySchema(Schema):
     """Filters of a report: a period of days (both included), client, team, grouping and format."""
 
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
     client = Code()
     team = Code()
     group_by = DelimitedList(Code(), load_default=list)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from service.fields import Code
+from service.fields import Choice, Code
+from service.tasks.models import CANCELLED, COMPLETED, OPEN
 from service.tickets.schemas import FormFieldSchema, TaskSummarySchema
 
 
@@ -12,7 +13,7 @@ class TaskSchema(TaskSummarySchema):
     """A user task with its ticket and form."""
 
     ticket = fields.Function(lambda task: task.ticket_number)
-    state = fields.String()
+    state = Choice((OPEN, COMPLETED, CANCELLED))
     form = fields.List(fields.Nested(FormFieldSchema))
 
 

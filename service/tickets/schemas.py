@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from service.fields import Code, Email, Int, Line, Text
+from service.engine.forms import FIELD_TYPES
+from service.fields import Choice, Code, Email, Int, Line, Text
 from service.sla.schemas import TicketSlaSchema
 
 SEVERITIES = ("critical", "high", "normal", "low")
 CATEGORIES = ("hardware", "software", "configuration")
 CHANNELS = ("portal", "email", "mobile", "phone", "api")
+#: The process sets status and route (a process owner may add values), so they are not enums in the contract.
+STATUS_NOTE = (
+    "Set by the process; the shipped one uses new, clarifying, estimating, awaiting_payment, in_progress, "
+    "ordering_parts, waiting_parts, onsite, manager_review, closed and declined."
+)
+ROUTE_NOTE = "Set by the entitlement decision; the shipped rules use contract and per_call."
 #: Pages beyond this one are refused: their offset would overflow what the database takes.
 MAX_PAGE = 1_000_000
 
@@ -43,15 +50,24 @@ class TicketQuerySchema(Schema):
     page_size = Int(load_default=50, minimum=1, maximum=500)
 
 
+class FormOptionSchema(Schema):
+    """One option of an enum form field."""
+
+    id = fields.String()
+    label = fields.String()
+
+
 class FormFieldSchema(Schema):
     """One field of a task's form."""
 
     id = fields.String()
     label = fields.String()
-    type = fields.String(metadata={"description": "string, long, number, double, boolean, date or enum"})
+    type = Choice(FIELD_TYPES)
     required = fields.Boolean()
     readonly = fields.Boolean()
-    values = fields.List(fields.Dict(), metadata={"description": "The options of an enum field: id and label."})
+    values = fields.List(
+        fields.Nested(FormOptionSchema), metadata={"description": "The options of an enum field: id and label."}
+    )
     default = fields.String(allow_none=True)
     constraints = fields.Dict()
 
@@ -89,7 +105,7 @@ class TicketSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
-    status = fields.String()
+    status = fields.String(metadata={"description": STATUS_NOTE})
     client = fields.Function(lambda ticket: ticket.client.code)
     contact_email = fields.Function(lambda ticket: ticket.contact.email)
     contact_confirmed = fields.Function(
@@ -97,12 +113,12 @@ class TicketSchema(Schema):
         metadata={"description": "False for an address intake did not know: a duty officer confirms it."},
     )
     equipment_serial = fields.Function(lambda ticket: ticket.equipment.serial if ticket.equipment else None)
-    channel = fields.String()
+    channel = Choice(CHANNELS)
     summary = fields.String()
     description = fields.String()
-    severity = fields.String()
-    category = fields.String()
-    route = fields.String(allow_none=True)
+    severity = Choice(SEVERITIES)
+    category = Choice(CATEGORIES)
+    route = fields.String(allow_none=True, metadata={"description": ROUTE_NOTE})
     paid = fields.Boolean()
     team = fields.String(allow_none=True)
     level = fields.Integer(allow_none=True)

@@ -3,6 +3,7 @@ error answer ever carries a database statement."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import text
 
 from service.rulesets.registry import RulesRegistry
 from service.worker import drain
+from tests.conftest import ROOT
 from tests.integration.conftest import Api
 from tests.integration.test_flow_api import CLARIFY
 
@@ -35,6 +37,7 @@ def _raw(api: Api, method: str, path: str, body: bytes | None = None, *, as_: st
         (b'{"page": ' + b"9" * 5000 + b"}", "digits"),
         (b'{"hours": NaN}', "NaN"),
         (b'{"hours": -Infinity}', "Infinity"),
+        (b'{"hours": 1e400}', "beyond what a float holds"),
         (b"[" * 100_000 + b"]" * 100_000, "nests"),
         (b'{"summary": "\xff\xfe"}', "UTF-8"),
         (b'{"summary": ', "not JSON"),
@@ -111,3 +114,18 @@ def test_a_database_error_inside_a_step_answers_no_statement(api: Api, monkeypat
     for leak in ("SELECT", "no_such_table", "secret_column", "s3cr3t", "Traceback", "sqlalchemy"):
         assert leak not in body, body
     assert response.get_json() == {"type": "about:blank", "title": "Internal Server Error", "status": 500}
+
+
+@pytest.mark.parametrize(("filename", "status"), [("ticket\x00.bpmn", 400), ("ticket\x85.bpmn", 422)])
+def test_an_uploaded_file_name_is_checked_like_any_text(api: Api, filename: str, status: int) -> None:
+    xml = (ROOT / "processes" / "ticket.bpmn").read_bytes()
+    upload = {"file": (io.BytesIO(xml), filename)}
+    response = api.post("/process-definitions", as_="admin", data=upload, content_type="multipart/form-data")
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_nul_in_a_form_field_is_a_400(api: Api) -> None:
+    upload = {"note": "a\x00b", "file": (io.BytesIO(b"<x/>"), "x.bpmn")}
+    response = api.post("/process-definitions", as_="admin", data=upload, content_type="multipart/form-data")
+    assert response.status_code == 400

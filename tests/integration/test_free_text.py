@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from service.worker import drain
 from tests.integration.conftest import Api
 
 TICKET = {
@@ -74,3 +75,17 @@ def test_a_target_beyond_a_year_of_minutes_is_refused(api: Api, minutes: int) ->
     body = {"name": "huge", "calendar": "24x7", "targets": targets}
     response = api.post("/sla/service-levels", as_="admin", json=body)
     assert response.status_code == 422, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("description", "x" * 20_001), ("description", "bell\x07"), ("equipment_serial", "IBM\nX")]
+)
+def test_a_form_that_changes_the_ticket_keeps_to_the_intake_rules(api: Api, field: str, value: str) -> None:
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    task = api.task(number, "clarify", as_="duty")
+    data = {"description": "Controller B failed", "severity": "high", "category": "hardware", field: value}
+    response = api.post(f"/tasks/{task['id']}/complete", as_="duty", json={"data": data})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert field in response.get_json()["errors"]
+    assert api.ticket(number)["description"] == "Controller B reports errors"
