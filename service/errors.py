@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import StatementError
+
 
 class ServiceError(Exception):
     """A refusal the caller can act on; `status` is the HTTP status it maps to."""
@@ -65,3 +67,15 @@ class ProcessFailed(ServiceError):
     title = "Process failed"
     ticket_id: int | None = None
     actor: str | None = None
+
+
+def from_the_database(error: BaseException) -> bool:
+    """True when a database error (its text carries the SQL and its parameters) is in the chain of `error`'s causes."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, StatementError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -25,7 +25,7 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     while not stop.is_set() and (max_jobs is None or done < max_jobs):
         try:
             heartbeat.beat()
-            outcome = _one_job(ctx)
+            outcome = run_one_job(ctx)
             fired = contextvars.copy_context().run(_one_event, ctx)  # between jobs so that neither starves
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
@@ -39,7 +39,7 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     return done
 
 
-def _one_job(ctx: Context) -> Outcome | None:
+def run_one_job(ctx: Context) -> Outcome | None:
     """Run one job in a context of its own: the request id it binds stays with this job's log lines."""
     return contextvars.copy_context().run(_run_and_log, ctx)
 
@@ -65,6 +65,6 @@ def _one_event(ctx: Context) -> Fired | None:
 def drain(ctx: Context, *, limit: int = 1000) -> int:
     """Run every due job now, in this thread; for the CLI and tests. Returns jobs run."""
     done = 0
-    while done < limit and _one_job(ctx) is not None:
+    while done < limit and run_one_job(ctx) is not None:
         done += 1
     return done

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from service.api import problems
 from service.api.guard import check_request
 from service.api.problems import CONCURRENT_CHANGE, problem
 from service.auth.models import Caller
@@ -72,7 +73,7 @@ def register(app: Flask) -> None:
         if db is not None:
             db.rollback()
         record_incident_apart(context(), error)
-        return problem(error.status, error.title, error.detail, **error.extra)
+        return problems.answer(error)
 
     @app.teardown_request
     def _close(_error: BaseException | None) -> None:

@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from service.errors import ServiceError
+from service.errors import ServiceError, from_the_database
 
 log = logging.getLogger("orchestrator.api")
 PROBLEM = "application/problem+json"
@@ -27,16 +27,19 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     return Response(json.dumps(body), status=status, mimetype=PROBLEM)
 
 
+def answer(error: ServiceError) -> Response:
+    """The problem answer of a refusal; one caused by a database error is logged and answered as a bare 500."""
+    if from_the_database(error):
+        # A database error's text names the statement and its parameters: it is logged, never answered.
+        log.error("database error behind %s", type(error).__name__, exc_info=error)
+        return problem(500, "Internal Server Error")
+    return problem(error.status, error.title, error.detail, **error.extra)
+
+
 def register(app: Flask) -> None:
     """Answer every error of the app as problem+json; unknown ones are logged and answered as a bare 500."""
 
-    @app.errorhandler(ServiceError)
-    def _service_error(error: ServiceError) -> Response:
-        if _from_the_database(error):
-            # A database error's text names the statement and its parameters: it is logged, never answered.
-            log.error("database error behind %s", type(error).__name__, exc_info=error)
-            return problem(500, "Internal Server Error")
-        return problem(error.status, error.title, error.detail, **error.extra)
+    app.register_error_handler(ServiceError, answer)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
@@ -65,18 +68,6 @@ def register(app: Flask) -> None:
     def _unknown(error: Exception) -> Response:
         log.exception("unhandled error")
         return problem(500, "Internal Server Error")
-
-
-def _from_the_database(error: BaseException) -> bool:
-    """True when a database error (its text carries the SQL) is anywhere in the chain of causes of `error`."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, StatementError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def _field_errors(messages: dict[str, Any]) -> dict[str, Any]:

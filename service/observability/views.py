@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask.views import MethodView
-from service.api.guard import Blueprint
 from marshmallow import Schema, fields
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from service.api.edge import context
+from service.api.guard import Blueprint
 from service.errors import Unauthorized
 from service.observability.gauges import DatabaseGauges
 from service.observability.metrics import registry_with

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import date
@@ -17,7 +18,7 @@ from service.clients.models import Equipment
 from service.config import Config
 from service.context import Context
 from service.db import is_postgres, transaction
-from service.errors import Conflict, Invalid, NotFound, ProcessFailed
+from service.errors import Conflict, Invalid, NotFound, ProcessFailed, from_the_database
 from service.observability import metrics
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.processes.projection import project
@@ -25,6 +26,8 @@ from service.tickets.facts import ticket_facts
 from service.tickets.history import record
 from service.tickets.models import Ticket
 from service.tickets.schemas import TicketCreateSchema
+
+log = logging.getLogger("orchestrator.processes")
 
 
 def script_limits(config: Config) -> engine.ScriptLimits:
@@ -134,8 +137,12 @@ def _advance(run: engine.Run, filename: str) -> list[Any]:
 
 def _failed(error: engine.EngineError, filename: str) -> ProcessFailed:
     where = f" at {error.element_id}" if error.element_id else ""
+    detail = error.detail
+    if from_the_database(error):  # its text names the statement and its parameters: logged, never shown
+        log.error("the process failed%s on a database error", where, exc_info=error)
+        detail = "a database error (logged)"
     return ProcessFailed(
-        f"the process failed{where}: {error.detail}",
+        f"the process failed{where}: {detail}",
         element=error.element_id,
         file=filename,
         budget=True if error.budget else None,

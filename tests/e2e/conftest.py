@@ -105,7 +105,10 @@ def stack(ctx: Context, tmp_path: Path, request: pytest.FixtureRequest) -> Itera
         }
         bin_dir = Path(sys.executable).parent
         web = subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", workers, "service.wsgi:app"],
+            [
+                *(str(bin_dir / "gunicorn"), "--config", "python:service.gunicorn_config"),
+                *("--bind", f"127.0.0.1:{port}", "--workers", workers, "service.wsgi:app"),
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -182,7 +182,14 @@ MATRIX = [
     Case("GET", "/reports/utilisation", "/reports/utilisation", SLA_READERS),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
-NOT_DOMAIN_ROUTES = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/<path:filename>")}
+#: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
+#: answering 503 here since no worker runs: tests/integration/test_readiness.py covers it).
+NOT_DOMAIN_ROUTES = {
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/<path:filename>"),
+    ("GET", "/health/ready"),
+}
 
 
 @dataclass

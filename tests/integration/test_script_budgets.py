@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from service.db import transaction, utcnow
 from service.jobs.models import FAILED, PENDING, RUNNING, Job
-from service.jobs.services import run_next_job
-from service.worker import drain
+from service.worker import drain, run_one_job
 from tests.integration.conftest import Api
 from tests.support.diagrams import insert_step, ticket_xml
 
@@ -83,7 +82,7 @@ def _lease_ran_out(api: Api, *, attempts: int) -> int:
 def test_a_job_whose_leases_ran_out_past_its_attempts_becomes_an_incident_not_a_new_run(api: Api) -> None:
     number = api.open_ticket()["number"]
     job_id = _lease_ran_out(api, attempts=api.ctx.config.job_max_attempts)
-    assert run_next_job(api.ctx) is None  # nothing else is due: the hung job is not taken again
+    assert run_one_job(api.ctx) is None  # nothing else is due: the hung job is not taken again
     with api.ctx.sessions() as session:
         job = session.get(Job, job_id)
         assert job is not None
@@ -97,7 +96,7 @@ def test_a_job_whose_leases_ran_out_past_its_attempts_becomes_an_incident_not_a_
 def test_a_job_whose_lease_ran_out_with_attempts_left_runs_again(api: Api) -> None:
     api.open_ticket()
     job_id = _lease_ran_out(api, attempts=api.ctx.config.job_max_attempts - 1)
-    outcome = run_next_job(api.ctx)
+    outcome = run_one_job(api.ctx)
     assert outcome is not None and outcome.job_id == job_id and outcome.error is None
     with api.ctx.sessions() as session:
         job = session.get(Job, job_id)
