@@ -1,6 +1,6 @@
 """Idempotency keys keep a fingerprint of the request, and are stored before the ticket they name
 
-Revision ID: 0004_races
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 11:10:00.000000
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-01 11:10:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_races"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """Observability: the request id of the step that created a job, and the workers' heartbeats
 
-Revision ID: 0004_obs
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 10:50:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_obs"
-down_revision = "0004_races"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
