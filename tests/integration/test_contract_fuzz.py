@@ -6,6 +6,7 @@ Bounded and deterministic: a few derandomised examples per operation, so the run
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -62,6 +63,10 @@ def _fuzz(operation: Any, token: str, mode: GenerationMode) -> str | None:
     return None
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="the last schemathesis for Python 3.10 (4.30) fails itself on raw bodies; CI fuzzes on Python 3.11 and 3.12",
+)
 @pytest.mark.parametrize("role", ["admin", "nordbank"])
 def test_every_operation_keeps_to_the_contract(app: Flask, api: Api, role: str) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
