@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from service.auth.models import Caller
 from service.errors import Forbidden
@@ -112,13 +112,14 @@ def teams_of(user: Caller) -> frozenset[str]:
 
 
 def visible_tickets(user: Caller) -> Select[Any]:
-    """A query of the tickets the user may see: all of them, their company's, or their teams'."""
+    """A query of the tickets the user may see: all of them, their company's, or their teams' and those they opened
+    (an intake account follows the `Location` of the tickets it opens)."""
     query = select(Ticket)
     if allowed(user, Permission.SEE_ALL_TICKETS):
         return query
     if user.client_id is not None:
         return query.where(Ticket.client_id == user.client_id)
-    return query.where(Ticket.team.in_(teams_of(user)))
+    return query.where(or_(Ticket.team.in_(teams_of(user)), Ticket.created_by == user.username))
 
 
 def may_work_on(user: Caller, candidate_groups: Iterable[str], assignee: str | None) -> bool:

@@ -244,6 +244,10 @@ def test_the_intake_account_gets_its_ticket_back_on_a_retry(api: Api) -> None:
     assert retry.get_json()["number"] == first.get_json()["number"]
     assert retry.headers["Location"] == first.headers["Location"]
     assert _tickets(api) == 1
+    followed = api.client.get(first.headers["Location"], headers={"Authorization": f"Bearer {api.token('intake')}"})
+    assert followed.status_code == 200 and followed.get_json()["number"] == first.get_json()["number"]
+    other = api.open_ticket(as_="duty")["number"]  # a ticket it did not open stays out of its sight
+    assert api.get(f"/tickets/{other}", as_="intake").status_code == 404
 
 
 # Publishing rulesets and deploying diagrams
