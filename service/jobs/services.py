@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
 from service.context import Context
 from service.db import is_postgres, transaction, utcnow
-from service.errors import Conflict, NotFound, ProcessFailed
+from service.errors import Conflict, NotFound, ProcessFailed, from_the_database
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.topics import TOPICS, TopicCall
 from service.observability import metrics, request_id
@@ -22,6 +23,7 @@ from service.processes.instances import record_incident, step_instance
 from service.tickets.history import record
 from service.tickets.models import Ticket
 
+log = logging.getLogger("orchestrator.jobs")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -127,6 +129,9 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
 
 def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:
     message = f"{type(error).__name__}: {error}"
+    if from_the_database(error):  # its text names the statement and its parameters: logged, never shown
+        log.error("job %s (%s) failed on a database error", job_id, topic, exc_info=error)
+        message = f"{type(error).__name__}: a database error (logged)"
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None

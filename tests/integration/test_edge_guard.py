@@ -7,8 +7,11 @@ import io
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
+from service.db import transaction, utcnow
+from service.jobs.models import Job
+from service.jobs.topics import TOPICS
 from service.rulesets.registry import RulesRegistry
 from service.worker import drain
 from tests.conftest import ROOT
@@ -114,6 +117,29 @@ def test_a_database_error_inside_a_step_answers_no_statement(api: Api, monkeypat
     for leak in ("SELECT", "no_such_table", "secret_column", "s3cr3t", "Traceback", "sqlalchemy"):
         assert leak not in body, body
     assert response.get_json() == {"type": "about:blank", "title": "Internal Server Error", "status": 500}
+    history = api.get(f"/tickets/{number}/history", as_="admin").get_data(as_text=True)
+    assert "incident" in history  # the person who looks finds the failed step, but not the statement
+    for leak in ("SELECT", "no_such_table", "secret_column", "s3cr3t"):
+        assert leak not in history, history
+
+
+def test_a_database_error_inside_a_job_leaves_no_statement_in_the_incident(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(call: Any) -> Any:
+        call.session.execute(text("SELECT secret_column FROM no_such_table WHERE token = :token"), {"token": "s3cr3t"})
+
+    monkeypatch.setitem(TOPICS, "files.create_folder", broken)
+    number = api.open_ticket()["number"]
+    for _ in range(api.ctx.config.job_max_attempts):
+        drain(api.ctx)
+        with transaction(api.ctx.sessions) as session:  # no waiting out the backoff
+            session.execute(update(Job).values(run_after=utcnow()))
+    incidents = api.get("/incidents", as_="admin")
+    assert incidents.status_code == 200 and number in incidents.get_data(as_text=True)
+    for answer in (incidents, api.get(f"/tickets/{number}/history", as_="admin")):
+        for leak in ("SELECT", "no_such_table", "secret_column", "s3cr3t"):
+            assert leak not in answer.get_data(as_text=True), answer.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("filename", "status"), [("ticket\x00.bpmn", 400), ("ticket\x85.bpmn", 422)])
