@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
@@ -18,6 +18,23 @@ class UserTask(Base):
     """A user task for a person of one of its candidate groups; kept after it ends, so a late caller gets 409."""
 
     __tablename__ = "user_task"
+    # The inbox pages through open tasks by (created_at, id) or (due_at, id): partial, so ended tasks cost nothing.
+    __table_args__ = (
+        Index(
+            "ix_user_task_open_created",
+            "created_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_user_task_open_due",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)

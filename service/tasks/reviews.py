@@ -42,13 +42,6 @@ def _as_task(review: BreachReview) -> Augmented:
     )
 
 
-def open_reviews(session: Session, *, user: Caller) -> list[Augmented]:
-    """The open reviews as tasks, for those who may review; nothing for anyone else."""
-    if not reviews.may_review(user):
-        return []
-    return [_as_task(review) for review in reviews.list_reviews(session, user=user)]
-
-
 def get(session: Session, *, user: Caller, task_id: str, number: int) -> Augmented:
     """One review as a task (404 for those who may not review, as for a task of another queue)."""
     try:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from typing import Any
 
-from service.fields import Choice, Code
+from marshmallow import Schema, ValidationError, fields
+
+from service.fields import Choice, Code, Int, Moment
+from service.tasks.inbox import Cursor, TaskSort
 from service.tasks.models import CANCELLED, COMPLETED, OPEN
-from service.tickets.schemas import FormFieldSchema, TaskSummarySchema
+from service.tickets.schemas import SEVERITIES, FormFieldSchema, TaskSummarySchema
+
+#: The largest page of the inbox.
+MAX_PAGE_SIZE = 500
+#: A cursor is far shorter than this; anything longer is refused before it is decoded.
+MAX_CURSOR = 400
 
 
 class TaskSchema(TaskSummarySchema):
@@ -32,10 +40,65 @@ class TaskDetailSchema(TaskSchema):
     price_list = fields.List(fields.Nested(PriceItemSchema))
 
 
-class TaskQuerySchema(Schema):
-    """Filters of the task list."""
+class TaskListItemSchema(Schema):
+    """An open task as the inbox lists it: no form (that is in `GET /tasks/{id}`)."""
 
-    name = Code(metadata={"description": "Only tasks of this BPMN element, e.g. `resolve`."})
+    id = fields.String()
+    name = fields.String()
+    title = fields.String()
+    candidate_groups = fields.List(fields.String(), metadata={"description": "The queues the task is in."})
+    assignee = fields.String(allow_none=True)
+    claimed_by = fields.String(allow_none=True)
+    priority = fields.Integer(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    ticket = fields.String(metadata={"description": "The ticket's number."})
+    ticket_summary = fields.String()
+    severity = Choice(SEVERITIES)
+    sla_due_at = fields.DateTime(allow_none=True, metadata={"description": "When the running resolution clock is due."})
+    sla_seconds_left = fields.Integer(
+        allow_none=True, metadata={"description": "Seconds to that deadline (negative once it has passed)."}
+    )
+
+
+class TaskPageSchema(Schema):
+    """A page of the inbox."""
+
+    items = fields.List(fields.Nested(TaskListItemSchema))
+    next = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass it as `cursor`, with the same filters and sort, for the next page."},
+    )
+
+
+class CursorField(fields.String):
+    """The opaque `next` of a previous page, decoded (422 when it is not one this service wrote)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Cursor:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > MAX_CURSOR:
+            raise ValidationError("not a cursor of this list")
+        try:
+            return Cursor.decode(text)
+        except ValueError:
+            raise ValidationError("not a cursor of this list") from None
+
+
+class TaskQuerySchema(Schema):
+    """Filters, order and page of the inbox."""
+
+    name = Code(metadata={"description": "Only tasks of this BPMN element, e.g. `resolve` (`breach_review`: reviews)."})
+    queue = Code(metadata={"description": "Only tasks of this candidate group, e.g. `storage-L1`."})
+    ticket = Code(metadata={"description": "Only tasks of this ticket, e.g. `SD-000042`."})
+    severity = Choice(SEVERITIES, metadata={"description": "Only tasks of tickets of this severity."})
+    due_before = Moment(metadata={"description": "Only tasks due before this time."})
+    sort = Choice(
+        tuple(s.value for s in TaskSort),
+        load_default=TaskSort.CREATED.value,
+        metadata={"description": "`created`: oldest first; `due`: soonest due first, tasks without a due time last."},
+    )
+    page_size = Int(load_default=50, minimum=1, maximum=MAX_PAGE_SIZE)
+    cursor = CursorField(metadata={"description": "The `next` of the previous page."})
 
 
 class CompleteSchema(Schema):

@@ -8,31 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
-from service.auth.permissions import Permission, allowed, may_work_on
+from service.auth.permissions import may_work_on
 from service.clients.models import PriceItem
 from service.context import Context
 from service.errors import Conflict, NotFound
 from service.processes.instances import lock_instance, step_instance
 from service.sla import hooks as sla_hooks
 from service.tasks import reviews as breach_reviews
-from service.tasks.models import OPEN, TaskCandidate, UserTask
+from service.tasks.models import OPEN, UserTask
 from service.tickets.history import record
 from service.tickets.models import Ticket
-
-
-def list_tasks(session: Session, *, user: Caller, name: str | None = None) -> list[Any]:
-    """The open tasks in the user's queues, oldest first (breach reviews included, for the managers)."""
-    query = select(UserTask).where(UserTask.state == OPEN).order_by(UserTask.created_at, UserTask.id)
-    if not allowed(user, Permission.WORK_ALL_QUEUES):
-        in_groups = select(TaskCandidate.task_id).where(TaskCandidate.group_name.in_(user.group_names))
-        query = query.where((UserTask.id.in_(in_groups)) | (UserTask.assignee == user.username))
-    if name:
-        query = query.where(UserTask.name == name)
-    tasks: list[Any] = list(session.scalars(query))
-    if name in (None, breach_reviews.reviews.NAME):
-        tasks.extend(breach_reviews.open_reviews(session, user=user))
-        tasks.sort(key=lambda task: task.created_at)
-    return tasks
 
 
 def get_task(session: Session, *, user: Caller, task_id: str) -> Any:

@@ -9,8 +9,15 @@ from flask.views import MethodView
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.augmented import Augmented
-from service.tasks import services
-from service.tasks.schemas import CompletedSchema, CompleteSchema, TaskDetailSchema, TaskQuerySchema, TaskSchema
+from service.tasks import inbox, services
+from service.tasks.schemas import (
+    CompletedSchema,
+    CompleteSchema,
+    TaskDetailSchema,
+    TaskPageSchema,
+    TaskQuerySchema,
+    TaskSchema,
+)
 
 blp = Blueprint("tasks", __name__, url_prefix="/tasks", description="User tasks in the caller's queues.")
 
@@ -18,10 +25,18 @@ blp = Blueprint("tasks", __name__, url_prefix="/tasks", description="User tasks 
 @blp.route("")
 class Tasks(MethodView):
     @blp.arguments(TaskQuerySchema, location="query")
-    @blp.response(200, TaskSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[Any]:
-        """The open tasks of the caller's groups, oldest first."""
-        return services.list_tasks(session(), user=user(), name=args.get("name"))
+    @blp.response(200, TaskPageSchema)
+    def get(self, args: dict[str, Any]) -> inbox.TaskPage:
+        """A page of the open tasks of the caller's queues; `next` is the cursor of the page after it."""
+        where = inbox.TaskFilter(**{key: args.get(key) for key in inbox.FILTERS})
+        return inbox.list_page(
+            session(),
+            user=user(),
+            where=where,
+            sort=inbox.TaskSort(args["sort"]),
+            page_size=args["page_size"],
+            after=args.get("cursor"),
+        )
 
 
 @blp.route("/<task_id>")

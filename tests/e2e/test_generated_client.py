@@ -85,11 +85,11 @@ def test_a_generated_client_drives_a_ticket(stack: Stack, tmp_path: Path) -> Non
         number = opened.parsed.number
 
         def clarify() -> Any:
-            mine = tasks.get_tasks.sync(client=duty)
-            return next((task for task in mine if task.ticket == number and task.name == "clarify"), None)
+            page = tasks.get_tasks.sync(client=duty, ticket=number, name="clarify")
+            return next(iter(page.items), None)
 
         task = _wait("the clarify task", clarify)
-        assert task.state == models.TaskState.OPEN
+        assert task.ticket_summary == "Disk array degraded"
         data = models.CompleteData.from_dict({"description": "Controller B failed", "severity": "high"})
         done = tasks.post_complete.sync_detailed(task.id, client=duty, body=models.Complete(data=data))
         assert done.status_code == 200, done.content

@@ -35,7 +35,7 @@ def _open(stack: Stack) -> str:
 
 def _route(stack: Stack, number: str) -> dict[str, Any]:
     """Complete the ticket's clarify task (routing is decided by the worker that serves this) and read it back."""
-    [task] = [t for t in stack.call("GET", "/tasks", as_="duty").json() if t["ticket"] == number]
+    [task] = stack.call("GET", f"/tasks?ticket={number}", as_="duty").json()["items"]
     response = stack.call("POST", f"/tasks/{task['id']}/complete", as_="duty", json={"data": {"description": "x"}})
     assert response.status_code == 200, response.text
     return stack.wait_for(number, lambda t: t["status"] == "in_progress")

@@ -110,8 +110,7 @@ def _sla_mails(stack: Stack, number: str) -> list[dict[str, Any]]:
 
 def _complete(stack: Stack, number: str, name: str, data: dict[str, Any], *, as_: str) -> None:
     def task() -> list[dict[str, Any]]:
-        tasks = stack.call("GET", "/tasks", as_=as_).json()
-        return [t for t in tasks if t["ticket"] == number and t["name"] == name]
+        return stack.call("GET", f"/tasks?ticket={number}&name={name}", as_=as_).json()["items"]
 
     [found] = _until(f"{as_} sees {name} of {number}", task)
     response = stack.call("POST", f"/tasks/{found['id']}/complete", as_=as_, json={"data": data})

@@ -33,9 +33,7 @@ def _open(stack: Stack, **fields: Any) -> str:
 def _complete(stack: Stack, number: str, name: str, data: dict[str, Any], *, as_: str) -> None:
     """Complete the task once it shows in the caller's queue (a job may still be running before it)."""
     deadline = time.monotonic() + 30
-    while not (
-        tasks := [t for t in stack.call("GET", "/tasks", as_=as_).json() if t["ticket"] == number and t["name"] == name]
-    ):
+    while not (tasks := stack.call("GET", f"/tasks?ticket={number}&name={name}", as_=as_).json()["items"]):
         assert time.monotonic() < deadline, f"{as_} has no {name} task for {number}"
         time.sleep(0.1)
     response = stack.call("POST", f"/tasks/{tasks[0]['id']}/complete", as_=as_, json={"data": data})

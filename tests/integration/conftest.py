@@ -56,10 +56,12 @@ class Api:
         return response.get_json()
 
     def task(self, number: str, name: str, *, as_: str) -> dict[str, Any]:
-        tasks = [task for task in self.get("/tasks", as_=as_).get_json() if task["ticket"] == number]
+        tasks = self.get(f"/tasks?ticket={number}&page_size=500", as_=as_).get_json()["items"]
         matching = [task for task in tasks if task["name"] == name]
         assert matching, f"{as_} sees no {name} task of {number}; sees {[t['name'] for t in tasks]}"
-        return matching[0]
+        detail = self.get(f"/tasks/{matching[0]['id']}", as_=as_)  # the list is lean: the form is in the detail
+        assert detail.status_code == 200, detail.get_json()
+        return detail.get_json()
 
     def complete(self, number: str, name: str, data: dict[str, Any], *, as_: str) -> dict[str, Any]:
         task = self.task(number, name, as_=as_)

@@ -101,7 +101,7 @@ def test_engineers_see_only_their_queue(api: Api) -> None:
     for number in (storage, servers):
         api.complete(number, "clarify", {"description": "d", "category": "hardware"}, as_="duty")
     servers_task = api.task(servers, "resolve", as_="servers.l1")
-    assert [t["ticket"] for t in api.get("/tasks", as_="storage.l1").get_json()] == [storage]
+    assert [t["ticket"] for t in api.get("/tasks", as_="storage.l1").get_json()["items"]] == [storage]
     _problem(api.get(f"/tasks/{servers_task['id']}", as_="storage.l1"), 404)
     _problem(api.post(f"/tasks/{servers_task['id']}/claim", as_="storage.l1"), 404)
     complete = api.post(f"/tasks/{servers_task['id']}/complete", as_="storage.l1", json={"data": {"outcome": "solved"}})

@@ -1,0 +1,262 @@
+"""The inbox: a page of the open tasks in the caller's queues, read by one indexed query of selected columns.
+
+Paging is by keyset, never by offset: a page starts after the (sort key, id) of the last task of the previous page,
+so a task opened or completed between two pages neither shifts the others nor makes one appear twice. The sort keys
+of a task (its creation and due time) never change once it is written, which is what keeps the keyset exact.
+
+Tasks without a due time come after those with one when sorting by due time; they are read in a second phase of
+the same page, ordered by id, and the cursor says which phase it stands in (its key is null in the second).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, tuple_, union_all
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from service.auth.models import Caller
+from service.auth.permissions import Permission, allowed
+from service.db import UtcDateTime, utcnow
+from service.errors import Invalid
+from service.sla import reviews
+from service.sla.models import RESOLUTION, RUNNING, BreachReview, SlaClock
+from service.tasks.models import OPEN, TaskCandidate, UserTask
+from service.tasks.reviews import PREFIX as REVIEW_PREFIX
+from service.tickets.models import Ticket
+
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+
+
+class TaskSort(str, Enum):
+    """The orders of the inbox: by creation (oldest first) or by due time (soonest first, undated last)."""
+
+    CREATED = "created"
+    DUE = "due"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after the task with this sort key and id."""
+
+    sort: TaskSort
+    key: datetime | None
+    id: str
+
+    def encode(self) -> str:
+        """The opaque form given to the client."""
+        body = {"s": self.sort.value, "k": self.key.isoformat() if self.key else None, "i": self.id}
+        return base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """The cursor a client sent back; ValueError for anything this service did not write."""
+        try:
+            body = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+        except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError("not a cursor of this list") from error
+        if not isinstance(body, dict) or set(body) != {"s", "k", "i"}:
+            raise ValueError("not a cursor of this list")
+        sort, key, task_id = body["s"], body["k"], body["i"]
+        if sort not in {s.value for s in TaskSort} or not isinstance(task_id, str) or not _ID.fullmatch(task_id):
+            raise ValueError("not a cursor of this list")
+        moment = None
+        if key is not None:
+            if not isinstance(key, str):
+                raise ValueError("not a cursor of this list")
+            moment = datetime.fromisoformat(key)  # ValueError when it is not a time
+            if moment.tzinfo is None:
+                raise ValueError("not a cursor of this list")
+            moment = moment.astimezone(timezone.utc)
+        elif sort == TaskSort.CREATED.value:
+            raise ValueError("not a cursor of this list")
+        return cls(TaskSort(sort), moment, task_id)
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What the caller narrows the inbox to."""
+
+    queue: str | None = None
+    ticket: str | None = None
+    name: str | None = None
+    severity: str | None = None
+    due_before: datetime | None = None
+
+
+FILTERS = ("queue", "ticket", "name", "severity", "due_before")
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of the inbox and the cursor of the next (None on the last)."""
+
+    items: list[dict[str, Any]]
+    next: str | None
+
+
+def _task_rows(user: Caller, where: TaskFilter) -> Select[Any]:
+    groups = (
+        select(func.aggregate_strings(TaskCandidate.group_name, ","))
+        .where(TaskCandidate.task_id == UserTask.id)
+        .scalar_subquery()
+    )
+    sla_due = (
+        select(SlaClock.due_at)
+        .where(SlaClock.ticket_id == UserTask.ticket_id, SlaClock.kind == RESOLUTION, SlaClock.state == RUNNING)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            UserTask.id.label("id"),
+            UserTask.name.label("name"),
+            UserTask.title.label("title"),
+            groups.label("groups"),
+            UserTask.assignee.label("assignee"),
+            UserTask.claimed_by.label("claimed_by"),
+            UserTask.priority.label("priority"),
+            UserTask.due_at.label("due_at"),
+            UserTask.created_at.label("created_at"),
+            Ticket.number.label("ticket"),
+            Ticket.summary.label("ticket_summary"),
+            Ticket.severity.label("severity"),
+            sla_due.label("sla_due_at"),
+        )
+        .join(Ticket, Ticket.id == UserTask.ticket_id)
+        .where(UserTask.state == OPEN)
+    )
+    if not allowed(user, Permission.WORK_ALL_QUEUES):
+        mine = select(TaskCandidate.task_id).where(TaskCandidate.group_name.in_(sorted(user.group_names)))
+        query = query.where(UserTask.id.in_(mine) | (UserTask.assignee == user.username))
+    if where.queue:
+        in_queue = select(TaskCandidate.task_id).where(TaskCandidate.group_name == where.queue)
+        query = query.where(UserTask.id.in_(in_queue))
+    if where.name:
+        query = query.where(UserTask.name == where.name)
+    if where.due_before:
+        query = query.where(UserTask.due_at < where.due_before)
+    return _ticket_filters(query, where)
+
+
+def _review_rows(user: Caller, where: TaskFilter) -> Select[Any] | None:
+    """The open breach reviews in the same columns, for those who review; None when none can match."""
+    if not reviews.may_review(user) or where.due_before or where.queue not in (None, reviews.GROUP):
+        return None
+    if where.name not in (None, reviews.NAME):
+        return None
+    sla_due = cast(null(), UtcDateTime())
+    query = (
+        select(
+            (literal(REVIEW_PREFIX) + cast(BreachReview.id, String)).label("id"),
+            literal(reviews.NAME).label("name"),
+            (
+                literal("Why was the ")
+                + BreachReview.clock
+                + literal(" deadline of ")
+                + Ticket.number
+                + literal(" missed?")
+            ).label("title"),
+            literal(reviews.GROUP).label("groups"),
+            cast(null(), String).label("assignee"),
+            BreachReview.claimed_by.label("claimed_by"),
+            cast(null(), Integer).label("priority"),
+            cast(null(), UtcDateTime()).label("due_at"),
+            BreachReview.created_at.label("created_at"),
+            Ticket.number.label("ticket"),
+            Ticket.summary.label("ticket_summary"),
+            Ticket.severity.label("severity"),
+            sla_due.label("sla_due_at"),
+        )
+        .join(Ticket, Ticket.id == BreachReview.ticket_id)
+        .where(BreachReview.state == reviews.OPEN)
+    )
+    return _ticket_filters(query, where)
+
+
+def _ticket_filters(query: Select[Any], where: TaskFilter) -> Select[Any]:
+    if where.ticket:
+        query = query.where(Ticket.number == where.ticket)
+    if where.severity:
+        query = query.where(Ticket.severity == where.severity)
+    return query
+
+
+def _phase(
+    session: Session, branches: list[Select[Any]], *, key: str | None, after: Cursor | None, limit: int
+) -> list[Any]:
+    """Up to `limit` rows of every branch in (key, id) order after the cursor; key None reads the undated tail."""
+    parts = []
+    for branch in branches:
+        sub = branch.subquery()
+        part = select(*sub.c)
+        id_col: ColumnElement[Any] = sub.c.id
+        if key is None:
+            part = part.where(sub.c.due_at.is_(None))
+            order: list[ColumnElement[Any]] = [id_col]
+            if after is not None:
+                part = part.where(id_col > after.id)
+        else:
+            key_col = sub.c[key]
+            part = part.where(key_col.is_not(None))
+            order = [key_col, id_col]
+            if after is not None:
+                start = tuple_(literal(after.key, UtcDateTime()), literal(after.id))
+                part = part.where(tuple_(key_col, id_col) > start)
+        parts.append(part.order_by(*order).limit(limit))
+    if len(parts) == 1:
+        return list(session.execute(parts[0]))
+    merged = union_all(*[select(*p.subquery().c) for p in parts]).subquery()
+    order_cols = [merged.c.id] if key is None else [merged.c[key], merged.c.id]
+    return list(session.execute(select(*merged.c).order_by(*order_cols).limit(limit)))
+
+
+def list_page(
+    session: Session,
+    *,
+    user: Caller,
+    where: TaskFilter,
+    sort: TaskSort = TaskSort.CREATED,
+    page_size: int = 50,
+    after: Cursor | None = None,
+) -> TaskPage:
+    """One page of the open tasks in the user's queues (breach reviews included for those who review them)."""
+    if after is not None and after.sort != sort:
+        raise Invalid("the cursor belongs to another order", errors={"cursor": [f"made for sort={after.sort.value}"]})
+    branches = [_task_rows(user, where)]
+    review_rows = _review_rows(user, where)
+    if review_rows is not None:
+        branches.append(review_rows)
+    want = page_size + 1
+    if sort is TaskSort.CREATED:
+        rows = _phase(session, branches, key="created_at", after=after, limit=want)
+    else:
+        rows = []
+        if after is None or after.key is not None:
+            rows = _phase(session, branches, key="due_at", after=after, limit=want)
+        if len(rows) < want:
+            tail_after = after if after is not None and after.key is None else None
+            rows += _phase(session, branches, key=None, after=tail_after, limit=want - len(rows))
+    now = utcnow()
+    items = [_item(row, now) for row in rows[:page_size]]
+    if len(rows) <= page_size:
+        return TaskPage(items, None)
+    last = rows[page_size - 1]
+    key = last.created_at if sort is TaskSort.CREATED else last.due_at
+    return TaskPage(items, Cursor(sort, key, last.id).encode())
+
+
+def _item(row: Any, now: datetime) -> dict[str, Any]:
+    item = dict(row._mapping)
+    groups = item.pop("groups")
+    item["candidate_groups"] = sorted(groups.split(",")) if groups else []
+    sla_due = item["sla_due_at"]
+    item["sla_seconds_left"] = int((sla_due - now).total_seconds()) if sla_due is not None else None
+    return item
