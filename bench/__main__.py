@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m bench [intake|escalation|whatif|sla] [--database URL]`; each figure beside its baseline.
+"""Benchmarks: `python -m bench [intake|escalation|whatif|sla|inbox] [--database URL]`; each figure beside its baseline.
 
 `python -m bench soak [--minutes N]` is the crash-safety soak (not run by default): load under SIGKILLs, then the
 books of tickets, mails and jobs."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import escalation, intake, sla_report, soak, whatif
+from bench import escalation, inbox, intake, sla_report, soak, whatif
 
 
 def main() -> None:
@@ -32,6 +32,8 @@ def main() -> None:
             whatif.run(url)
         if "sla" in args.which:
             sla_report.run(url)
+        if "inbox" in args.which:
+            inbox.run(url)
         if "soak" in args.which:
             soak.run(url, minutes=args.minutes, chaos_every=args.chaos_every)
 
