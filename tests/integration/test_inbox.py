@@ -186,3 +186,14 @@ def test_a_page_is_one_query_of_columns(api: Api) -> None:
     assert len(page.items) == 3 and page.next is not None
     assert len(statements) == 1, statements
     assert "form" not in statements[0]
+
+
+def test_a_task_assigned_to_someone_is_in_their_inbox_once_whatever_their_groups(api: Api) -> None:
+    first, second, third = _open(api, 3)
+    with transaction(api.ctx.sessions) as session:
+        for number, assignee in ((first, "storage.l1"), (second, "duty")):
+            ticket = select(Ticket.id).where(Ticket.number == number).scalar_subquery()
+            session.execute(update(UserTask).where(UserTask.ticket_id == ticket).values(assignee=assignee))
+    assert [item["ticket"] for item in _walk(api, "page_size=1", as_="storage.l1")] == [first]
+    for size in (1, 5):  # the one assigned to duty, and in duty's queue, once
+        assert [item["ticket"] for item in _walk(api, f"page_size={size}", as_="duty")] == [first, second, third]
