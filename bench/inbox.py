@@ -35,7 +35,7 @@ PLAIN = text(
     "SELECT t.id, t.name, t.title, t.assignee, t.claimed_by, t.priority, t.due_at, t.created_at, "
     "k.number, k.summary, k.severity FROM user_task t JOIN ticket k ON k.id = t.ticket_id "
     "WHERE t.state = 'open' AND (t.created_at, t.id) > (:after_at, :after_id) "
-    "AND t.id IN (SELECT task_id FROM task_candidate WHERE group_name = :grp) "
+    "AND EXISTS (SELECT 1 FROM task_candidate c WHERE c.task_id = t.id AND c.group_name = :grp) "
     "ORDER BY t.created_at, t.id LIMIT :n"
 ).bindparams(bindparam("after_at", type_=UtcDateTime()))
 

@@ -201,17 +201,17 @@ def _phase(
 ) -> list[Any]:
     """Up to `limit` rows of every branch in (key, id) order after the cursor; key None reads the undated tail."""
     parts = []
-    for branch in branches:
-        sub = branch.subquery()
-        part = select(*sub.c)
-        id_col: ColumnElement[Any] = sub.c.id
+    for part in branches:
+        # the branch's own expressions (not a subquery of it): building a subquery's columns costs more than the query
+        columns = {column.key: getattr(column, "element", column) for column in part.selected_columns}
+        id_col: ColumnElement[Any] = columns["id"]
         if key is None:
-            part = part.where(sub.c.due_at.is_(None))
+            part = part.where(columns["due_at"].is_(None))
             order: list[ColumnElement[Any]] = [id_col]
             if after is not None:
                 part = part.where(id_col > after.id)
         else:
-            key_col = sub.c[key]
+            key_col = columns[key]
             part = part.where(key_col.is_not(None))
             order = [key_col, id_col]
             if after is not None:
