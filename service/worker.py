@@ -7,6 +7,7 @@ import logging
 import threading
 
 from service.context import Context
+from service.jobs.retention import Sweeper
 from service.jobs.services import WORKER_ID, Outcome, run_next_job
 from service.observability.heartbeat import Heartbeat
 from service.sla.firing import Fired, run_due_event
@@ -18,13 +19,16 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     """Run jobs until `stop` is set (or `max_jobs` ran); wait `worker_poll_seconds` when idle. Returns jobs run.
 
     Every round also writes the worker's heartbeat (at most every `worker_heartbeat_seconds`), which readiness and
-    /metrics read to tell that a worker is alive.
+    /metrics read to tell that a worker is alive, and deletes a batch of done jobs past their retention (at most
+    every `job_purge_seconds` unless the last batch was full).
     """
     heartbeat = Heartbeat(ctx.sessions, worker=WORKER_ID, every_seconds=ctx.config.worker_heartbeat_seconds)
+    sweeper = Sweeper(ctx.sessions, config=ctx.config)
     done = 0
     while not stop.is_set() and (max_jobs is None or done < max_jobs):
         try:
             heartbeat.beat()
+            sweeper.sweep()  # done jobs past their retention, one bounded batch
             outcome = run_one_job(ctx)
             fired = contextvars.copy_context().run(_one_event, ctx)  # between jobs so that neither starves
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker

@@ -17,6 +17,7 @@ from service.context import Context
 from service.db import is_postgres, transaction, utcnow
 from service.errors import Conflict, NotFound, ProcessFailed, from_the_database
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
+from service.jobs.retention import summarise
 from service.jobs.topics import TOPICS, TopicCall
 from service.observability import metrics, request_id
 from service.processes.instances import record_incident, step_instance
@@ -138,13 +139,19 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
             actor="worker",
             action=lambda run: run.complete_external_task(task_id, result),
         )
-        job.status = DONE
-        job.locked_until = None
-        job.updated_at = utcnow()
         metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
         ticket = session.get(Ticket, job.ticket_id)
         assert ticket is not None
-        record(session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts)
+        summary = summarise(result)
+        record(
+            session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary
+        )
+        if ctx.config.job_retention_days <= 0:  # the history above is all that is kept of it
+            session.delete(job)
+            return
+        job.status = DONE
+        job.locked_until = None
+        job.updated_at = utcnow()
 
 
 def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:

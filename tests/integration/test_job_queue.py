@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
+from adapters.mail import SmtpMailer
 from service.context import Context
 from service.db import transaction, utcnow
-from service.jobs.models import PENDING, RUNNING, Job
+from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
+from service.jobs.retention import purge_done_jobs
 from service.jobs.services import claim_job
+from service.worker import drain, run_worker
 from tests.integration.conftest import Api
+from tests.support.smtp import free_port
 
 
 def _claim_statements(ctx: Context) -> list[tuple[str, Any]]:
@@ -71,3 +77,53 @@ def test_an_expired_lease_is_taken_before_a_backlog_of_pending_jobs(api: Api) ->
         job = claim_job(session, api.ctx)
         first = session.scalar(select(Job.id).where(Job.status == PENDING).order_by(Job.run_after, Job.id))
         assert job is not None and first is not None and job.id < first  # then the oldest pending one
+
+
+def _history(api: Api, number: str, kind: str) -> list[dict[str, Any]]:
+    events = api.get(f"/tickets/{number}/history", as_="admin").get_json()
+    return [e for e in events if e["kind"] == kind]
+
+
+def _jobs(ctx: Context, *statuses: str) -> int:
+    with transaction(ctx.sessions) as session:
+        return session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(statuses))) or 0
+
+
+def test_done_jobs_past_retention_leave_the_table_and_their_history_stays(api: Api) -> None:
+    number = api.open_ticket()["number"]
+    assert drain(api.ctx) == 3
+    assert _jobs(api.ctx, DONE) == 3
+    config = dataclasses.replace(api.ctx.config, job_retention_days=1.0, job_purge_batch=2)
+    with transaction(api.ctx.sessions) as session:
+        assert purge_done_jobs(session, config=config) == 0  # done just now: within its retention
+    later = utcnow() + timedelta(days=1, seconds=1)
+    with transaction(api.ctx.sessions) as session:
+        assert purge_done_jobs(session, config=config, now=later) == 2  # one bounded batch
+    with transaction(api.ctx.sessions) as session:
+        assert purge_done_jobs(session, config=config, now=later) == 1
+    assert _jobs(api.ctx, PENDING, RUNNING, DONE, FAILED) == 0
+    done = {e["detail"]["topic"]: e["detail"] for e in _history(api, number, "job_done")}
+    assert set(done) == {"files.create_folder", "mail.ticket_opened", "notify.duty_officers"}
+    folder = done["files.create_folder"]
+    assert folder["attempts"] == 1 and folder["result"] == {"folder_url": api.ticket(number)["folder_url"]}
+
+
+def test_with_no_retention_a_job_is_deleted_once_done_and_an_incident_stays(api: Api) -> None:
+    number = api.open_ticket()["number"]
+    config = dataclasses.replace(api.ctx.config, job_retention_days=0.0, job_max_attempts=1)
+    unreachable = SmtpMailer("127.0.0.1", free_port(), "desk@orchestrator.example", timeout=2)
+    drain(dataclasses.replace(api.ctx, mailer=unreachable, config=config))  # the folder is made, the first mail fails
+    assert _jobs(api.ctx, DONE) == 0 and _jobs(api.ctx, FAILED) == 1
+    with transaction(api.ctx.sessions) as session:
+        assert purge_done_jobs(session, config=config) == 0  # incidents are not done jobs: they wait for a person
+    assert _jobs(api.ctx, FAILED) == 1
+    assert [e["detail"]["topic"] for e in _history(api, number, "job_done")] == ["files.create_folder"]
+
+
+def test_the_worker_loop_sweeps_done_jobs_between_jobs(api: Api) -> None:
+    number = api.open_ticket()["number"]
+    config = dataclasses.replace(api.ctx.config, job_retention_days=1e-9, job_purge_seconds=0.0)
+    ran = run_worker(dataclasses.replace(api.ctx, config=config), stop=threading.Event(), max_jobs=3)
+    assert ran == 3
+    assert _jobs(api.ctx, DONE) == 1  # each round sweeps before its job: the last job done is still there
+    assert len(_history(api, number, "job_done")) == 3
