@@ -37,6 +37,8 @@ class Config:
     mail_sender: str = "service-desk@orchestrator.example"
     #: Worker: seconds between polls when idle, job lease, attempts before an incident, base of the backoff.
     worker_poll_seconds: float = 0.5
+    #: Worker loops (threads) one `orchestrator worker` runs, each claiming its own jobs; `--concurrency` overrides.
+    worker_concurrency: int = 1
     job_lease_seconds: int = 60
     job_max_attempts: int = 5
     job_backoff_seconds: float = 2.0

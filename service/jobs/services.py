@@ -38,7 +38,7 @@ class Outcome:
     error: str | None = None
 
 
-def claim_job(session: Session, ctx: Context) -> Job | None:
+def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID) -> Job | None:
     """Take the next due job (running with an expired lease, else pending) for this worker.
 
     A running job whose lease expired has hung or killed its worker; once that has used up its attempts it becomes
@@ -54,7 +54,7 @@ def claim_job(session: Session, ctx: Context) -> Job | None:
         _give_up(session, job, f"the job's lease expired {job.attempts} times: its worker hung or stopped")
     job.status = RUNNING
     job.attempts += 1
-    job.locked_by = WORKER_ID
+    job.locked_by = worker
     job.locked_until = now + timedelta(seconds=ctx.config.job_lease_seconds)
     job.updated_at = now
     request_id.bind(job.request_id)  # the worker's log lines, and the jobs this one's completion creates, carry it
@@ -88,10 +88,10 @@ def _first(session: Session, query: Select[tuple[Job]]) -> Job | None:
     return session.scalar(query)
 
 
-def run_next_job(ctx: Context) -> Outcome | None:
-    """Claim and run one job; None when nothing is due."""
+def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
+    """Claim and run one job as `worker` (its lease names it); None when nothing is due."""
     with transaction(ctx.sessions) as session:
-        job = claim_job(session, ctx)
+        job = claim_job(session, ctx, worker=worker)
         if job is None:
             return None
         job_id, topic = job.id, job.topic

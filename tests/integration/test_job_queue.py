@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import threading
 from datetime import timedelta
 from typing import Any
@@ -15,8 +16,10 @@ from service.db import transaction, utcnow
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import purge_done_jobs
 from service.jobs.services import claim_job
-from service.worker import drain, run_worker
+from service.observability.models import WorkerHeartbeat
+from service.worker import drain, run_worker, run_workers
 from tests.integration.conftest import Api
+from tests.integration.test_worker_crash import _stopped, _worker
 from tests.support.smtp import free_port
 
 
@@ -127,3 +130,58 @@ def test_the_worker_loop_sweeps_done_jobs_between_jobs(api: Api) -> None:
     assert ran == 3
     assert _jobs(api.ctx, DONE) == 1  # each round sweeps before its job: the last job done is still there
     assert len(_history(api, number, "job_done")) == 3
+
+
+def test_two_worker_loops_share_the_queue_and_run_each_job_once(api: Api, smtp_server) -> None:  # type: ignore[no-untyped-def]
+    tickets = 12
+    numbers = [api.open_ticket()["number"] for _ in range(tickets)]
+    config = dataclasses.replace(api.ctx.config, worker_poll_seconds=0.05)
+    stop = threading.Event()
+    workers = threading.Thread(
+        target=lambda: run_workers(dataclasses.replace(api.ctx, config=config), stop=stop, concurrency=2)
+    )
+    workers.start()
+    try:
+        mails = smtp_server.wait_for_count(2 * tickets, timeout=60)  # the client's and the duty officers', each
+        deadline = utcnow() + timedelta(seconds=60)
+        while _jobs(api.ctx, PENDING, RUNNING) and utcnow() < deadline:
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        workers.join(30)
+    assert not workers.is_alive()
+    assert _jobs(api.ctx, DONE) == 3 * tickets and _jobs(api.ctx, PENDING, RUNNING, FAILED) == 0
+    message_ids = [mail.message_id for mail in smtp_server.messages]
+    assert len(message_ids) == len(set(message_ids)) == 2 * tickets, mails
+    for number in numbers:
+        assert sorted(e["detail"]["topic"] for e in _history(api, number, "job_done")) == [
+            "files.create_folder",
+            "mail.ticket_opened",
+            "notify.duty_officers",
+        ]
+    with transaction(api.ctx.sessions) as session:
+        runners = set(session.scalars(select(Job.locked_by)))
+    assert len(runners) == 2 and all(runner and runner.endswith(("#1", "#2")) for runner in runners), runners
+
+
+def test_worker_processes_with_several_loops_share_the_queue_and_run_each_job_once(api: Api, smtp_server) -> None:  # type: ignore[no-untyped-def]
+    tickets = 8
+    for _ in range(tickets):
+        api.open_ticket()
+    processes = [_worker(api, smtp_server, "--concurrency", "2"), _worker(api, smtp_server)]
+    try:
+        smtp_server.wait_for_count(2 * tickets, timeout=90)
+        deadline = utcnow() + timedelta(seconds=60)
+        while _jobs(api.ctx, PENDING, RUNNING) and utcnow() < deadline:
+            threading.Event().wait(0.1)
+    finally:
+        for process in processes:
+            _stopped(process)
+    assert [process.returncode for process in processes] == [0, 0]  # SIGTERM: each finished its job and stopped
+    assert _jobs(api.ctx, DONE) == 3 * tickets
+    message_ids = [mail.message_id for mail in smtp_server.messages]
+    assert len(message_ids) == len(set(message_ids)) == 2 * tickets
+    with transaction(api.ctx.sessions) as session:
+        beats = set(session.scalars(select(WorkerHeartbeat.worker)))
+    host = socket.gethostname()
+    assert beats == {f"{host}:{processes[0].pid}#1", f"{host}:{processes[0].pid}#2", f"{host}:{processes[1].pid}"}
