@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import socket
 import threading
@@ -23,6 +24,11 @@ from tests.integration.test_worker_crash import _stopped, _worker
 from tests.support.smtp import free_port
 
 
+def _claim(session: Any, ctx: Context) -> Job | None:
+    """claim_job as the worker calls it: in a context of its own, so the request id it binds stays there."""
+    return contextvars.copy_context().run(claim_job, session, ctx)
+
+
 def _claim_statements(ctx: Context) -> list[tuple[str, Any]]:
     """The SELECTs one claim runs, with their parameters."""
     seen: list[tuple[str, Any]] = []
@@ -34,7 +40,7 @@ def _claim_statements(ctx: Context) -> list[tuple[str, Any]]:
     event.listen(ctx.engine, "before_cursor_execute", listen)
     try:
         with transaction(ctx.sessions) as session:
-            assert claim_job(session, ctx) is not None
+            assert _claim(session, ctx) is not None
     finally:
         event.remove(ctx.engine, "before_cursor_execute", listen)
     return seen
@@ -74,10 +80,10 @@ def test_an_expired_lease_is_taken_before_a_backlog_of_pending_jobs(api: Api) ->
             .values(status=RUNNING, attempts=1, locked_until=utcnow() - timedelta(seconds=1))
         )
     with transaction(api.ctx.sessions) as session:
-        job = claim_job(session, api.ctx)
+        job = _claim(session, api.ctx)
         assert job is not None and job.id == newest and job.attempts == 2
     with transaction(api.ctx.sessions) as session:
-        job = claim_job(session, api.ctx)
+        job = _claim(session, api.ctx)
         first = session.scalar(select(Job.id).where(Job.status == PENDING).order_by(Job.run_after, Job.id))
         assert job is not None and first is not None and job.id < first  # then the oldest pending one
 
