@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m bench [intake|escalation|whatif|sla|inbox] [--database URL]`; each figure beside its baseline.
+"""Benchmarks: `python -m bench [intake|escalation|whatif|sla|inbox|jobs] [--database URL]`; each figure beside its baseline.
 
 `python -m bench soak [--minutes N]` is the crash-safety soak (not run by default): load under SIGKILLs, then the
 books of tickets, mails and jobs."""
@@ -8,13 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import escalation, inbox, intake, sla_report, soak, whatif
+from bench import escalation, inbox, intake, jobs, sla_report, soak, whatif
 
 
 def main() -> None:
     """Run the chosen benchmarks on SQLite and, when reachable, PostgreSQL."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("which", nargs="*", default=["intake", "escalation", "whatif", "sla"])
+    parser.add_argument("which", nargs="*", default=["intake", "escalation", "whatif", "sla", "inbox", "jobs"])
     parser.add_argument(
         "--database", action="append", help="`sqlite` or a database URL (repeatable); default: SQLite and PostgreSQL"
     )
@@ -34,6 +34,8 @@ def main() -> None:
             sla_report.run(url)
         if "inbox" in args.which:
             inbox.run(url)
+        if "jobs" in args.which:
+            jobs.run(url)
         if "soak" in args.which:
             soak.run(url, minutes=args.minutes, chaos_every=args.chaos_every)
 

@@ -72,9 +72,9 @@ def cmd_token(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
-    """Run jobs until SIGTERM or Ctrl-C."""
-    from service.worker import run_worker
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
+    """Run jobs until SIGTERM or Ctrl-C (--concurrency N: N worker loops, each in its own thread)."""
+    from service.worker import run_workers
 
     configure_logging(config.log_level, config.log_format)
     if config.worker_metrics_port:
@@ -86,7 +86,9 @@ def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        run_worker(_context(config), stop=stop)
+        run_workers(
+            _context(config), stop=stop, concurrency=getattr(args, "concurrency", None) or config.worker_concurrency
+        )
     except KeyboardInterrupt:
         pass
     return 0
@@ -185,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bind", default="127.0.0.1:8000")
     run.add_argument("--workers", type=int, default=2)
     run.set_defaults(func=cmd_run)
-    sub.add_parser("worker", help=cmd_worker.__doc__).set_defaults(func=cmd_worker)
+    worker = sub.add_parser("worker", help=cmd_worker.__doc__)
+    worker.add_argument("--concurrency", type=int, help="worker loops (threads) in this process (default 1)")
+    worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help=cmd_migrate.__doc__).set_defaults(func=cmd_migrate)
     deploy = sub.add_parser("deploy", help=cmd_deploy.__doc__)
     deploy.add_argument("--actor", default="release")

@@ -37,9 +37,18 @@ class Config:
     mail_sender: str = "service-desk@orchestrator.example"
     #: Worker: seconds between polls when idle, job lease, attempts before an incident, base of the backoff.
     worker_poll_seconds: float = 0.5
+    #: Worker loops (threads) one `orchestrator worker` runs, each claiming its own jobs; `--concurrency` overrides.
+    worker_concurrency: int = 1
     job_lease_seconds: int = 60
     job_max_attempts: int = 5
     job_backoff_seconds: float = 2.0
+    #: Days a done job stays in the job table before the worker deletes it (0: deleted as soon as it is done); its
+    #: `job_done` event (topic, attempts, result) stays in the ticket's history. Failed jobs stay until retried.
+    job_retention_days: float = 7.0
+    #: Most done jobs one worker round deletes, and seconds between two rounds that delete when the last one found
+    #: fewer than that (a full batch is followed by another in the next round).
+    job_purge_batch: int = 500
+    job_purge_seconds: float = 10.0
     #: Budget of each diagram script, condition and ${...} expression: CPU seconds (of the thread running it) and
     #: megabytes it may build; past either it stops and the step fails (an incident of the ticket). Also the size
     #: budget, in megabytes serialised, of an instance's variables.

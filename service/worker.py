@@ -7,6 +7,7 @@ import logging
 import threading
 
 from service.context import Context
+from service.jobs.retention import Sweeper
 from service.jobs.services import WORKER_ID, Outcome, run_next_job
 from service.observability.heartbeat import Heartbeat
 from service.sla.firing import Fired, run_due_event
@@ -14,18 +15,48 @@ from service.sla.firing import Fired, run_due_event
 log = logging.getLogger("orchestrator.worker")
 
 
-def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = None) -> int:
+def run_workers(ctx: Context, *, stop: threading.Event, concurrency: int = 1) -> int:
+    """Run `concurrency` worker loops, each in its own thread, until `stop` is set; returns the jobs they ran.
+
+    The loops share the queue as separate processes do: each claims its own job (`FOR UPDATE SKIP LOCKED` on
+    PostgreSQL), holds it under a lease that names it (host:pid#n) and writes its own heartbeat.
+    """
+    if concurrency <= 1:
+        return run_worker(ctx, stop=stop)
+    counts = [0] * concurrency
+
+    def loop(n: int) -> None:
+        counts[n] = run_worker(ctx, stop=stop, worker=f"{WORKER_ID}#{n + 1}")
+
+    threads = [threading.Thread(target=loop, args=(n,), name=f"worker-{n + 1}") for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C lands in this thread: stop the loops, let each finish its job
+        stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    return sum(counts)
+
+
+def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = None, worker: str = WORKER_ID) -> int:
     """Run jobs until `stop` is set (or `max_jobs` ran); wait `worker_poll_seconds` when idle. Returns jobs run.
 
     Every round also writes the worker's heartbeat (at most every `worker_heartbeat_seconds`), which readiness and
-    /metrics read to tell that a worker is alive.
+    /metrics read to tell that a worker is alive, and deletes a batch of done jobs past their retention (at most
+    every `job_purge_seconds` unless the last batch was full).
     """
-    heartbeat = Heartbeat(ctx.sessions, worker=WORKER_ID, every_seconds=ctx.config.worker_heartbeat_seconds)
+    heartbeat = Heartbeat(ctx.sessions, worker=worker, every_seconds=ctx.config.worker_heartbeat_seconds)
+    sweeper = Sweeper(ctx.sessions, config=ctx.config)
     done = 0
     while not stop.is_set() and (max_jobs is None or done < max_jobs):
         try:
             heartbeat.beat()
-            outcome = run_one_job(ctx)
+            sweeper.sweep()  # done jobs past their retention, one bounded batch
+            outcome = run_one_job(ctx, worker=worker)
             fired = contextvars.copy_context().run(_one_event, ctx)  # between jobs so that neither starves
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
@@ -39,13 +70,13 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     return done
 
 
-def run_one_job(ctx: Context) -> Outcome | None:
+def run_one_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
     """Run one job in a context of its own: the request id it binds stays with this job's log lines."""
-    return contextvars.copy_context().run(_run_and_log, ctx)
+    return contextvars.copy_context().run(_run_and_log, ctx, worker)
 
 
-def _run_and_log(ctx: Context) -> Outcome | None:
-    outcome = run_next_job(ctx)
+def _run_and_log(ctx: Context, worker: str) -> Outcome | None:
+    outcome = run_next_job(ctx, worker=worker)
     if outcome is not None and outcome.error:
         extra = {"job": outcome.job_id, "topic": outcome.topic, "result": outcome.status}
         log.warning("job %s (%s) %s: %s", outcome.job_id, outcome.topic, outcome.status, outcome.error, extra=extra)

@@ -6,9 +6,9 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
@@ -17,6 +17,7 @@ from service.context import Context
 from service.db import is_postgres, transaction, utcnow
 from service.errors import Conflict, NotFound, ProcessFailed, from_the_database
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
+from service.jobs.retention import summarise
 from service.jobs.topics import TOPICS, TopicCall
 from service.observability import metrics, request_id
 from service.processes.instances import record_incident, step_instance
@@ -37,22 +38,15 @@ class Outcome:
     error: str | None = None
 
 
-def claim_job(session: Session, ctx: Context) -> Job | None:
-    """Take the next due job (pending, or running with an expired lease) for this worker.
+def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID) -> Job | None:
+    """Take the next due job (running with an expired lease, else pending) for this worker.
 
     A running job whose lease expired has hung or killed its worker; once that has used up its attempts it becomes
     an incident instead of being taken again.
     """
     while True:
         now = utcnow()
-        due = or_(
-            (Job.status == PENDING) & (Job.run_after <= now),
-            (Job.status == RUNNING) & (Job.locked_until < now),
-        )
-        query = select(Job).where(due).order_by(Job.run_after, Job.id).limit(1)
-        if is_postgres(session):
-            query = query.with_for_update(skip_locked=True, of=Job)
-        job = session.scalar(query)
+        job = _first(session, _expired_running(now)) or _first(session, _pending_due(now))
         if job is None:
             return None
         if job.status == PENDING or job.attempts < ctx.config.job_max_attempts:
@@ -60,17 +54,44 @@ def claim_job(session: Session, ctx: Context) -> Job | None:
         _give_up(session, job, f"the job's lease expired {job.attempts} times: its worker hung or stopped")
     job.status = RUNNING
     job.attempts += 1
-    job.locked_by = WORKER_ID
+    job.locked_by = worker
     job.locked_until = now + timedelta(seconds=ctx.config.job_lease_seconds)
     job.updated_at = now
     request_id.bind(job.request_id)  # the worker's log lines, and the jobs this one's completion creates, carry it
     return job
 
 
-def run_next_job(ctx: Context) -> Outcome | None:
-    """Claim and run one job; None when nothing is due."""
+# The status is written into the statement, not bound: a statement PostgreSQL has prepared then still proves that
+# it stays within the partial index `ix_job_due`.
+_IS_PENDING = Job.status == literal_column(f"'{PENDING}'")
+_IS_RUNNING = Job.status == literal_column(f"'{RUNNING}'")
+
+
+def _pending_due(now: datetime) -> Select[tuple[Job]]:
+    return select(Job).where(_IS_PENDING, Job.run_after <= now)
+
+
+def _expired_running(now: datetime) -> Select[tuple[Job]]:
+    return select(Job).where(_IS_RUNNING, Job.locked_until < now)
+
+
+def _first(session: Session, query: Select[tuple[Job]]) -> Job | None:
+    """The first job of one status in `ix_job_due` order: one range scan of that partial index, stopped at a match.
+
+    Each status is asked on its own (an OR of the two made the planner read every entry of both ranges, dead ones
+    of finished jobs too). Expired leases are asked first: the running range holds about one live entry per worker,
+    so asking costs little, and a backlog of pending jobs cannot starve a job whose worker died.
+    """
+    query = query.order_by(Job.run_after, Job.id).limit(1)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=Job)
+    return session.scalar(query)
+
+
+def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
+    """Claim and run one job as `worker` (its lease names it); None when nothing is due."""
     with transaction(ctx.sessions) as session:
-        job = claim_job(session, ctx)
+        job = claim_job(session, ctx, worker=worker)
         if job is None:
             return None
         job_id, topic = job.id, job.topic
@@ -118,13 +139,19 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
             actor="worker",
             action=lambda run: run.complete_external_task(task_id, result),
         )
-        job.status = DONE
-        job.locked_until = None
-        job.updated_at = utcnow()
         metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
         ticket = session.get(Ticket, job.ticket_id)
         assert ticket is not None
-        record(session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts)
+        summary = summarise(result)
+        record(
+            session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary
+        )
+        if ctx.config.job_retention_days <= 0:  # the history above is all that is kept of it
+            session.delete(job)
+            return
+        job.status = DONE
+        job.locked_until = None
+        job.updated_at = utcnow()
 
 
 def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:

@@ -25,7 +25,7 @@ from tests.support.smtp import ReceivedMessage, SmtpTestServer
 FAULTS = ROOT / "tests" / "support" / "faults"
 
 
-def _worker(api: Api, smtp: SmtpTestServer, **extra: str) -> subprocess.Popen[bytes]:
+def _worker(api: Api, smtp: SmtpTestServer, *args: str, **extra: str) -> subprocess.Popen[bytes]:
     """`orchestrator worker` as its own process, over the test database and `smtp`, with a lease of one second."""
     config = api.ctx.config
     env = {
@@ -41,7 +41,7 @@ def _worker(api: Api, smtp: SmtpTestServer, **extra: str) -> subprocess.Popen[by
         "ORCHESTRATOR_LOG_LEVEL": "WARNING",  # stderr is a pipe read only after the worker died: keep it short
         **extra,
     }
-    command = [sys.executable, "-m", "service.cli", "worker"]
+    command = [sys.executable, "-m", "service.cli", "worker", *args]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
