@@ -88,7 +88,12 @@ def on_ticket_changed(
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
     if segment_changed or stale:
-        refresh_ticket(session, ticket, now=now, segments=segments, clocks=clocks)
+        # Every claim or completion by a team recomputes the clocks (`on_task_event`): a reaction clock still running
+        # under the same service level means no team has touched the ticket since, and its history need not be read.
+        reaction = next((c for c in clocks if c.kind == REACTION), None)
+        unanswered = reaction is not None and reaction.service_level == name and reaction.stopped_at is None
+        unanswered = unanswered and reaction is not None and reaction.state != "cancelled"
+        refresh_ticket(session, ticket, now=now, segments=segments, clocks=clocks, unanswered=unanswered)
 
 
 def on_task_event(session: Session, ticket: Ticket, *, task: UserTask, now: datetime) -> None:
@@ -255,10 +260,12 @@ def compute_clocks(
     responded: datetime | None = None,
     segments: list[Segment] | None = None,
     new: bool = False,
+    unanswered: bool = False,
 ) -> TicketClocks | None:
     """The ticket's clocks at `now`, from its history; None when no service level applies.
 
-    A `new` ticket has no response yet, and its `segments` are given: nothing needs reading.
+    A `new` ticket has no response yet, and its `segments` are given: nothing needs reading. An `unanswered` one is
+    known to have no response yet.
     """
     level = find_service_level(session, service_level_name(ticket))
     target = level.target_for(ticket.severity) if level is not None else None
@@ -272,7 +279,7 @@ def compute_clocks(
     ending = next((s for s in segments if s.status in (SOLVED, DECLINED)), None)
     stop = aware(ending.started_at) if ending is not None else None
     cancelled = ending is not None and ending.status == DECLINED
-    if responded is None and not new:
+    if responded is None and not (new or unanswered):
         responded = first_response(session, ticket)
     reaction_stop = min((m for m in (responded, stop) if m is not None), default=None)
     ratio = level.warn_percent / 100
@@ -298,11 +305,13 @@ def refresh_ticket(
     segments: list[Segment] | None = None,
     clocks: list[SlaClock] | None = None,
     new: bool = False,
+    unanswered: bool = False,
 ) -> TicketClocks | None:
     """Recompute the ticket's clocks from its history, store them, and reschedule their warnings and breaches.
 
     The caller may give the ticket's timeline (`segments`) and stored `clocks` it has just read; a `new` ticket's
-    `segments` are all there is to read: it has no clocks, events or response yet.
+    `segments` are all there is to read: it has no clocks, events or response yet; an `unanswered` one has had no
+    team touch it yet.
     """
     rows: dict[str, SlaClock] = {}
     events: dict[tuple[str, str], SlaEvent] = {}
@@ -317,7 +326,9 @@ def refresh_ticket(
             responded = aware(reaction.stopped_at)
         query = select(SlaEvent).where(SlaEvent.ticket_id == ticket.id)
         events = {(e.clock, e.kind): e for e in session.scalars(query)}
-    figured = compute_clocks(session, ticket, now=now, responded=responded, segments=segments, new=new)
+    figured = compute_clocks(
+        session, ticket, now=now, responded=responded, segments=segments, new=new, unanswered=unanswered
+    )
     if figured is None:
         for row in rows.values():
             session.delete(row)
