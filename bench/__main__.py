@@ -1,4 +1,8 @@
-"""Benchmarks: `python -m bench [intake|escalation|whatif|sla|inbox|jobs] [--database URL]`; each figure beside its baseline.
+"""Benchmarks: `python -m bench [intake|escalation|whatif|sla|inbox|jobs] [--database URL]`; each figure beside its
+baseline.
+
+`python -m bench bulk [--tickets N]` loads N tickets (100,000 by default) and prints tickets/s; `python -m bench steps`
+counts the SQL statements and CPU of an intake and of completions against the floor (neither runs by default).
 
 `python -m bench soak [--minutes N]` is the crash-safety soak (not run by default): load under SIGKILLs, then the
 books of tickets, mails and jobs."""
@@ -8,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import escalation, inbox, intake, jobs, sla_report, soak, whatif
+from bench import bulk, escalation, inbox, intake, jobs, sla_report, soak, steps, whatif
 
 
 def main() -> None:
@@ -18,14 +22,16 @@ def main() -> None:
     parser.add_argument(
         "--database", action="append", help="`sqlite` or a database URL (repeatable); default: SQLite and PostgreSQL"
     )
-    parser.add_argument("--tickets", type=int, default=2400, help="tickets opened by the intake benchmark")
+    parser.add_argument(
+        "--tickets", type=int, help="tickets opened by the intake benchmark (2400) or loaded by bulk (100000)"
+    )
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak (default 10)")
     parser.add_argument("--chaos-every", type=float, default=5.0, help="mean seconds between the soak's kills")
     args = parser.parse_args()
     urls = args.database or [None, os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")]
     for url in (None if u == "sqlite" else u for u in urls):
         if "intake" in args.which:
-            intake.run(url, tickets=args.tickets)
+            intake.run(url, tickets=args.tickets or 2400)
         if "escalation" in args.which:
             escalation.run(url)
         if "whatif" in args.which:
@@ -36,6 +42,10 @@ def main() -> None:
             inbox.run(url)
         if "jobs" in args.which:
             jobs.run(url)
+        if "bulk" in args.which:
+            bulk.run(url, tickets=args.tickets or 100_000)
+        if "steps" in args.which:
+            steps.run(url)
         if "soak" in args.which:
             soak.run(url, minutes=args.minutes, chaos_every=args.chaos_every)
 

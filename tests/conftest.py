@@ -87,6 +87,7 @@ def _empty(ctx: Context) -> None:
         else:
             for name in reversed(tables):
                 conn.execute(text(f"DELETE FROM {name}"))
+    ctx.definitions.forget_versions()  # the ids of the versions deployed next are those of the ones deleted
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ class DefinitionCache:
         self.latest_seconds = latest_seconds
         self._parsed: dict[str, engine.Definition] = {}
         self._latest: dict[str, tuple[float, Version]] = {}
+        self._by_id: dict[int, Version] = {}
         self._lock = threading.Lock()
 
     def latest(self, session: Session, *, key: str) -> tuple[Version, engine.Definition]:
@@ -57,10 +58,30 @@ class DefinitionCache:
             self._latest[key] = (time.monotonic(), version)
         return version, parsed
 
+    def by_id(self, session: Session, *, definition_id: int) -> tuple[Version, engine.Definition]:
+        """A deployed version by its id, parsed: read once per process, since a version never changes."""
+        version = self._by_id.get(definition_id)
+        if version is not None and version.content_hash in self._parsed:
+            return version, self._parsed[version.content_hash]
+        row = session.get(ProcessDefinition, definition_id)
+        if row is None:
+            raise NotFound(f"no deployed process version {definition_id}")
+        version = Version(row.id, row.key, row.version, row.content_hash, row.filename or f"{row.key}.bpmn")
+        parsed = self.get(row)
+        with self._lock:
+            self._by_id[definition_id] = version
+        return version, parsed
+
     def forget_latest(self) -> None:
         """Look the newest versions up again (after a deployment by this process)."""
         with self._lock:
             self._latest.clear()
+
+    def forget_versions(self) -> None:
+        """Forget which version each id names too (the database was emptied under this process, as tests do)."""
+        with self._lock:
+            self._latest.clear()
+            self._by_id.clear()
 
     def get(self, row: ProcessDefinition) -> engine.Definition:
         """The parsed definition of a deployed version."""

@@ -20,7 +20,7 @@ from service.context import Context
 from service.db import is_postgres, transaction
 from service.errors import Conflict, Invalid, NotFound, ProcessFailed, from_the_database
 from service.observability import metrics
-from service.processes.models import ProcessDefinition, ProcessInstance
+from service.processes.models import ProcessInstance
 from service.processes.projection import project
 from service.tickets.facts import ticket_facts
 from service.tickets.history import record
@@ -76,9 +76,7 @@ def step_instance(
     the ticket and actor: the caller rolls back and records the incident (``record_incident``).
     """
     instance = lock_instance(session, ticket_id=ticket_id)
-    row = session.get(ProcessDefinition, instance.definition_id)
-    assert row is not None
-    definition = ctx.definitions.get(row)
+    row, definition = ctx.definitions.by_id(session, definition_id=instance.definition_id)
     run = definition.restore(instance.document, decide=ctx.rules.decider(session), limits=script_limits(ctx.config))
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from service import engine
 from service.db import insert_rows, utcnow
@@ -119,7 +119,9 @@ def _sync_tasks(
     completed: frozenset[str],
     new: bool,
 ) -> None:
-    query = select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == OPEN)
+    # The rows alone: their ticket is the one being stepped and their candidates are not read here.
+    only_rows = (lazyload(UserTask.ticket), lazyload(UserTask.candidates))
+    query = select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == OPEN).options(*only_rows)
     existing = {} if new else {task.id: task for task in session.scalars(query)}
     current = {task.id: task for task in user_tasks}
     for task_id, row in existing.items():

@@ -31,7 +31,7 @@ from service.sla.models import (
     SlaClock,
     SlaEvent,
 )
-from service.tasks.models import UserTask
+from service.tasks.models import TaskCandidate, UserTask
 from service.tickets.facts import contract_for
 from service.tickets.models import HistoryEvent, Ticket
 
@@ -81,19 +81,29 @@ def on_ticket_changed(
             "paid": bool(ticket.paid),
         }
         insert_rows(session, Segment, [first])
-        refresh_ticket(session, ticket, now=now, segments=[Segment(**first)])
+        refresh_ticket(session, ticket, now=now, segments=[Segment(**first)], new=True)
         return
-    segment_changed = _extend_timeline(session, ticket, status=status, now=now)
+    segment_changed, segments = _extend_timeline(session, ticket, status=status, now=now)
     clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
     if segment_changed or stale:
-        refresh_ticket(session, ticket, now=now)
+        # Every claim or completion by a team recomputes the clocks (`on_task_event`): a reaction clock still running
+        # under the same service level means no team has touched the ticket since, and its history need not be read.
+        reaction = next((c for c in clocks if c.kind == REACTION), None)
+        unanswered = reaction is not None and reaction.service_level == name and reaction.stopped_at is None
+        unanswered = unanswered and reaction is not None and reaction.state != "cancelled"
+        refresh_ticket(session, ticket, now=now, segments=segments, clocks=clocks, unanswered=unanswered)
 
 
 def on_task_event(session: Session, ticket: Ticket, *, task: UserTask, now: datetime) -> None:
-    """After a person claimed or completed a task: an engineering team's first touch stops the reaction clock."""
-    if engineering_group(task.candidate_groups) is not None:
+    """After a person claimed or completed a task: an engineering team's first touch stops the reaction clock.
+
+    Once the reaction clock has stopped, a touch changes nothing the clocks depend on: nothing is recomputed."""
+    if engineering_group(task.candidate_groups) is None:
+        return
+    query = select(SlaClock.stopped_at).where(SlaClock.ticket_id == ticket.id, SlaClock.kind == REACTION)
+    if session.scalar(query) is None:
         refresh_ticket(session, ticket, now=now)
 
 
@@ -111,26 +121,30 @@ def _key(segment: Segment) -> tuple[Any, ...]:
     return segment.status, segment.team, segment.level, bool(segment.paid)
 
 
-def _extend_timeline(session: Session, ticket: Ticket, *, status: str, now: datetime) -> bool:
-    """Close the open segment and open a new one when status, team, level or paid changed; True when it did."""
-    query = select(Segment).where(Segment.ticket_id == ticket.id, Segment.ended_at.is_(None))
-    current = session.scalar(query.order_by(Segment.started_at.desc(), Segment.id.desc()).limit(1))
+def _extend_timeline(
+    session: Session, ticket: Ticket, *, status: str, now: datetime
+) -> tuple[bool, list[Segment] | None]:
+    """Close the open segment and open a new one when status, team, level or paid changed; True when it did, and
+    the timeline as it then is (None when it was rebuilt from the history: read it again)."""
+    segments = timeline(session, ticket)
+    current = next((segment for segment in reversed(segments) if segment.ended_at is None), None)
     built = current is None
     if current is None:
-        segments = _segments_from_history(session, ticket)
-        session.add_all(segments)
-        current = segments[-1]
+        rebuilt = _segments_from_history(session, ticket)
+        session.add_all(rebuilt)
+        current = rebuilt[-1]
     key = (status, ticket.team, ticket.level, bool(ticket.paid))
     if _key(current) == key:
-        return built
+        return built, None if built else segments
     moment = max(aware(now), aware(current.started_at))
     current.ended_at = moment
-    session.add(
-        Segment(
-            ticket_id=ticket.id, started_at=moment, status=status, team=ticket.team, level=ticket.level, paid=key[3]
-        )
+    added = Segment(
+        ticket_id=ticket.id, started_at=moment, status=status, team=ticket.team, level=ticket.level, paid=key[3]
     )
-    return True
+    session.add(added)
+    if built:
+        return True, None
+    return True, sorted([*segments, added], key=lambda segment: aware(segment.started_at))
 
 
 def _segments_from_history(session: Session, ticket: Ticket) -> list[Segment]:
@@ -208,10 +222,14 @@ def first_response(session: Session, ticket: Ticket) -> datetime | None:
     ids = {str((event.detail or {}).get("task_id")) for event in events}
     if not ids:
         return None
-    tasks = {task.id: task for task in session.scalars(select(UserTask).where(UserTask.id.in_(ids)))}
+    groups: dict[str, list[str]] = {}
+    for task_id, group in session.execute(
+        select(TaskCandidate.task_id, TaskCandidate.group_name).where(TaskCandidate.task_id.in_(ids))
+    ):
+        groups.setdefault(task_id, []).append(group)
     for event in events:
-        task = tasks.get(str((event.detail or {}).get("task_id")))
-        if task is not None and engineering_group(task.candidate_groups) is not None:
+        task_groups = groups.get(str((event.detail or {}).get("task_id")))
+        if task_groups and engineering_group(sorted(task_groups)) is not None:
             return aware(event.at)
     return None
 
@@ -242,10 +260,12 @@ def compute_clocks(
     responded: datetime | None = None,
     segments: list[Segment] | None = None,
     new: bool = False,
+    unanswered: bool = False,
 ) -> TicketClocks | None:
     """The ticket's clocks at `now`, from its history; None when no service level applies.
 
-    A `new` ticket has no response yet, and its `segments` are given: nothing needs reading.
+    A `new` ticket has no response yet, and its `segments` are given: nothing needs reading. An `unanswered` one is
+    known to have no response yet.
     """
     level = find_service_level(session, service_level_name(ticket))
     target = level.target_for(ticket.severity) if level is not None else None
@@ -259,7 +279,7 @@ def compute_clocks(
     ending = next((s for s in segments if s.status in (SOLVED, DECLINED)), None)
     stop = aware(ending.started_at) if ending is not None else None
     cancelled = ending is not None and ending.status == DECLINED
-    if responded is None and not new:
+    if responded is None and not (new or unanswered):
         responded = first_response(session, ticket)
     reaction_stop = min((m for m in (responded, stop) if m is not None), default=None)
     ratio = level.warn_percent / 100
@@ -278,26 +298,38 @@ def _cancel(clock: ClockInput) -> ClockInput:
 
 
 def refresh_ticket(
-    session: Session, ticket: Ticket, *, now: datetime, segments: list[Segment] | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: datetime,
+    segments: list[Segment] | None = None,
+    clocks: list[SlaClock] | None = None,
+    new: bool = False,
+    unanswered: bool = False,
 ) -> TicketClocks | None:
     """Recompute the ticket's clocks from its history, store them, and reschedule their warnings and breaches.
 
-    Given the `segments` of a new ticket, nothing is read: it has no clocks, events or response yet.
+    The caller may give the ticket's timeline (`segments`) and stored `clocks` it has just read; a `new` ticket's
+    `segments` are all there is to read: it has no clocks, events or response yet; an `unanswered` one has had no
+    team touch it yet.
     """
-    new = segments is not None
     rows: dict[str, SlaClock] = {}
     events: dict[tuple[str, str], SlaEvent] = {}
     responded = None
     if not new:
         session.flush()
-        rows = {c.kind: c for c in session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))}
+        if clocks is None:
+            clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+        rows = {c.kind: c for c in clocks}
         reaction = rows.get(REACTION)
         if reaction is not None and reaction.stopped_at is not None and reaction.state != "cancelled":
             responded = aware(reaction.stopped_at)
         query = select(SlaEvent).where(SlaEvent.ticket_id == ticket.id)
         events = {(e.clock, e.kind): e for e in session.scalars(query)}
-    clocks = compute_clocks(session, ticket, now=now, responded=responded, segments=segments, new=new)
-    if clocks is None:
+    figured = compute_clocks(
+        session, ticket, now=now, responded=responded, segments=segments, new=new, unanswered=unanswered
+    )
+    if figured is None:
         for row in rows.values():
             session.delete(row)
         for event in events.values():
@@ -307,8 +339,8 @@ def refresh_ticket(
     new_clocks: list[dict[str, Any]] = []
     new_events: list[dict[str, Any]] = []
     for kind in CLOCKS:
-        figures = clocks.figures[kind]
-        values = _clock_values(ticket, clocks, figures, now)
+        figures = figured.figures[kind]
+        values = _clock_values(ticket, figured, figures, now)
         stored = rows.get(kind)
         if stored is None:
             new_clocks.append({"ticket_id": ticket.id, "kind": kind, **values})
@@ -327,7 +359,7 @@ def refresh_ticket(
                 due_event.due_at = due_at
     insert_rows(session, SlaClock, new_clocks)
     insert_rows(session, SlaEvent, new_events)
-    return clocks
+    return figured
 
 
 def _clock_values(ticket: Ticket, clocks: TicketClocks, figures: ClockFigures, now: datetime) -> dict[str, Any]:

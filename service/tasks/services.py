@@ -53,8 +53,9 @@ def _locked_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
 
     The instance lock is the one a completion and every other step takes, so of two people claiming, or one claiming
     while another completes, one goes first and the other sees what it did."""
-    task = session.get(UserTask, task_id, populate_existing=True)
+    task = session.get(UserTask, task_id)
     assert task is not None
+    session.refresh(task, attribute_names=("state", "claimed_by"))  # as the lock holder left them; one read
     if task.state != OPEN:
         raise Conflict(f"the task is no longer open: it was {task.state}")
     if task.claimed_by not in (None, user.username):

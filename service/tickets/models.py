@@ -19,6 +19,8 @@ class Ticket(Base):
     """The ticket summary: a projection of its instance, written in the same transaction."""
 
     __tablename__ = "ticket"
+    #: Every UPDATE returns the number the database computes, rather than a read of it afterwards.
+    __mapper_args__ = {"eager_defaults": True}
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), Computed(TICKET_NUMBER, persisted=True), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,6 +1,6 @@
 """The inbox: partial indexes on the open tasks, by creation and by due time, in place of the one on state
 
-Revision ID: 0006_inbox
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 12:10:00.000000
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-01 12:10:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_inbox"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """Jobs: partial indexes for the claim (pending and running jobs) and for the sweep of finished ones
 
-Revision ID: 0006_worker
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 12:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_worker"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

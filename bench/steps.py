@@ -1,0 +1,185 @@
+"""SQL statements and process CPU per step of a ticket through the Flask test client: an intake (POST /tickets), the
+clarify completion and an escalation step (resolve, outcome escalate), against the floor (`bench/floor_app.py`'s one
+validated row per request) measured in the same run.
+
+Statements are counted with SQLAlchemy's `before_cursor_execute` event (every statement any engine sends, the
+transaction's BEGIN and COMMIT not included); CPU is this process's (`time.process_time`), so the database's own
+work on PostgreSQL is not in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from bench.common import label, prepared
+from bench.floor_app import create_app as create_floor_app
+from bench.floor_app import floor_row
+from service.app import create_app
+from service.auth.services import issue_token
+from service.context import Context
+from service.db import transaction
+from service.worker import drain
+
+TICKETS = 30
+BODY = {
+    "client": "NORD-BANK",
+    "contact_email": "it@nord-bank.example",
+    "equipment_serial": "IBM-FS5200-0001",
+    "channel": "api",
+    "summary": "Array degraded",
+    "severity": "high",
+    "category": "hardware",
+}
+
+
+@dataclass
+class Statements:
+    """The statements sent while counting: all of them, and the SELECTs among them."""
+
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Every statement."""
+        return len(self.texts)
+
+    @property
+    def selects(self) -> int:
+        """The statements that only read."""
+        return sum(1 for text in self.texts if text.lstrip().upper().startswith("SELECT"))
+
+
+@contextmanager
+def counting() -> Iterator[Statements]:
+    """Count the statements every engine of this process sends inside the block."""
+    seen = Statements()
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        seen.texts.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One kind of request: statements (median, and its SELECTs) and CPU milliseconds (median) per request."""
+
+    name: str
+    statements: float
+    selects: float
+    cpu_ms: float
+
+
+def measure(name: str, calls: list[Callable[[], Any]]) -> Step:
+    """Run each call once, counting its statements and CPU time; the medians."""
+    counts, selects, cpu = [], [], []
+    for call in calls:
+        started = time.process_time()
+        with counting() as seen:
+            call()
+        cpu.append((time.process_time() - started) * 1000)
+        counts.append(seen.total)
+        selects.append(seen.selects)
+    return Step(name, statistics.median(counts), statistics.median(selects), statistics.median(cpu))
+
+
+class Client:
+    """The service's API through the Flask test client, as demo users."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.http: FlaskClient = create_app(context=ctx).test_client()
+        self.tokens: dict[str, str] = {}
+
+    def call(self, method: str, path: str, *, as_: str, json: Any = None, expect: int = 200) -> Any:
+        if as_ not in self.tokens:
+            with transaction(self.ctx.sessions) as session:
+                self.tokens[as_] = issue_token(session, username=as_)
+        headers = {"Authorization": f"Bearer {self.tokens[as_]}"}
+        response = self.http.open(f"/api/v1{path}", method=method, headers=headers, json=json)
+        assert response.status_code == expect, (path, response.status_code, response.get_json())
+        return response.get_json()
+
+    def open_task(self, number: str, name: str, *, as_: str) -> str:
+        ticket = self.call("GET", f"/tickets/{number}", as_="admin")
+        return next(task["id"] for task in ticket["open_tasks"] if task["name"] == name)
+
+
+def _floor(ctx: Context) -> Step:
+    floor_row.create(ctx.engine, checkfirst=True)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = ctx.config.database_url
+    try:
+        client = create_floor_app().test_client()
+    finally:
+        if previous is None:
+            del os.environ["DATABASE_URL"]
+        else:
+            os.environ["DATABASE_URL"] = previous
+
+    def one() -> None:
+        assert client.post("/floor", json={"summary": BODY["summary"]}).status_code == 201
+
+    for _ in range(5):  # warm-up
+        one()
+    return measure("floor", [one] * TICKETS)
+
+
+def run(url: str | None, *, tickets: int = TICKETS) -> dict[str, Step]:
+    """Print statements and CPU per intake, clarify and escalation step, beside the floor."""
+    logging.disable(logging.INFO)  # the access log of every request
+    ctx = prepared(url)
+    try:
+        client = Client(ctx)
+        for _ in range(3):  # warm-up: caches of definitions, rules, service levels and compiled queries
+            client.call("POST", "/tickets", as_="duty", json=BODY, expect=201)
+        drain(ctx)
+        numbers: list[str] = []
+
+        def intake() -> None:
+            numbers.append(client.call("POST", "/tickets", as_="duty", json=BODY, expect=201)["number"])
+
+        steps = {"intake": measure("intake", [intake] * tickets)}
+        drain(ctx)
+
+        def completion(number: str, name: str, data: dict[str, Any], as_: str) -> Callable[[], None]:
+            task_id = client.open_task(number, name, as_=as_)
+            return lambda: client.call("POST", f"/tasks/{task_id}/complete", as_=as_, json={"data": data})
+
+        clarify = [completion(n, "clarify", {"description": "bench"}, "duty") for n in numbers]
+        steps["clarify"] = measure("clarify", clarify)
+        drain(ctx)
+        escalate = [completion(n, "resolve", {"outcome": "escalate"}, "storage.l1") for n in numbers]
+        steps["escalation"] = measure("escalation", escalate)
+        drain(ctx)
+        steps["floor"] = _floor(ctx)
+    finally:
+        ctx.engine.dispose()
+        logging.disable(logging.NOTSET)
+    floor = steps["floor"]
+    for step in steps.values():
+        print(
+            f"steps [{label(url)}] {step.name}: {step.statements:.0f} statements ({step.selects:.0f} SELECTs), "
+            f"{step.cpu_ms:.1f} ms CPU ({step.cpu_ms / floor.cpu_ms:.1f}x the floor's CPU)"
+        )
+    intake_cpu = steps["intake"].cpu_ms
+    print(
+        f"steps [{label(url)}] CPU completion/intake: clarify {steps['clarify'].cpu_ms / intake_cpu:.2f}x, "
+        f"escalation {steps['escalation'].cpu_ms / intake_cpu:.2f}x (median of {tickets} requests each)"
+    )
+    return steps

@@ -1,0 +1,30 @@
+"""The number of SQL statements a step sends, counted as `python -m bench steps` counts them: it must not grow back."""
+
+from __future__ import annotations
+
+from bench.steps import counting
+from service.worker import drain
+from tests.integration.conftest import Api
+
+#: A clarify completion: the task with its ticket, client and candidates; the instance lock; the task again under
+#: the lock; the active rule versions; the decisions and their history; the instance; the open tasks; the ticket;
+#: the ended and the new task with its group; the SLA timeline, clocks and due events; the completion's history.
+CLARIFY_STATEMENTS = 23  # on SQLite the transaction's BEGIN IMMEDIATE among them
+
+
+def _clarify_task(api: Api, number: str) -> str:
+    return next(task["id"] for task in api.ticket(number)["open_tasks"] if task["name"] == "clarify")
+
+
+def test_a_clarify_completion_sends_at_most_its_statements(api: Api) -> None:
+    api.ctx.rules.refresh_seconds = 60.0  # as in service: the active rule versions are looked up once a second
+    first, second = api.open_ticket()["number"], api.open_ticket()["number"]
+    drain(api.ctx)
+    warm = _clarify_task(api, first)  # the first completion fills the process's caches (versions, rules, levels)
+    assert api.post(f"/tasks/{warm}/complete", as_="duty", json={"data": {"description": "x"}}).status_code == 200
+    task_id = _clarify_task(api, second)
+    with counting() as seen:
+        done = api.post(f"/tasks/{task_id}/complete", as_="duty", json={"data": {"description": "Controller B"}})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "in_progress"
+    assert seen.total <= CLARIFY_STATEMENTS, "\n".join(seen.texts)
