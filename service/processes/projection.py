@@ -122,7 +122,8 @@ def _sync_tasks(
     # The rows alone: their ticket is the one being stepped and their candidates are not read here.
     only_rows = (lazyload(UserTask.ticket), lazyload(UserTask.candidates))
     query = select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == OPEN).options(*only_rows)
-    existing = {} if new else {task.id: task for task in session.scalars(query)}
+    with session.no_autoflush:  # what is pending (the ticket's fields) is written once, with the rest of the step
+        existing = {} if new else {task.id: task for task in session.scalars(query)}
     current = {task.id: task for task in user_tasks}
     for task_id, row in existing.items():
         if task_id not in current:

@@ -55,7 +55,7 @@ def _locked_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
     while another completes, one goes first and the other sees what it did."""
     task = session.get(UserTask, task_id)
     assert task is not None
-    session.refresh(task, attribute_names=("state", "claimed_by"))  # as the lock holder left them; one read
+    session.refresh(task, attribute_names=("state", "claimed_by"))  # as the lock's last holder left it; one read
     if task.state != OPEN:
         raise Conflict(f"the task is no longer open: it was {task.state}")
     if task.claimed_by not in (None, user.username):
