@@ -15,8 +15,9 @@ import statistics
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import event, func, insert, or_, select, text, update
 
 from bench.common import label, prepared
 from service.auth.models import Caller, User
@@ -55,20 +56,25 @@ def _waiting(ctx: Context) -> int:
         return session.scalar(select(func.count()).select_from(Job).where(Job.status.in_((PENDING, RUNNING)))) or 0
 
 
+def _done(ctx: Context) -> int:
+    with ctx.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Job).where(Job.status == DONE)) or 0
+
+
 def _worker_rate(ctx: Context, *, concurrency: int) -> float:
     """Jobs/s of `concurrency` worker loops draining the jobs of TICKETS new tickets."""
     _open(ctx, TICKETS)
-    jobs = _waiting(ctx)
+    before = _done(ctx)  # each job done creates the next of its ticket: count them at the end
     stop = threading.Event()
     loops = threading.Thread(target=lambda: run_workers(ctx, stop=stop, concurrency=concurrency))
     started = time.perf_counter()
     loops.start()
     while _waiting(ctx):
-        time.sleep(0.02)
+        time.sleep(0.2)  # each look is a transaction (on SQLite it takes the write lock): look seldom
     elapsed = time.perf_counter() - started
     stop.set()
     loops.join()
-    return jobs / elapsed
+    return (_done(ctx) - before) / elapsed
 
 
 def _bare_rate(ctx: Context) -> float:
@@ -137,6 +143,45 @@ def _claim_ms(ctx: Context) -> tuple[float, float]:
     return statistics.median(costs["old"]), statistics.median(costs["new"])
 
 
+def _pages(ctx: Context) -> tuple[int, int]:
+    """PostgreSQL: the buffers (pages) the claim before and this one read, from EXPLAIN (ANALYZE, BUFFERS)."""
+    pages = []
+    for claim in (_old_claim, _new_claim):
+        statements: list[tuple[str, Any]] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "FROM job" in statement:
+                statements.append((statement, parameters))  # noqa: B023 - used before the loop moves on
+
+        event.listen(ctx.engine, "before_cursor_execute", seen)
+        try:
+            claim(ctx)
+        finally:
+            event.remove(ctx.engine, "before_cursor_execute", seen)
+        total = 0
+        with ctx.engine.connect() as conn:
+            for statement, parameters in statements:
+                [[plan]] = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters)
+                total += _buffers(plan[0]["Plan"])
+            conn.rollback()
+        pages.append(total)
+    return pages[0], pages[1]
+
+
+def _buffers(node: dict[str, Any]) -> int:
+    own = int(node.get("Shared Hit Blocks", 0)) + int(node.get("Shared Read Blocks", 0))
+    return max([own, *(_buffers(child) for child in node.get("Plans", []))])
+
+
+def _claims(ctx: Context, when: str) -> None:
+    old, new = _claim_ms(ctx)
+    line = f"{label(ctx.config.database_url)}: {when}: a claim {new:.2f} ms (the OR claim before: {old:.2f} ms)"
+    if is_postgres(ctx.sessions()):
+        old_pages, new_pages = _pages(ctx)
+        line += f"; pages read {new_pages} (the OR claim: {old_pages})"
+    print(line)
+
+
 def _purge_all(ctx: Context) -> tuple[int, float]:
     deleted, started = 0, time.perf_counter()
     while True:
@@ -160,17 +205,15 @@ def run(url: str | None) -> None:
     print(f"{line}; the bare queue (claim + mark done) over the same rows: {bare:,.0f} jobs/s ({bare / one:.0f}x one)")
     _open(ctx, 1)  # one due job to claim
     _load_done(ctx, DONE_JOBS)
-    old, new = _claim_ms(ctx)
-    print(f"{name}: a claim with {DONE_JOBS:,} done jobs: {new:.2f} ms (the OR claim before: {old:.2f} ms)")
+    _claims(ctx, f"{DONE_JOBS:,} done jobs")
     deleted, seconds = _purge_all(ctx)
-    old, new = _claim_ms(ctx)
     print(
         f"{name}: retention deleted {deleted:,} done jobs in {seconds:.1f} s ({deleted / seconds:,.0f}/s, batches of "
-        f"{ctx.config.job_purge_batch}); a claim after it: {new:.2f} ms (the OR claim: {old:.2f} ms)"
+        f"{ctx.config.job_purge_batch})"
     )
+    _claims(ctx, "after retention")
     if is_postgres(ctx.sessions()):
         with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM job"))
-        old, new = _claim_ms(ctx)
-        print(f"{name}: after a VACUUM: a claim {new:.2f} ms (the OR claim: {old:.2f} ms)")
+        _claims(ctx, "after a VACUUM")
     ctx.engine.dispose()

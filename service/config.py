@@ -37,7 +37,8 @@ class Config:
     mail_sender: str = "service-desk@orchestrator.example"
     #: Worker: seconds between polls when idle, job lease, attempts before an incident, base of the backoff.
     worker_poll_seconds: float = 0.5
-    #: Worker loops (threads) one `orchestrator worker` runs, each claiming its own jobs; `--concurrency` overrides.
+    #: Worker loops (threads) one `orchestrator worker` runs, each claiming its own jobs and holding one database
+    #: connection at a time (the pool has 15); `--concurrency` overrides.
     worker_concurrency: int = 1
     job_lease_seconds: int = 60
     job_max_attempts: int = 5
