@@ -167,7 +167,9 @@ def test_two_worker_loops_share_the_queue_and_run_each_job_once(api: Api, smtp_s
         ]
     with transaction(api.ctx.sessions) as session:
         runners = set(session.scalars(select(Job.locked_by)))
-    assert len(runners) == 2 and all(runner and runner.endswith(("#1", "#2")) for runner in runners), runners
+    assert runners and all(runner and runner.endswith(("#1", "#2")) for runner in runners), runners
+    if api.ctx.engine.dialect.name == "postgresql":  # on SQLite one write lock lets one loop win every claim at times
+        assert len(runners) == 2, runners
 
 
 def test_worker_processes_with_several_loops_share_the_queue_and_run_each_job_once(api: Api, smtp_server) -> None:  # type: ignore[no-untyped-def]
