@@ -16,6 +16,7 @@ from service.tasks.services import complete_task
 from service.tickets.models import Ticket
 from service.tickets.services import open_ticket
 from service.worker import drain
+from tests.support.tickets import DEMO_TICKET
 
 STEPS = 10
 
@@ -38,15 +39,7 @@ def _complete(ctx: Context, number: str, name: str, data: dict, username: str) -
 def _one_ticket(ctx: Context) -> list[float]:
     with transaction(ctx.sessions) as session:
         duty = Caller.of(session.scalar(select(User).where(User.username == "duty")))
-        fields = {
-            "client": "NORD-BANK",
-            "contact_email": "it@nord-bank.example",
-            "equipment_serial": "IBM-FS5200-0001",
-            "channel": "api",
-            "summary": "bench",
-            "severity": "high",
-            "category": "hardware",
-        }
+        fields = dict(DEMO_TICKET)
         number = open_ticket(session, ctx, user=duty, fields=fields, idempotency_key=None).ticket.number
     drain(ctx)
     _complete(ctx, number, "clarify", {"description": "bench"}, "duty")

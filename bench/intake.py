@@ -20,16 +20,8 @@ from service import engine
 from service.auth.services import issue_token
 from service.db import make_engine, transaction
 from tests.support.smtp import free_port
+from tests.support.tickets import DEMO_TICKET
 
-BODY = {
-    "client": "NORD-BANK",
-    "contact_email": "it@nord-bank.example",
-    "equipment_serial": "IBM-FS5200-0001",
-    "channel": "api",
-    "summary": "Array degraded",
-    "severity": "high",
-    "category": "hardware",
-}
 START_DATA = {
     "ticket": "SD-000001",
     "client": "NORD-BANK",
@@ -129,7 +121,9 @@ def api_seconds_per_ticket(url: str | None, tickets: int) -> list[float]:
     ctx = prepared(url)
     with transaction(ctx.sessions) as session:
         token = issue_token(session, username="duty")
-    load = Load("service.wsgi:app", "/api/v1/tickets", BODY, {"Authorization": f"Bearer {token}"}, "/api/v1/health")
+    load = Load(
+        "service.wsgi:app", "/api/v1/tickets", DEMO_TICKET, {"Authorization": f"Bearer {token}"}, "/api/v1/health"
+    )
     try:
         return seconds_per_request(
             load, {"DATABASE_URL": ctx.config.database_url, "ORCHESTRATOR_MAILER": "console"}, tickets
@@ -144,7 +138,7 @@ def floor_seconds_per_request(url: str | None, requests: int) -> list[float]:
     engine = make_engine(database_url)
     floor_row.create(engine)
     engine.dispose()
-    load = Load("bench.floor_app:create_app()", "/floor", {"summary": BODY["summary"]}, {}, "/")
+    load = Load("bench.floor_app:create_app()", "/floor", {"summary": DEMO_TICKET["summary"]}, {}, "/")
     return seconds_per_request(load, {"DATABASE_URL": database_url}, requests)
 
 

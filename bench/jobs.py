@@ -28,19 +28,11 @@ from service.jobs.retention import purge_done_jobs
 from service.jobs.services import claim_job
 from service.tickets.services import open_ticket
 from service.worker import run_workers
+from tests.support.tickets import DEMO_TICKET
 
 TICKETS = 100
 DONE_JOBS = 40_000
 CLAIMS = 30
-FIELDS = {
-    "client": "NORD-BANK",
-    "contact_email": "it@nord-bank.example",
-    "equipment_serial": "IBM-FS5200-0001",
-    "channel": "api",
-    "summary": "bench",
-    "severity": "high",
-    "category": "hardware",
-}
 
 
 def _open(ctx: Context, tickets: int) -> None:
@@ -48,7 +40,7 @@ def _open(ctx: Context, tickets: int) -> None:
         duty = Caller.of(session.scalar(select(User).where(User.username == "duty")))
     for _ in range(tickets):
         with transaction(ctx.sessions) as session:
-            open_ticket(session, ctx, user=duty, fields=dict(FIELDS), idempotency_key=None)
+            open_ticket(session, ctx, user=duty, fields=dict(DEMO_TICKET), idempotency_key=None)
 
 
 def _waiting(ctx: Context) -> int:

@@ -25,6 +25,7 @@ from service.context import Context
 from service.db import transaction, utcnow
 from service.jobs.models import DONE, FAILED, Job
 from service.tickets.models import Ticket
+from tests.support.processes import stop
 from tests.support.smtp import SmtpServerProcess, free_port, read_mbox
 
 USERS = ("duty", "admin", "storage.l1", "rmc")
@@ -81,13 +82,8 @@ class Stack:
 
     def stop(self) -> None:
         for process in (self.worker, self.web):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            if process is not None:
+                stop(process, wait_seconds=30)
         for log in self.logs:
             log.close()
 

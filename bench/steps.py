@@ -30,17 +30,9 @@ from service.auth.services import issue_token
 from service.context import Context
 from service.db import transaction
 from service.worker import drain
+from tests.support.tickets import DEMO_TICKET
 
 TICKETS = 30
-BODY = {
-    "client": "NORD-BANK",
-    "contact_email": "it@nord-bank.example",
-    "equipment_serial": "IBM-FS5200-0001",
-    "channel": "api",
-    "summary": "Array degraded",
-    "severity": "high",
-    "category": "hardware",
-}
 
 
 @dataclass
@@ -133,7 +125,7 @@ def _floor(ctx: Context) -> Step:
             os.environ["DATABASE_URL"] = previous
 
     def one() -> None:
-        assert client.post("/floor", json={"summary": BODY["summary"]}).status_code == 201
+        assert client.post("/floor", json={"summary": DEMO_TICKET["summary"]}).status_code == 201
 
     for _ in range(5):  # warm-up
         one()
@@ -147,12 +139,12 @@ def run(url: str | None, *, tickets: int = TICKETS) -> dict[str, Step]:
     try:
         client = Client(ctx)
         for _ in range(3):  # warm-up: caches of definitions, rules, service levels and compiled queries
-            client.call("POST", "/tickets", as_="duty", json=BODY, expect=201)
+            client.call("POST", "/tickets", as_="duty", json=DEMO_TICKET, expect=201)
         drain(ctx)
         numbers: list[str] = []
 
         def intake() -> None:
-            numbers.append(client.call("POST", "/tickets", as_="duty", json=BODY, expect=201)["number"])
+            numbers.append(client.call("POST", "/tickets", as_="duty", json=DEMO_TICKET, expect=201)["number"])
 
         steps = {"intake": measure("intake", [intake] * tickets)}
         drain(ctx)

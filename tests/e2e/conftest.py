@@ -16,6 +16,7 @@ import requests
 
 from service.context import Context
 from tests.conftest import ROOT
+from tests.support.processes import stop
 from tests.support.smtp import SmtpServerProcess, free_port
 
 
@@ -74,16 +75,6 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("gunicorn did not answer /health")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
 def stack(ctx: Context, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """gunicorn, the worker and an SMTP server as real processes, over the demo data.
@@ -126,5 +117,5 @@ def stack(ctx: Context, tmp_path: Path, request: pytest.FixtureRequest) -> Itera
             _wait_healthy(base, web)
             yield Stack(base=base, smtp=smtp, files=tmp_path / "files", env=env)
         finally:
-            _stop(worker)
-            _stop(web)
+            stop(worker)
+            stop(web)

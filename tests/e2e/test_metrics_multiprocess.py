@@ -24,9 +24,11 @@ from service.auth.services import issue_token
 from service.context import Context
 from service.db import transaction
 from tests.conftest import ROOT
-from tests.e2e.conftest import _stop, _wait_healthy
+from tests.e2e.conftest import _wait_healthy
 from tests.support.metrics import Samples, parse, value
+from tests.support.processes import stop
 from tests.support.smtp import free_port
+from tests.support.tickets import DEMO_TICKET
 
 pytestmark = pytest.mark.e2e
 HEALTH = {"method": "GET", "route": "/api/v1/health", "status": "200"}
@@ -92,8 +94,8 @@ def processes(ctx: Context, tmp_path: Path) -> Iterator[Processes]:
             _wait_healthy(base, web)
             yield Processes(base=base, metrics_dir=metrics_dir, web=web, worker=worker, env=env, logs=logs)
         finally:
-            _stop(worker)
-            _stop(web)
+            stop(worker)
+            stop(web)
 
 
 def _token(env: dict[str, str], username: str) -> str:
@@ -127,15 +129,7 @@ def test_two_web_workers_and_the_job_worker_are_counted_together(processes: Proc
     assert len(served) == 2 and sum(served.values()) == base + sent, by_pid  # both web workers served some
 
     # the job worker, another process, writes to the same directory: its jobs show in the web's /metrics
-    ticket = {
-        "client": "NORD-BANK",
-        "contact_email": "it@nord-bank.example",
-        "equipment_serial": "IBM-FS5200-0001",
-        "channel": "api",
-        "summary": "Array degraded",
-        "severity": "high",
-        "category": "hardware",
-    }
+    ticket = dict(DEMO_TICKET)
     headers = {"Authorization": f"Bearer {_token(processes.env, 'duty')}"}
     opened = requests.post(f"{processes.base}/api/v1/tickets", json=ticket, headers=headers, timeout=30)
     assert opened.status_code == 201, opened.text
@@ -216,4 +210,4 @@ def test_a_worker_on_its_own_host_serves_its_own_metrics(ctx: Context, tmp_path:
             time.sleep(0.2)
         assert value(samples, "orchestrator_jobs_total", topic="files.create_folder", result="done") == 1
     finally:
-        _stop(worker)
+        stop(worker)

@@ -10,23 +10,15 @@ import pytest
 
 from tests.e2e.conftest import Stack
 from tests.support.rules import storage_hardware_remote
+from tests.support.tickets import DEMO_TICKET
 
 pytestmark = pytest.mark.e2e
 
 WORKERS = 3
-BODY = {
-    "client": "NORD-BANK",
-    "contact_email": "it@nord-bank.example",
-    "equipment_serial": "IBM-FS5200-0001",
-    "channel": "api",
-    "summary": "Array degraded",
-    "severity": "high",
-    "category": "hardware",
-}
 
 
 def _open(stack: Stack) -> str:
-    response = stack.call("POST", "/tickets", as_="duty", json=BODY)
+    response = stack.call("POST", "/tickets", as_="duty", json=DEMO_TICKET)
     assert response.status_code == 201, response.text
     number: str = response.json()["number"]
     stack.wait_for(number, lambda t: t["status"] == "clarifying")

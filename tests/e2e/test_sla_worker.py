@@ -19,7 +19,8 @@ import pytest
 
 from service.context import Context
 from tests.conftest import ROOT
-from tests.e2e.conftest import Stack, _stop, _wait_healthy
+from tests.e2e.conftest import Stack, _wait_healthy
+from tests.support.processes import stop
 from tests.support.sla import at, plain_friday
 from tests.support.smtp import SmtpServerProcess, free_port
 
@@ -57,7 +58,7 @@ class ShiftedStack:
     def serve(self, moment: datetime) -> Stack:
         """(Re)start the web app with its clock at `moment`."""
         if self.web is not None:
-            _stop(self.web)
+            stop(self.web)
         port = free_port()
         self.web = self._start(moment, "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "service.wsgi:app")
         base = f"http://127.0.0.1:{port}"
@@ -69,7 +70,7 @@ class ShiftedStack:
     def work(self, moment: datetime | None) -> None:
         """(Re)start the worker with its clock at `moment`, or only stop it (None)."""
         if self.worker is not None:
-            _stop(self.worker)
+            stop(self.worker)
             self.worker = None
         if moment is not None:
             self.worker = self._start(moment, "service.cli", "worker")
@@ -77,7 +78,7 @@ class ShiftedStack:
     def close(self) -> None:
         self.work(None)
         if self.web is not None:
-            _stop(self.web)
+            stop(self.web)
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from service.jobs.services import claim_job
 from service.observability.models import WorkerHeartbeat
 from service.worker import drain, run_worker, run_workers
 from tests.integration.conftest import Api
-from tests.integration.test_worker_crash import _stopped, _worker
+from tests.integration.test_worker_crash import _worker
+from tests.support.processes import stop
 from tests.support.smtp import free_port
 
 
@@ -184,7 +185,7 @@ def test_worker_processes_with_several_loops_share_the_queue_and_run_each_job_on
             threading.Event().wait(0.1)
     finally:
         for process in processes:
-            _stopped(process)
+            stop(process)
     assert [process.returncode for process in processes] == [0, 0]  # SIGTERM: each finished its job and stopped
     assert _jobs(api.ctx, DONE) == 3 * tickets
     message_ids = [mail.message_id for mail in smtp_server.messages]

@@ -20,6 +20,7 @@ from service.jobs.models import DONE, Job
 from service.tickets.models import Ticket
 from tests.conftest import ROOT
 from tests.integration.conftest import Api
+from tests.support.processes import stop
 from tests.support.smtp import ReceivedMessage, SmtpTestServer
 
 FAULTS = ROOT / "tests" / "support" / "faults"
@@ -43,18 +44,6 @@ def _worker(api: Api, smtp: SmtpTestServer, *args: str, **extra: str) -> subproc
     }
     command = [sys.executable, "-m", "service.cli", "worker", *args]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _stopped(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-    if worker.stderr is not None:
-        worker.stderr.close()
 
 
 def _killed(worker: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -109,13 +98,13 @@ def test_a_worker_killed_between_the_mail_stored_and_the_job_recording_it_resend
     try:
         _killed(first)
     finally:
-        _stopped(first)
+        stop(first)
     [stored] = _opened(server, number)  # the receiver has the mail; the job does not know it was sent
     second = _worker(api, server)  # takes the job again once the dead worker's lease has run out
     try:
         _jobs_done(api, number)
     finally:
-        _stopped(second)
+        stop(second)
     sent = _opened(server, number)
     assert len(sent) == 2, [m.subject for m in server.messages]
     assert sent[0].message_id == sent[1].message_id == stored.message_id != ""
@@ -130,7 +119,7 @@ def test_a_worker_killed_after_the_effect_is_recorded_does_not_send_it_again(api
         try:
             _killed(first)
         finally:
-            _stopped(first)
+            stop(first)
         assert len(_opened(server, number)) == 1
         with api.ctx.sessions() as session:
             job = session.scalars(select(Job).where(Job.topic == "mail.ticket_opened")).one()
@@ -139,7 +128,7 @@ def test_a_worker_killed_after_the_effect_is_recorded_does_not_send_it_again(api
         try:
             _jobs_done(api, number)
         finally:
-            _stopped(second)
+            stop(second)
         assert len(_opened(server, number)) == 1, [m.subject for m in server.messages]
         assert any("New ticket" in m.subject and number in m.subject for m in server.messages)  # the flow went on
     assert api.ticket(number)["status"] == "clarifying"

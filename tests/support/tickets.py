@@ -1,0 +1,15 @@
+"""The ticket that tests and benchmarks open for the demo data: NORD-BANK's disk array."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEMO_TICKET: dict[str, Any] = {
+    "client": "NORD-BANK",
+    "contact_email": "it@nord-bank.example",
+    "equipment_serial": "IBM-FS5200-0001",
+    "channel": "api",
+    "summary": "Array degraded",
+    "severity": "high",
+    "category": "hardware",
+}
