@@ -57,6 +57,10 @@ def utcnow() -> datetime:
 PING_AFTER_IDLE_SECONDS = 2.0
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str, *, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> Engine:
     """An engine for the URL; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("postgresql://"):
@@ -72,6 +76,8 @@ def make_engine(url: str, *, ping_after_idle_seconds: float = PING_AFTER_IDLE_SE
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # SQLite's own lower() folds ASCII only; searches must fold Cyrillic names the way PostgreSQL does.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         # SQLite's own BEGIN is deferred; take the write lock at the start so that
         # read-then-write transactions of two processes cannot deadlock.

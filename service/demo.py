@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.auth.models import Group, User
 from service.clients.models import Client, Contact, Contract, Equipment, PriceItem
 from service.sla.seed import seed_service_levels
+from service.teams.models import Team
 
 TEAMS = ("storage", "servers", "network")
 FUNCTIONS = {
@@ -80,6 +81,10 @@ def load_demo(session: Session, *, today: date | None = None) -> None:
         if name not in groups:
             groups[name] = Group(name=name, title=title)
             session.add(groups[name])
+    teams = set(session.scalars(select(Team.code)))
+    for team in TEAMS:
+        if team not in teams:
+            session.add(Team(code=team, name=f"{team.capitalize()} team", classes=team))
     clients = {client.code: client for client in session.scalars(select(Client))}
     for code, name in CLIENTS.items():
         if code not in clients:

@@ -47,6 +47,20 @@ class Conflict(ServiceError):
     title = "Conflict"
 
 
+class PreconditionFailed(ServiceError):
+    """The caller's `If-Match` names a version of the record that is no longer the current one."""
+
+    status = 412
+    title = "Precondition failed"
+
+
+class PreconditionRequired(ServiceError):
+    """A change of a record needs the `If-Match` of the version the caller read."""
+
+    status = 428
+    title = "Precondition required"
+
+
 class Invalid(ServiceError):
     """The input is well-formed but not acceptable; `errors` maps each field to its messages."""
 

@@ -1,8 +1,18 @@
 """Every model, imported in one place for Alembic and the schema set-up."""
 
 from service.auth.models import ApiToken, Group, User, membership
-from service.clients.models import Client, Contact, Contract, Equipment, PriceItem
+from service.clients.models import (
+    Client,
+    Contact,
+    Contract,
+    Equipment,
+    OneOffContract,
+    PriceItem,
+    Site,
+    contract_equipment,
+)
 from service.db import Base
+from service.directory.models import ChangeRecord
 from service.jobs.models import Job
 from service.observability.models import WorkerHeartbeat
 from service.processes.models import ProcessDefinition, ProcessInstance
@@ -19,6 +29,7 @@ from service.sla.models import (
     TimeEntry,
 )
 from service.tasks.models import TaskCandidate, UserTask
+from service.teams.models import Team
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 
 __all__ = [
@@ -32,6 +43,11 @@ __all__ = [
     "SlaEvent",
     "TimeEntry",
     "ApiToken",
+    "ChangeRecord",
+    "OneOffContract",
+    "Site",
+    "Team",
+    "contract_equipment",
     "Base",
     "Client",
     "Contact",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,7 +39,21 @@ class User(Base):
     #: Space-separated roles (`service.auth.permissions.Role`); what each may do is `permissions.ROLES`.
     roles: Mapped[str] = mapped_column(String(400), default="")
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), default=None)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    #: ru or en: the language of the pages and mails the person gets.
+    language: Mapped[str] = mapped_column(String(2), default="ru")
+    #: An IANA zone: times are shown to the person in it.
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
+    #: For an L3 engineer of an outside partner: the partner's company (they see only the tickets of their tasks).
+    partner: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: A deactivated person cannot sign in; their sessions and tokens stop working at once, their history stays.
+    active: Mapped[bool] = mapped_column(default=True)
+    #: argon2 hash; None for an account that has no password (a service account, an invitation not yet taken).
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    version: Mapped[int] = mapped_column(default=1)
     groups: Mapped[list[Group]] = relationship(secondary=membership, lazy="selectin")
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -68,11 +83,15 @@ class Caller:
 
 
 class ApiToken(Base):
-    """A bearer token, stored as its SHA-256 digest only."""
+    """A bearer token or a browser session, stored as its SHA-256 digest only."""
 
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: personal (named by its owner), service (given by an administrator), session (a browser's sign-in), cli.
+    kind: Mapped[str] = mapped_column(String(20), default="cli")
+    name: Mapped[str] = mapped_column(String(120), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
     user: Mapped[User] = relationship(lazy="joined")

@@ -55,6 +55,12 @@ class Permission(str, Enum):
     REVIEW_BREACHES = "review_breaches"
     READ_REPORTS = "read_reports"
     READ_OWN_COMPANY_REPORTS = "read_own_company_reports"
+    READ_DIRECTORY = "read_directory"
+    ADMINISTER_DIRECTORY = "administer_directory"
+    EDIT_CONTACTS = "edit_contacts"
+    ADD_EQUIPMENT = "add_equipment"
+    READ_PEOPLE = "read_people"
+    MANAGE_PEOPLE = "manage_people"
 
 
 _R = Role
@@ -82,6 +88,13 @@ ROLES: dict[Permission, frozenset[Role]] = {
         Permission.REVIEW_BREACHES: (_R.MANAGER,),
         Permission.READ_REPORTS: (_R.MANAGER,),
         Permission.READ_OWN_COMPANY_REPORTS: (_R.CLIENT,),
+        # Clients, sites, contacts, equipment, contracts, prices and teams; the people are apart.
+        Permission.READ_DIRECTORY: (_R.MANAGER, _R.DUTY, _R.CONSULTANT),
+        Permission.ADMINISTER_DIRECTORY: (),
+        Permission.EDIT_CONTACTS: (_R.DUTY,),
+        Permission.ADD_EQUIPMENT: (_R.DUTY,),
+        Permission.READ_PEOPLE: (_R.MANAGER,),
+        Permission.MANAGE_PEOPLE: (),
     }.items()
 }
 

@@ -52,6 +52,8 @@ INCIDENTS = frozenset({"admin", "manager", "duty", "owner"})
 BOOKERS = frozenset({"admin", "manager", "storage.l1", "servers.l1"})
 CLIENT_REPORTS = frozenset({"admin", "manager", "nordbank", "megaretail"})
 OPENERS = frozenset({"admin", "manager", "duty", "nordbank", "megaretail", "intake"})
+DIRECTORY_READERS = frozenset({"admin", "manager", "duty", "consultant"})
+ANY_VERSION = {"If-Match": "*"}
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
 
@@ -66,6 +68,7 @@ class Case:
     hidden: frozenset[str] = frozenset()
     body: Any = None
     raw: str | None = None  # a raw body placeholder (e.g. the diagram's XML)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def expected(self, role: str) -> str:
         return "2xx" if role in self.ok else "404" if role in self.hidden else "403"
@@ -180,6 +183,12 @@ MATRIX = [
     Case("GET", "/reports/breaches", "/reports/breaches", CLIENT_REPORTS),
     Case("GET", "/reports/labour", "/reports/labour", SLA_READERS),
     Case("GET", "/reports/utilisation", "/reports/utilisation", SLA_READERS),
+    Case("GET", "/clients", "/clients", DIRECTORY_READERS),
+    Case("POST", "/clients", "/clients", ADMINS, body={"code": "MATRIX-NEW", "name": "Matrix"}),
+    Case("GET", "/clients/<code>", "/clients/NORD-BANK", DIRECTORY_READERS),
+    Case("PATCH", "/clients/<code>", "/clients/NORD-BANK", ADMINS, body={"notes": "matrix"}, headers=ANY_VERSION),
+    Case("DELETE", "/clients/<code>", "/clients/MATRIX-SPARE", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/clients/<code>/history", "/clients/NORD-BANK/history", DIRECTORY_READERS),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -272,6 +281,7 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         level=level,
         new_level={**level, "name": "x"},
     )
+    assert api.post("/clients", as_="admin", json={"code": "MATRIX-SPARE", "name": "Spare"}).status_code == 201
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
 
@@ -312,6 +322,7 @@ def test_route_answers_the_role(matrix: Matrix, case: Case, role: str) -> None:
         kwargs["content_type"] = "application/xml" if case.raw == "diagram" else "application/yaml"
     elif case.body is not None:
         kwargs["json"] = objects.fill(case.body, role)
+    kwargs["headers"] = case.headers
     response = matrix.api.call(case.method, objects.fill(case.path, role), as_=role, **kwargs)
     got = _status_class(response.status_code)
     detail = response.get_json(silent=True) if got != "2xx" else None

@@ -1,0 +1,1 @@
+"""Product teams: the equipment classes each serves and its support-level queues."""
