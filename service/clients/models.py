@@ -58,7 +58,7 @@ class Site(Base):
     working_hours: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
-    client: Mapped[Client] = relationship(lazy="joined")
+    client: Mapped[Client] = relationship(lazy="select")
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
@@ -123,7 +123,8 @@ class Contract(Base):
     #: active, suspended or terminated; only an active contract entitles.
     status: Mapped[str] = mapped_column(String(20), default="active")
     version: Mapped[int] = mapped_column(default=1)
-    items: Mapped[list[Equipment]] = relationship(secondary=contract_equipment, lazy="selectin", order_by=Equipment.id)
+    #: Loaded only when read: a step decides from the classes first, and most contracts name no items.
+    items: Mapped[list[Equipment]] = relationship(secondary=contract_equipment, order_by=Equipment.id)
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
