@@ -61,6 +61,7 @@ class Permission(str, Enum):
     ADD_EQUIPMENT = "add_equipment"
     READ_PEOPLE = "read_people"
     MANAGE_PEOPLE = "manage_people"
+    READ_ONE_OFF_CONTRACTS = "read_one_off_contracts"
 
 
 _R = Role
@@ -95,6 +96,8 @@ ROLES: dict[Permission, frozenset[Role]] = {
         Permission.ADD_EQUIPMENT: (_R.DUTY,),
         Permission.READ_PEOPLE: (_R.MANAGER,),
         Permission.MANAGE_PEOPLE: (),
+        # A client user reads only the contracts of the caller's own company.
+        Permission.READ_ONE_OFF_CONTRACTS: (_R.MANAGER, _R.CONSULTANT, _R.CLIENT),
     }.items()
 }
 

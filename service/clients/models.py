@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
+
+if TYPE_CHECKING:
+    from service.tickets.models import Ticket
 
 #: The equipment items a contract names one by one (beside, or instead of, whole equipment classes).
 contract_equipment = Table(
@@ -155,6 +158,8 @@ class OneOffContract(Base):
     paid: Mapped[bool] = mapped_column(default=False)
     paid_on: Mapped[date | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1)
+    client: Mapped[Client] = relationship(lazy="joined")
+    ticket: Mapped[Ticket] = relationship(lazy="joined")
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 

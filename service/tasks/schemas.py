@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 
 from service.fields import Choice, Code, Int, Moment
+from service.prices.schemas import PriceItemSchema
 from service.tasks.inbox import Cursor, TaskSort
 from service.tasks.models import CANCELLED, COMPLETED, OPEN
 from service.tickets.schemas import SEVERITIES, FormFieldSchema, TaskSummarySchema
@@ -25,17 +26,9 @@ class TaskSchema(TaskSummarySchema):
     form = fields.List(fields.Nested(FormFieldSchema))
 
 
-class PriceItemSchema(Schema):
-    """One line of the price list."""
-
-    equipment_class = fields.String()
-    item = fields.String()
-    price = fields.Decimal(as_string=True)
-    currency = fields.String()
-
-
 class TaskDetailSchema(TaskSchema):
-    """A task with what its form needs: for `estimate`, the price list of the ticket's equipment class."""
+    """A task with what its form needs: for `estimate`, the prices of the ticket's equipment valid on the day it was
+    opened (per item the most specific: of its vendor and model, of its vendor, of its class)."""
 
     price_list = fields.List(fields.Nested(PriceItemSchema))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
@@ -12,6 +11,8 @@ from service.auth.permissions import may_work_on
 from service.clients.models import PriceItem
 from service.context import Context
 from service.errors import Conflict, NotFound
+from service.prices import one_off
+from service.prices.services import prices_for
 from service.processes.instances import lock_instance, step_instance
 from service.sla import hooks as sla_hooks
 from service.tasks import reviews as breach_reviews
@@ -32,12 +33,12 @@ def get_task(session: Session, *, user: Caller, task_id: str) -> Any:
 
 
 def price_list(session: Session, *, task: Any) -> list[PriceItem]:
-    """The price list of the ticket's equipment class, for the consultant who prices per-call work."""
-    equipment = task.ticket.equipment
-    if task.name != "estimate" or equipment is None:
+    """The prices of the ticket's equipment valid on the day the ticket was opened, for the consultant who prices
+    per-call work (the most specific price of each item: of its vendor and model, of its vendor, of its class)."""
+    ticket = task.ticket
+    if task.name != "estimate" or ticket.equipment is None:
         return []
-    query = select(PriceItem).where(PriceItem.equipment_class == equipment.equipment_class).order_by(PriceItem.id)
-    return list(session.scalars(query))
+    return prices_for(session, equipment=ticket.equipment, day=ticket.created_at.date())
 
 
 def get_open_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
@@ -87,9 +88,11 @@ def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str,
         return breach_reviews.complete(session, user=user, task_id=task_id, number=number, data=data)
     task = get_open_task(session, user=user, task_id=task_id)
     ticket_id, name = task.ticket_id, task.name
+    estimate: dict[str, Any] = {}
 
     def complete(run: Any) -> None:  # runs once the instance is locked: the task is checked again there
         _locked_task(session, user=user, task_id=task_id)
+        estimate.update(run.data)  # what the consultant priced, as the instance holds it before this form
         run.complete_user_task(task_id, data)
 
     step_instance(
@@ -105,4 +108,7 @@ def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str,
     assert ticket is not None
     record(session, ticket, user.username, "task_completed", task=name, task_id=task_id, data=data)
     sla_hooks.task_completed(session, task=task, actor=user.username, data=data)
+    if one_off.accepted(name, data):
+        contract = one_off.record_acceptance(session, ticket=ticket, variables=estimate, data=data, actor=user.username)
+        record(session, ticket, user.username, "one_off_contract", number=contract.number)
     return ticket

@@ -135,6 +135,9 @@ class TicketDetailSchema(TicketSchema):
         allow_none=True, metadata={"description": "The version of the process the ticket runs (see /migrations)."}
     )
     sla = fields.Nested(TicketSlaSchema, allow_none=True, metadata={"description": "Reaction and resolution clocks."})
+    one_off_contract = fields.String(
+        allow_none=True, metadata={"description": "The number of the one-off contract of its accepted estimate."}
+    )
 
 
 class TicketPageSchema(Schema):

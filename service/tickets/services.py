@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from service.augmented import Augmented
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize, visible_tickets
-from service.clients.models import Client, Contact, Equipment
+from service.clients.models import Client, Contact, Equipment, OneOffContract
 from service.context import Context
 from service.db import insert_unless_present
 from service.errors import Conflict, Forbidden, Invalid, NotFound
@@ -190,7 +190,10 @@ def ticket_details(session: Session, ticket: Ticket) -> Augmented:
         .where(ProcessInstance.ticket_id == ticket.id)
     )
     sla = ticket_sla(session, ticket)
-    return Augmented(ticket, open_tasks=tasks, decisions=decisions, process_version=version, sla=sla)
+    contract = session.scalar(select(OneOffContract.number).where(OneOffContract.ticket_id == ticket.id))
+    return Augmented(
+        ticket, open_tasks=tasks, decisions=decisions, process_version=version, sla=sla, one_off_contract=contract
+    )
 
 
 def ticket_history(session: Session, *, ticket: Ticket) -> list[HistoryEvent]:

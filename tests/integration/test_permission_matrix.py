@@ -53,6 +53,8 @@ BOOKERS = frozenset({"admin", "manager", "storage.l1", "servers.l1"})
 CLIENT_REPORTS = frozenset({"admin", "manager", "nordbank", "megaretail"})
 OPENERS = frozenset({"admin", "manager", "duty", "nordbank", "megaretail", "intake"})
 DIRECTORY_READERS = frozenset({"admin", "manager", "duty", "consultant"})
+CONTRACT_READERS = frozenset({"admin", "manager", "consultant"})
+CLIENT_USERS = frozenset({"nordbank", "megaretail"})
 ANY_VERSION = {"If-Match": "*"}
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
@@ -189,6 +191,38 @@ MATRIX = [
     Case("PATCH", "/clients/<code>", "/clients/NORD-BANK", ADMINS, body={"notes": "matrix"}, headers=ANY_VERSION),
     Case("DELETE", "/clients/<code>", "/clients/MATRIX-SPARE", ADMINS, headers=ANY_VERSION),
     Case("GET", "/clients/<code>/history", "/clients/NORD-BANK/history", DIRECTORY_READERS),
+    Case("GET", "/price-list", "/price-list?on=2026-03-02", DIRECTORY_READERS),
+    Case(
+        "POST",
+        "/price-list",
+        "/price-list",
+        ADMINS,
+        body={"equipment_class": "storage", "item": "matrix", "price": "10.00", "valid_from": "2026-01-01"},
+    ),
+    Case("GET", "/price-list/<int:price_id>", "/price-list/{price}", DIRECTORY_READERS),
+    Case(
+        "PATCH", "/price-list/<int:price_id>", "/price-list/{price}", ADMINS, body={"price": "11"}, headers=ANY_VERSION
+    ),
+    Case("DELETE", "/price-list/<int:price_id>", "/price-list/{spare_price}", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/price-list/<int:price_id>/history", "/price-list/{price}/history", DIRECTORY_READERS),
+    Case("GET", "/one-off-contracts", "/one-off-contracts", CONTRACT_READERS | CLIENT_USERS),
+    # The contract is NEW-CLIENT's: the client users of other companies are told it does not exist.
+    Case("GET", "/one-off-contracts/<number>", "/one-off-contracts/{contract}", CONTRACT_READERS, CLIENT_USERS),
+    Case(
+        "PATCH",
+        "/one-off-contracts/<number>",
+        "/one-off-contracts/{contract}",
+        ADMINS,
+        body={"paid": True},
+        headers=ANY_VERSION,
+    ),
+    Case(
+        "GET",
+        "/one-off-contracts/<number>/history",
+        "/one-off-contracts/{contract}/history",
+        CONTRACT_READERS,
+        CLIENT_USERS,
+    ),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -234,6 +268,25 @@ def _at_resolve(api: Api) -> tuple[str, str]:
     drain(api.ctx)
     api.complete(number, "clarify", CLARIFY, as_="duty")
     return number, api.task(number, "resolve", as_="storage.l1")["id"]
+
+
+def _one_off_contract(api: Api) -> str:
+    """The one-off contract of a NEW-CLIENT ticket whose per-call estimate was accepted."""
+    number = api.open_ticket(
+        client="NEW-CLIENT", contact_email="it@new-client.example", equipment_serial="CISCO-C9300-0005"
+    )["number"]
+    drain(api.ctx)
+    api.complete(number, "clarify", {**CLARIFY, "category": "configuration"}, as_="duty")
+    api.complete(number, "estimate", {"diagnostics_cost": 12000}, as_="consultant")
+    api.complete(number, "record_payment", {"accepted": True, "paid": False}, as_="duty")
+    return str(api.ticket(number)["one_off_contract"])
+
+
+def _price(api: Api, item: str) -> int:
+    body = {"equipment_class": "storage", "item": item, "price": "100", "valid_from": "2026-01-01"}
+    response = api.post("/price-list", as_="admin", json=body)
+    assert response.status_code == 201, response.get_json()
+    return int(response.get_json()["id"])
 
 
 def _waiting_for_parts(api: Api) -> str:
@@ -282,6 +335,9 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         new_level={**level, "name": "x"},
     )
     assert api.post("/clients", as_="admin", json={"code": "MATRIX-SPARE", "name": "Spare"}).status_code == 201
+    objects.shared.update(
+        price=_price(api, "matrix price"), spare_price=_price(api, "matrix spare"), contract=_one_off_contract(api)
+    )
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
 
