@@ -1,5 +1,7 @@
 """Every blueprint of the API, in the order the OpenAPI document lists them."""
 
+from service.clients.contact_views import blp as contacts
+from service.clients.site_views import blp as sites
 from service.clients.views import blp as clients
 from service.observability.views import health
 from service.processes.views import blp as processes
@@ -8,4 +10,4 @@ from service.sla.views import blp as sla
 from service.tasks.views import blp as tasks
 from service.tickets.views import blp as tickets
 
-BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, health]
+BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, sites, contacts, health]

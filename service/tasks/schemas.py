@@ -34,10 +34,24 @@ class PriceItemSchema(Schema):
     currency = fields.String()
 
 
+class TaskSiteSchema(Schema):
+    """Where the ticket's equipment stands: what an engineer on site needs to get there and in."""
+
+    code = fields.String()
+    name = fields.String()
+    address = fields.String()
+    city = fields.String()
+    time_zone = fields.String(metadata={"description": "The IANA zone the working hours are read in."})
+    access_notes = fields.String()
+    working_hours = fields.String()
+
+
 class TaskDetailSchema(TaskSchema):
-    """A task with what its form needs: for `estimate`, the price list of the ticket's equipment class."""
+    """A task with what its form needs: for `estimate`, the price list of the ticket's equipment class; the site of
+    the ticket's equipment when it has one."""
 
     price_list = fields.List(fields.Nested(PriceItemSchema))
+    site = fields.Nested(TaskSiteSchema, allow_none=True, metadata={"description": "Null when none is known."})
 
 
 class TaskListItemSchema(Schema):

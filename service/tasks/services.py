@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.auth.permissions import may_work_on
-from service.clients.models import PriceItem
+from service.clients.models import PriceItem, Site
 from service.context import Context
 from service.errors import Conflict, NotFound
 from service.processes.instances import lock_instance, step_instance
@@ -38,6 +38,12 @@ def price_list(session: Session, *, task: Any) -> list[PriceItem]:
         return []
     query = select(PriceItem).where(PriceItem.equipment_class == equipment.equipment_class).order_by(PriceItem.id)
     return list(session.scalars(query))
+
+
+def task_site(task: Any) -> Site | None:
+    """The site of the ticket's equipment (loaded with the ticket: no query of its own), or None."""
+    equipment = task.ticket.equipment
+    return equipment.site if equipment is not None else None
 
 
 def get_open_task(session: Session, *, user: Caller, task_id: str) -> UserTask:
