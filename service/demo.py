@@ -126,7 +126,8 @@ def load_demo(session: Session, *, today: date | None = None) -> None:
                 groups=[groups[name] for name in group_names],
             )
         )
-    sites = {(site.client.code, site.code): site for site in session.scalars(select(Site))}
+    codes = {client.id: code for code, client in clients.items()}
+    sites = {(codes[site.client_id], site.code): site for site in session.scalars(select(Site))}
     new_sites = set(SITES) - set(sites)
     for (client, code), (name, address, city, access_notes, working_hours) in SITES.items():
         if (client, code) in new_sites:
