@@ -129,6 +129,15 @@ def update_contact(
     return contact
 
 
+def record_intake(session: Session, contact: Contact, *, client: str, actor: str) -> None:
+    """Record a contact a new ticket created (unconfirmed, from an address the directory did not know)."""
+    key = contact_key(client, contact.email)
+    after = records.snapshot(contact, FIELDS)
+    records.record_change(
+        session, kind=KIND, key=key, actor=actor, action=records.Action.CREATED, before=None, after=after
+    )
+
+
 def confirm(session: Session, contact: Contact, *, client: str, actor: str) -> bool:
     """Confirm a contact a ticket names (its ticket's action: no version to match); False when it was already."""
     before, after = records.apply_changes(contact, {"confirmed": True})

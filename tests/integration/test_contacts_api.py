@@ -123,10 +123,11 @@ def test_confirming_through_the_ticket_is_in_the_contacts_history(api: Api) -> N
     number = api.open_ticket(contact_email="someone@nord-bank.example")["number"]
     assert api.post(f"/tickets/{number}/contact/confirm", as_="duty").get_json()["contact_confirmed"] is True
     history = _history(api, "someone@nord-bank.example")
-    assert [change["action"] for change in history] == ["updated"]  # intake's contact had no directory record yet
-    assert history[0]["after"] == {"confirmed": True} and history[0]["actor"] == "duty"
+    assert [change["action"] for change in history] == ["created", "updated"]
+    assert history[0]["actor"] == "duty" and history[0]["after"]["confirmed"] is False  # the ticket created it
+    assert history[1]["after"] == {"confirmed": True} and history[1]["actor"] == "duty"
     assert api.post(f"/tickets/{number}/contact/confirm", as_="duty").status_code == 200
-    assert len(_history(api, "someone@nord-bank.example")) == 1  # twice changes nothing
+    assert len(_history(api, "someone@nord-bank.example")) == 2  # twice changes nothing
 
 
 def test_merging_moves_the_tickets_and_deactivates_the_merged_contact(api: Api) -> None:
