@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Group, User
-from service.clients.models import Client, Contact, Contract, Equipment, PriceItem
+from service.clients.models import Client, Contact, Contract, Equipment, PriceItem, Site
 from service.sla.seed import seed_service_levels
 from service.teams.models import Team
 
@@ -52,6 +52,25 @@ EQUIPMENT = {
     "HUAWEI-OS-0004": ("TELECOM-ONE", "Huawei", "Huawei OceanStor", "storage"),
     "CISCO-C9300-0005": ("NEW-CLIENT", "Cisco", "Cisco Catalyst 9300", "network"),
 }
+# (client, code): (name, address, city, access notes, working hours); both in Europe/Moscow
+SITES = {
+    ("NORD-BANK", "HQ"): (
+        "Head office",
+        "Tverskaya st. 1",
+        "Moscow",
+        "Pass at the front desk; ask for the IT duty officer.",
+        "Mon-Fri 09:00-18:00",
+    ),
+    ("NORD-BANK", "DC-2"): (
+        "Data centre 2",
+        "Kantemirovskaya st. 5",
+        "Saint Petersburg",
+        "Engineers on the bank's list only; show a passport at the gate.",
+        "24/7",
+    ),
+}
+#: Where the demo equipment stands (a serial not named here has no site).
+EQUIPMENT_SITES = {"IBM-FS5200-0001": "DC-2", "DELL-R750-0001": "DC-2", "CISCO-C9300-0001": "HQ"}
 PRICES = {
     "storage": {"diagnostics": "25000", "labour_hour": "6000", "controller": "450000", "disk drive": "60000"},
     "servers": {"diagnostics": "15000", "labour_hour": "4500", "power supply": "35000", "memory module": "28000"},
@@ -107,12 +126,35 @@ def load_demo(session: Session, *, today: date | None = None) -> None:
                 groups=[groups[name] for name in group_names],
             )
         )
+    codes = {client.id: code for code, client in clients.items()}
+    sites = {(codes[site.client_id], site.code): site for site in session.scalars(select(Site))}
+    new_sites = set(SITES) - set(sites)
+    for (client, code), (name, address, city, access_notes, working_hours) in SITES.items():
+        if (client, code) in new_sites:
+            sites[client, code] = Site(
+                client_id=clients[client].id,
+                code=code,
+                name=name,
+                address=address,
+                city=city,
+                time_zone="Europe/Moscow",
+                access_notes=access_notes,
+                working_hours=working_hours,
+            )
+            session.add(sites[client, code])
+    session.flush()
+    for equipment in session.scalars(select(Equipment).where(Equipment.serial.in_(EQUIPMENT_SITES))):
+        placed = (EQUIPMENT[equipment.serial][0], EQUIPMENT_SITES[equipment.serial])
+        if equipment.site_id is None and placed in new_sites:  # equipment loaded before its site was
+            equipment.site_id = sites[placed].id
     serials = set(session.scalars(select(Equipment.serial)))
     for serial, (client, vendor, model, equipment_class) in EQUIPMENT.items():
         if serial not in serials:
+            site = sites.get((client, EQUIPMENT_SITES.get(serial, "")))
             session.add(
                 Equipment(
                     client_id=clients[client].id,
+                    site_id=site.id if site else None,
                     serial=serial,
                     vendor=vendor,
                     model=model,

@@ -1,5 +1,7 @@
 """Every blueprint of the API, in the order the OpenAPI document lists them."""
 
+from service.clients.contact_views import blp as contacts
+from service.clients.site_views import blp as sites
 from service.clients.views import blp as clients
 from service.observability.views import health
 from service.prices.views import blp as prices
@@ -10,4 +12,4 @@ from service.sla.views import blp as sla
 from service.tasks.views import blp as tasks
 from service.tickets.views import blp as tickets
 
-BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, prices, one_off_contracts, health]
+BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, sites, contacts, prices, one_off_contracts, health]

@@ -61,7 +61,9 @@ class Site(Base):
     working_hours: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
-    client: Mapped[Client] = relationship(lazy="select")
+    #: Not joined: a site is mostly read through its equipment or its client, whose client is loaded already (a join
+    #: would load that client's contracts a second time with every ticket).
+    client: Mapped[Client] = relationship()
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 

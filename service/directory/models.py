@@ -21,7 +21,7 @@ class ChangeRecord(Base):
     kind: Mapped[str] = mapped_column(String(30))
     #: The record's natural key as its route names it (`NORD-BANK`, `NORD-BANK/HQ`, a serial, a username).
     record_key: Mapped[str] = mapped_column(String(300))
-    #: created, updated, deactivated, reactivated, deleted.
+    #: created, updated, deactivated, reactivated, deleted, merged.
     action: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,6 +31,8 @@ class Action(str, Enum):
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
     DELETED = "deleted"
+    #: One record was merged into another (a contact intake created twice): both records' histories say so.
+    MERGED = "merged"
 
 
 def etag(record: Base) -> str:

@@ -44,7 +44,7 @@ class ChangeSchema(Schema):
     """One change of a record: who, when, the fields before and after."""
 
     id = fields.Integer()
-    action = fields.String(metadata={"description": "created, updated, deactivated, reactivated or deleted."})
+    action = fields.String(metadata={"description": "created, updated, deactivated, reactivated, deleted or merged."})
     actor = fields.String()
     at = fields.DateTime()
     before = fields.Dict(allow_none=True, metadata={"description": "The changed fields as they were."})

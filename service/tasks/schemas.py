@@ -26,11 +26,25 @@ class TaskSchema(TaskSummarySchema):
     form = fields.List(fields.Nested(FormFieldSchema))
 
 
+class TaskSiteSchema(Schema):
+    """Where the ticket's equipment stands: what an engineer on site needs to get there and in."""
+
+    code = fields.String()
+    name = fields.String()
+    address = fields.String()
+    city = fields.String()
+    time_zone = fields.String(metadata={"description": "The IANA zone the working hours are read in."})
+    access_notes = fields.String()
+    working_hours = fields.String()
+
+
 class TaskDetailSchema(TaskSchema):
     """A task with what its form needs: for `estimate`, the prices of the ticket's equipment valid on the day it was
-    opened (per item the most specific: of its vendor and model, of its vendor, of its class)."""
+    opened (per item the most specific: of its vendor and model, of its vendor, of its class); the site of the ticket's
+    equipment when it has one."""
 
     price_list = fields.List(fields.Nested(PriceItemSchema))
+    site = fields.Nested(TaskSiteSchema, allow_none=True, metadata={"description": "Null when none is known."})
 
 
 class TaskListItemSchema(Schema):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.auth.permissions import may_work_on
-from service.clients.models import PriceItem
+from service.clients.models import PriceItem, Site
 from service.context import Context
 from service.errors import Conflict, NotFound
 from service.prices import one_off
@@ -39,6 +39,12 @@ def price_list(session: Session, *, task: Any) -> list[PriceItem]:
     if task.name != "estimate" or ticket.equipment is None:
         return []
     return prices_for(session, equipment=ticket.equipment, day=ticket.created_at.date())
+
+
+def task_site(task: Any) -> Site | None:
+    """The site of the ticket's equipment (loaded with the ticket: no query of its own), or None."""
+    equipment = task.ticket.equipment
+    return equipment.site if equipment is not None else None
 
 
 def get_open_task(session: Session, *, user: Caller, task_id: str) -> UserTask:

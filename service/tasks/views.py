@@ -43,9 +43,10 @@ class Tasks(MethodView):
 class TaskById(MethodView):
     @blp.response(200, TaskDetailSchema)
     def get(self, task_id: str) -> Augmented:
-        """One task of the caller's queues, with the price list when it is an estimate."""
+        """One task of the caller's queues, with the price list when it is an estimate and the site of the ticket's
+        equipment when it has one."""
         task = services.get_task(session(), user=user(), task_id=task_id)
-        return Augmented(task, price_list=services.price_list(session(), task=task))
+        return Augmented(task, price_list=services.price_list(session(), task=task), site=services.task_site(task))
 
 
 @blp.route("/<task_id>/claim")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize, visible_tickets
+from service.clients.contacts import confirm
 from service.errors import NotFound
 from service.tickets.history import record
 from service.tickets.models import Ticket
@@ -14,13 +15,13 @@ from service.tickets.models import Ticket
 def confirm_contact(session: Session, *, user: Caller, number: str) -> Ticket:
     """Confirm the contact of a ticket the caller sees (a duty officer, once they know the address is the client's).
 
-    Until then no mail goes to the address (see `service.jobs.topics`). Confirming twice changes nothing.
+    Until then no mail goes to the address (see `service.jobs.topics`). The contact's history records it too;
+    confirming twice changes nothing.
     """
     authorize(user, Permission.CONFIRM_CONTACTS)
     ticket = session.scalar(visible_tickets(user).where(Ticket.number == number))
     if ticket is None:
         raise NotFound(f"no ticket {number}")
-    if not ticket.contact.confirmed:
-        ticket.contact.confirmed = True
+    if confirm(session, ticket.contact, client=ticket.client.code, actor=user.username):
         record(session, ticket, user.username, "contact_confirmed", email=ticket.contact.email)
     return ticket

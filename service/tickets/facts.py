@@ -21,6 +21,7 @@ def ticket_facts(ticket: Ticket, *, today: date) -> dict[str, Any]:
     """The ticket's variables: who, what, and what the client's contract says about it."""
     equipment = ticket.equipment
     equipment_class = equipment.equipment_class if equipment else ""
+    site = equipment.site if equipment else None
     contract = contract_for(ticket.client.contracts, today)
     if contract is None:
         status = "none"
@@ -32,6 +33,7 @@ def ticket_facts(ticket: Ticket, *, today: date) -> dict[str, Any]:
         "ticket": ticket.number,
         "client": ticket.client.code,
         "client_name": ticket.client.name,
+        "client_sector": ticket.client.sector,
         "contact_email": ticket.contact.email,
         "channel": ticket.channel,
         "summary": ticket.summary,
@@ -41,6 +43,7 @@ def ticket_facts(ticket: Ticket, *, today: date) -> dict[str, Any]:
         "equipment_serial": equipment.serial if equipment else "",
         "equipment_class": equipment_class,
         "equipment_vendor": equipment.vendor if equipment else "",
+        "site_city": site.city if site else "",
         "contract_status": status,
         "contract_covers_class": bool(contract and equipment_class and contract.covers_class(equipment_class)),
         "service_level": contract.service_level if contract and status == "active" else "",

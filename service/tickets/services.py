@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from service.augmented import Augmented
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize, visible_tickets
+from service.clients.contacts import record_intake
 from service.clients.models import Client, Contact, Equipment, OneOffContract
 from service.context import Context
 from service.db import insert_unless_present
@@ -75,6 +76,7 @@ def open_ticket(
     record(session, ticket, user.username, "ticket_opened", channel=ticket.channel, client=client.code)
     if new_contact:
         record(session, ticket, user.username, "contact_unconfirmed", email=contact.email)
+        record_intake(session, contact, client=client.code, actor=user.username)
     if key_id is not None:
         session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(ticket_id=ticket.id))
     start_instance(session, ctx, ticket=ticket, actor=user.username)

@@ -55,6 +55,8 @@ OPENERS = frozenset({"admin", "manager", "duty", "nordbank", "megaretail", "inta
 DIRECTORY_READERS = frozenset({"admin", "manager", "duty", "consultant"})
 CONTRACT_READERS = frozenset({"admin", "manager", "consultant"})
 CLIENT_USERS = frozenset({"nordbank", "megaretail"})
+CONTACT_EDITORS = frozenset({"admin", "duty"})
+NORD_IT = "it@nord-bank.example"
 ANY_VERSION = {"If-Match": "*"}
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
@@ -223,6 +225,56 @@ MATRIX = [
         CONTRACT_READERS,
         CLIENT_USERS,
     ),
+    Case("GET", "/clients/<code>/sites", "/clients/NORD-BANK/sites", DIRECTORY_READERS),
+    Case("POST", "/clients/<code>/sites", "/clients/NORD-BANK/sites", ADMINS, body={"code": "MATRIX", "name": "M"}),
+    Case("GET", "/clients/<code>/sites/<site>", "/clients/NORD-BANK/sites/HQ", DIRECTORY_READERS),
+    Case(
+        "PATCH",
+        "/clients/<code>/sites/<site>",
+        "/clients/NORD-BANK/sites/HQ",
+        ADMINS,
+        body={"access_notes": "matrix"},
+        headers=ANY_VERSION,
+    ),  # fmt: skip
+    Case("DELETE", "/clients/<code>/sites/<site>", "/clients/NORD-BANK/sites/SPARE", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/clients/<code>/sites/<site>/history", "/clients/NORD-BANK/sites/HQ/history", DIRECTORY_READERS),
+    Case("GET", "/clients/<code>/contacts", "/clients/NORD-BANK/contacts?confirmed=false", DIRECTORY_READERS),
+    Case(
+        "POST",
+        "/clients/<code>/contacts",
+        "/clients/NORD-BANK/contacts",
+        CONTACT_EDITORS,
+        body={"email": "{new_contact}", "name": "Matrix"},
+    ),  # fmt: skip
+    Case("GET", "/clients/<code>/contacts/<email>", f"/clients/NORD-BANK/contacts/{NORD_IT}", DIRECTORY_READERS),
+    Case(
+        "PATCH",
+        "/clients/<code>/contacts/<email>",
+        f"/clients/NORD-BANK/contacts/{NORD_IT}",
+        CONTACT_EDITORS,
+        body={"position": "matrix"},
+        headers=ANY_VERSION,
+    ),  # fmt: skip
+    Case(
+        "DELETE",
+        "/clients/<code>/contacts/<email>",
+        "/clients/NORD-BANK/contacts/spare@nord-bank.example",
+        ADMINS,
+        headers=ANY_VERSION,
+    ),  # fmt: skip
+    Case(
+        "POST",
+        "/clients/<code>/contacts/<email>/merge",
+        "/clients/NORD-BANK/contacts/{merge_contact}/merge",
+        CONTACT_EDITORS,
+        body={"into": NORD_IT},
+    ),  # fmt: skip
+    Case(
+        "GET",
+        "/clients/<code>/contacts/<email>/history",
+        f"/clients/NORD-BANK/contacts/{NORD_IT}/history",
+        DIRECTORY_READERS,
+    ),  # fmt: skip
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -338,6 +390,17 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
     objects.shared.update(
         price=_price(api, "matrix price"), spare_price=_price(api, "matrix spare"), contract=_one_off_contract(api)
     )
+    spare_site = {"code": "SPARE", "name": "Spare"}
+    assert api.post("/clients/NORD-BANK/sites", as_="admin", json=spare_site).status_code == 201
+    objects.shared["new_contact"] = "matrix@nord-bank.example"
+    objects.shared["merge_contact"] = "merge@nord-bank.example"
+    for email in ("spare@nord-bank.example", "merge@nord-bank.example"):
+        assert api.post("/clients/NORD-BANK/contacts", as_="admin", json={"email": email}).status_code == 201
+    for role in sorted(CONTACT_EDITORS):
+        objects.own[("new_contact", role)] = f"matrix-{role}@nord-bank.example"
+        objects.own[("merge_contact", role)] = f"merge-{role}@nord-bank.example"
+        new = {"email": f"merge-{role}@nord-bank.example"}
+        assert api.post("/clients/NORD-BANK/contacts", as_="admin", json=new).status_code == 201
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
 
