@@ -1,6 +1,7 @@
 """Every blueprint of the API, in the order the OpenAPI document lists them."""
 
 from service.clients.views import blp as clients
+from service.imports.views import blp as imports
 from service.observability.views import health
 from service.processes.views import blp as processes
 from service.rulesets.views import blp as rulesets
@@ -8,4 +9,4 @@ from service.sla.views import blp as sla
 from service.tasks.views import blp as tasks
 from service.tickets.views import blp as tickets
 
-BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, health]
+BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, imports, health]
