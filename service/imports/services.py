@@ -167,6 +167,8 @@ class _Run:
         self.loader = kind.loader(session, user=user, source=report.file)
         self.columns_of = {column.target: column.name for column in kind.columns}
         self.pending = 0
+        self.create_schema = kind.create_schema()  # one instance for the run: making one costs more than a load
+        self.change_schema = kind.change_schema()
 
     def refuse(self, row: _Row, problems: Mapping[str, Any]) -> None:
         key = row.values.get(self.kind.key)
@@ -188,9 +190,9 @@ class _Run:
         seen[key] = row.number
         record = self.loader.find(key)
         if record is None:
-            schema, data = self.kind.create_schema(), row.values
+            schema, data = self.create_schema, row.values
         else:
-            schema, data = self.kind.change_schema(), {k: v for k, v in row.values.items() if k != self.kind.key}
+            schema, data = self.change_schema, {k: v for k, v in row.values.items() if k != self.kind.key}
         try:
             loaded = schema.load(data)
         except ValidationError as error:

@@ -208,6 +208,12 @@ def test_an_unknown_kind_and_an_empty_file_are_refused(api: Api) -> None:
     assert _import(api, "clients", b"").status_code == 422
 
 
+def test_a_body_over_the_limit_is_refused_with_413(api: Api) -> None:
+    big = b"code;name\r\n" + b"BIG-1;" + b"x" * (8 * 1024 * 1024) + b"\r\n"
+    assert _import(api, "clients", big).status_code == 413
+    assert _client(api, "BIG-1").status_code == 404
+
+
 def test_only_administrators_import_and_export(api: Api) -> None:
     assert _import(api, "clients", b"code;name\r\nX-1;X\r\n", as_="manager").status_code == 403
     assert api.get("/exports/clients", as_="duty").status_code == 403
@@ -231,3 +237,33 @@ def test_days_and_yes_no_as_people_write_them() -> None:
     for bad, parse in (("12/31/2026", cells.day), ("может быть", cells.boolean), ("1,2,3", cells.decimal)):
         with pytest.raises(CellError):
             parse(bad)
+
+
+def test_the_cli_imports_with_a_dry_run_exits_non_zero_on_refusals_and_exports(ctx: Any, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATABASE_URL": ctx.config.database_url}
+        command = [sys.executable, "-m", "service.cli", *argv]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    good = tmp_path / "good.csv"
+    good.write_bytes(_excel_csv([["code", "name"], ["CLI-1", "Через командную строку"]]))
+    dry = run("import", "clients", str(good), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "1 created" in dry.stdout and "dry run, nothing written" in dry.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_excel_csv([["code", "name", "inn"], ["CLI-2", "Bad", "1"]]))
+    refused = run("import", "clients", str(bad))
+    assert refused.returncode == 1
+    assert "bad.csv: row 2: inn: an INN is 10 digits" in refused.stdout
+    applied = run("import", "clients", str(good))
+    assert applied.returncode == 0 and "(written)" in applied.stdout, applied.stderr
+    out = tmp_path / "clients.csv"
+    assert run("export", "clients", str(out)).returncode == 0
+    assert "CLI-1;Через командную строку" in out.read_text(encoding="utf-8-sig")
+    assert "CLI-2" not in out.read_text(encoding="utf-8-sig")
