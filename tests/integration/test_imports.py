@@ -267,3 +267,40 @@ def test_the_cli_imports_with_a_dry_run_exits_non_zero_on_refusals_and_exports(c
     assert run("export", "clients", str(out)).returncode == 0
     assert "CLI-1;Через командную строку" in out.read_text(encoding="utf-8-sig")
     assert "CLI-2" not in out.read_text(encoding="utf-8-sig")
+
+
+def test_equipment_names_its_site_within_its_client_and_changes_keep_a_history(api: Api) -> None:
+    from sqlalchemy import select
+
+    from service.clients.models import Client, Site
+    from service.db import transaction
+    from service.directory.models import ChangeRecord
+
+    with transaction(api.ctx.sessions) as session:
+        nord = session.scalar(select(Client).where(Client.code == "NORD-BANK"))
+        assert nord is not None
+        session.add(Site(client_id=nord.id, code="DC-2", name="Data centre 2"))
+    header = "serial;client;site;vendor;model;equipment_class;status\r\n"
+    wrong = header + "ST-1;MEGA-RETAIL;DC-2;IBM;X;storage;\r\n"
+    refusals = _import(api, "equipment", wrong.encode()).get_json()["refusals"]
+    assert [(r["row"], r["column"], r["reason"]) for r in refusals] == [
+        (2, "site", "the client MEGA-RETAIL has no site 'DC-2'")
+    ]
+    right = header + "ST-1;NORD-BANK;DC-2;IBM;X;storage;\r\n"
+    assert _import(api, "equipment", right.encode()).get_json()["counts"]["created"] == 1
+    retired = header + "ST-1;NORD-BANK;DC-2;IBM;X;storage;retired\r\n"
+    report = _import(api, "equipment", retired.encode(), query="?filename=retire.csv").get_json()
+    assert report["counts"] == {"created": 0, "updated": 1, "unchanged": 0, "refused": 0}
+    exported = api.get("/exports/equipment", as_="admin").get_data().decode("utf-8-sig")
+    assert "ST-1;NORD-BANK;DC-2;IBM;X;storage;;;retired" in exported
+    with api.ctx.sessions() as session:
+        changes = session.scalars(
+            select(ChangeRecord).where(ChangeRecord.kind == "equipment", ChangeRecord.record_key == "ST-1")
+        ).all()
+        assert [(c.action, c.source, c.before, c.after) for c in changes][1] == (
+            "updated",
+            "retire.csv",
+            {"status": "in_service"},
+            {"status": "retired"},
+        )
+        assert changes[0].after["site"] == "DC-2" and changes[0].after["client"] == "NORD-BANK"
