@@ -1,5 +1,5 @@
-"""Benchmarks: `python -m bench [intake|escalation|whatif|sla|inbox|jobs] [--database URL]`; each figure beside its
-baseline.
+"""Benchmarks: `python -m bench [intake|escalation|whatif|sla|inbox|jobs|imports] [--database URL]`; each figure
+beside its baseline.
 
 `python -m bench bulk [--tickets N]` loads N tickets (100,000 by default) and prints tickets/s; `python -m bench steps`
 counts the SQL statements and CPU of an intake and of completions against the floor (neither runs by default).
@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import bulk, escalation, inbox, intake, jobs, sla_report, soak, steps, whatif
+from bench import bulk, escalation, imports, inbox, intake, jobs, sla_report, soak, steps, whatif
 
 
 def main() -> None:
     """Run the chosen benchmarks on SQLite and, when reachable, PostgreSQL."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("which", nargs="*", default=["intake", "escalation", "whatif", "sla", "inbox", "jobs"])
+    parser.add_argument(
+        "which", nargs="*", default=["intake", "escalation", "whatif", "sla", "inbox", "jobs", "imports"]
+    )
     parser.add_argument(
         "--database", action="append", help="`sqlite` or a database URL (repeatable); default: SQLite and PostgreSQL"
     )
@@ -42,6 +44,8 @@ def main() -> None:
             inbox.run(url)
         if "jobs" in args.which:
             jobs.run(url)
+        if "imports" in args.which:
+            imports.run(url)
         if "bulk" in args.which:
             bulk.run(url, tickets=args.tickets or 100_000)
         if "steps" in args.which:

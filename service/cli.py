@@ -1,4 +1,4 @@
-"""The `orchestrator` command: run, worker, migrate, deploy, demo, token, rules."""
+"""The `orchestrator` command: run, worker, migrate, deploy, demo, token, rules, import, export."""
 
 from __future__ import annotations
 
@@ -179,6 +179,87 @@ def _rules_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     what_if.set_defaults(func=cmd_rules_what_if)
 
 
+def _caller(session, username: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from service.auth.models import Caller, User
+    from service.errors import NotFound
+
+    found = session.scalar(select(User).where(User.username == username))
+    if found is None:
+        raise NotFound(f"no user {username!r}")
+    return Caller.of(found)
+
+
+def cmd_import(config: Config, args: argparse.Namespace) -> int:
+    """Import a CSV or XLSX file of a kind (clients, equipment); exit 1 when a row is refused."""
+    import click
+
+    from service.db import transaction
+    from service.imports.services import Mode, import_file
+
+    path = Path(args.file)
+    with (
+        transaction(_context(config).sessions) as session,
+        click.progressbar(length=1, label=f"importing {path.name}", file=sys.stderr) as bar,
+    ):
+        shown = 0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal shown
+            bar.length = total
+            bar.update(done - shown)
+            shown = done
+
+        report = import_file(
+            session,
+            user=_caller(session, args.as_user),
+            kind=args.kind,
+            data=path.read_bytes(),
+            filename=path.name,
+            dry_run=args.dry_run,
+            mode=Mode(args.mode),
+            progress=progress,
+        )
+    for refusal in report.refusals:
+        print(f"{path.name}: row {refusal.row}: {refusal.column or 'row'}: {refusal.reason}")
+    counts = ", ".join(f"{count} {outcome}" for outcome, count in report.counts.items())
+    state = "dry run, nothing written" if report.dry_run else "written" if report.applied else "nothing written"
+    print(f"{path.name}: {report.rows} rows: {counts} ({state})")
+    return 1 if report.refused else 0
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    """Write every record of a kind as CSV in the import's columns (to FILE, or to the standard output)."""
+    from service.db import transaction
+    from service.imports.services import export_csv
+
+    with transaction(_context(config).sessions) as session:
+        text = export_csv(session, user=_caller(session, args.as_user), kind=args.kind)
+    if args.file:
+        Path(args.file).write_text(text, encoding="utf-8", newline="")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _imports_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imports = sub.add_parser("import", help=cmd_import.__doc__)
+    imports.add_argument("kind", help="clients or equipment")
+    imports.add_argument("file", help="a CSV (UTF-8 or Windows-1251, `;` or `,`) or XLSX file")
+    imports.add_argument("--dry-run", action="store_true", help="check every row and report, writing nothing")
+    imports.add_argument(
+        "--mode", choices=["all_or_nothing", "valid_rows"], default="all_or_nothing", help="see docs/imports.md"
+    )
+    imports.add_argument("--as", dest="as_user", default="admin", help="the administrator the history names")
+    imports.set_defaults(func=cmd_import)
+    export = sub.add_parser("export", help=cmd_export.__doc__)
+    export.add_argument("kind", help="clients or equipment")
+    export.add_argument("file", nargs="?", help="where to write (default: the standard output)")
+    export.add_argument("--as", dest="as_user", default="admin", help="the administrator who exports")
+    export.set_defaults(func=cmd_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="orchestrator", description=__doc__)
@@ -201,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("username")
     token.set_defaults(func=cmd_token)
     _rules_parser(sub)
+    _imports_parser(sub)
     return parser
 
 

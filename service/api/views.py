@@ -3,6 +3,7 @@
 from service.clients.contact_views import blp as contacts
 from service.clients.site_views import blp as sites
 from service.clients.views import blp as clients
+from service.imports.views import blp as imports
 from service.observability.views import health
 from service.prices.views import blp as prices
 from service.prices.views import contracts as one_off_contracts
@@ -12,4 +13,17 @@ from service.sla.views import blp as sla
 from service.tasks.views import blp as tasks
 from service.tickets.views import blp as tickets
 
-BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, sites, contacts, prices, one_off_contracts, health]
+BLUEPRINTS = [
+    tickets,
+    tasks,
+    processes,
+    rulesets,
+    sla,
+    clients,
+    sites,
+    contacts,
+    prices,
+    one_off_contracts,
+    imports,
+    health,
+]

@@ -275,6 +275,8 @@ MATRIX = [
         f"/clients/NORD-BANK/contacts/{NORD_IT}/history",
         DIRECTORY_READERS,
     ),  # fmt: skip
+    Case("POST", "/imports/<kind>", "/imports/clients?dry_run=true", ADMINS, raw="clients_csv"),
+    Case("GET", "/exports/<kind>", "/exports/clients", ADMINS),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -403,6 +405,7 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         assert api.post("/clients/NORD-BANK/contacts", as_="admin", json=new).status_code == 201
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
+    objects.shared["clients_csv"] = "code;name\r\nMATRIX-IMPORT;Matrix import\r\n"
 
     later = utcnow() + timedelta(days=60)  # every open clock has breached by then
     while run_due_event(session_ctx, now=later) is not None:
@@ -438,7 +441,8 @@ def test_route_answers_the_role(matrix: Matrix, case: Case, role: str) -> None:
     kwargs: dict[str, Any] = {}
     if case.raw is not None:
         kwargs["data"] = objects.shared[case.raw]
-        kwargs["content_type"] = "application/xml" if case.raw == "diagram" else "application/yaml"
+        types = {"diagram": "application/xml", "clients_csv": "text/csv"}
+        kwargs["content_type"] = types.get(case.raw, "application/yaml")
     elif case.body is not None:
         kwargs["json"] = objects.fill(case.body, role)
     kwargs["headers"] = case.headers
