@@ -279,20 +279,20 @@ def test_equipment_names_its_site_within_its_client_and_changes_keep_a_history(a
     with transaction(api.ctx.sessions) as session:
         nord = session.scalar(select(Client).where(Client.code == "NORD-BANK"))
         assert nord is not None
-        session.add(Site(client_id=nord.id, code="DC-2", name="Data centre 2"))
+        session.add(Site(client_id=nord.id, code="DC-9", name="Data centre 9"))
     header = "serial;client;site;vendor;model;equipment_class;status\r\n"
-    wrong = header + "ST-1;MEGA-RETAIL;DC-2;IBM;X;storage;\r\n"
+    wrong = header + "ST-1;MEGA-RETAIL;DC-9;IBM;X;storage;\r\n"
     refusals = _import(api, "equipment", wrong.encode()).get_json()["refusals"]
     assert [(r["row"], r["column"], r["reason"]) for r in refusals] == [
-        (2, "site", "the client MEGA-RETAIL has no site 'DC-2'")
+        (2, "site", "the client MEGA-RETAIL has no site 'DC-9'")
     ]
-    right = header + "ST-1;NORD-BANK;DC-2;IBM;X;storage;\r\n"
+    right = header + "ST-1;NORD-BANK;DC-9;IBM;X;storage;\r\n"
     assert _import(api, "equipment", right.encode()).get_json()["counts"]["created"] == 1
-    retired = header + "ST-1;NORD-BANK;DC-2;IBM;X;storage;retired\r\n"
+    retired = header + "ST-1;NORD-BANK;DC-9;IBM;X;storage;retired\r\n"
     report = _import(api, "equipment", retired.encode(), query="?filename=retire.csv").get_json()
     assert report["counts"] == {"created": 0, "updated": 1, "unchanged": 0, "refused": 0}
     exported = api.get("/exports/equipment", as_="admin").get_data().decode("utf-8-sig")
-    assert "ST-1;NORD-BANK;DC-2;IBM;X;storage;;;retired" in exported
+    assert "ST-1;NORD-BANK;DC-9;IBM;X;storage;;;retired" in exported
     with api.ctx.sessions() as session:
         changes = session.scalars(
             select(ChangeRecord).where(ChangeRecord.kind == "equipment", ChangeRecord.record_key == "ST-1")
@@ -303,4 +303,4 @@ def test_equipment_names_its_site_within_its_client_and_changes_keep_a_history(a
             {"status": "in_service"},
             {"status": "retired"},
         )
-        assert changes[0].after["site"] == "DC-2" and changes[0].after["client"] == "NORD-BANK"
+        assert changes[0].after["site"] == "DC-9" and changes[0].after["client"] == "NORD-BANK"
