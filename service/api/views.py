@@ -2,10 +2,12 @@
 
 from service.clients.views import blp as clients
 from service.observability.views import health
+from service.people.views import blp as people
 from service.processes.views import blp as processes
 from service.rulesets.views import blp as rulesets
 from service.sla.views import blp as sla
 from service.tasks.views import blp as tasks
+from service.teams.views import blp as teams
 from service.tickets.views import blp as tickets
 
-BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, health]
+BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, teams, people, health]

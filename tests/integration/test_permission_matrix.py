@@ -53,6 +53,7 @@ BOOKERS = frozenset({"admin", "manager", "storage.l1", "servers.l1"})
 CLIENT_REPORTS = frozenset({"admin", "manager", "nordbank", "megaretail"})
 OPENERS = frozenset({"admin", "manager", "duty", "nordbank", "megaretail", "intake"})
 DIRECTORY_READERS = frozenset({"admin", "manager", "duty", "consultant"})
+PEOPLE_READERS = frozenset({"admin", "manager"})
 ANY_VERSION = {"If-Match": "*"}
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
@@ -189,6 +190,36 @@ MATRIX = [
     Case("PATCH", "/clients/<code>", "/clients/NORD-BANK", ADMINS, body={"notes": "matrix"}, headers=ANY_VERSION),
     Case("DELETE", "/clients/<code>", "/clients/MATRIX-SPARE", ADMINS, headers=ANY_VERSION),
     Case("GET", "/clients/<code>/history", "/clients/NORD-BANK/history", DIRECTORY_READERS),
+    Case("GET", "/teams", "/teams", DIRECTORY_READERS),
+    Case("POST", "/teams", "/teams", ADMINS, body={"code": "matrix-new", "name": "Matrix team"}),
+    Case("GET", "/teams/<code>", "/teams/storage", DIRECTORY_READERS),
+    Case("PATCH", "/teams/<code>", "/teams/storage", ADMINS, body={"classes": ["storage"]}, headers=ANY_VERSION),
+    Case("DELETE", "/teams/<code>", "/teams/matrix-spare", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/teams/<code>/history", "/teams/storage/history", DIRECTORY_READERS),
+    Case("GET", "/users", "/users", PEOPLE_READERS),
+    Case(
+        "POST",
+        "/users",
+        "/users",
+        ADMINS,
+        body={
+            "username": "matrix.new",
+            "name": "M",
+            "email": "m@x.example",
+            "roles": ["engineer"],
+            "groups": ["storage-L1"],
+        },
+    ),
+    Case("GET", "/users/<username>", "/users/storage.l1", PEOPLE_READERS),
+    Case(
+        "PATCH",
+        "/users/<username>",
+        "/users/storage.l3",
+        ADMINS,
+        body={"phone": "+7 495 000-00-00"},
+        headers=ANY_VERSION,
+    ),
+    Case("GET", "/users/<username>/history", "/users/storage.l1/history", PEOPLE_READERS),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -282,6 +313,7 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         new_level={**level, "name": "x"},
     )
     assert api.post("/clients", as_="admin", json={"code": "MATRIX-SPARE", "name": "Spare"}).status_code == 201
+    assert api.post("/teams", as_="admin", json={"code": "matrix-spare", "name": "Spare"}).status_code == 201
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
 
