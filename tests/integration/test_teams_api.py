@@ -63,7 +63,8 @@ def test_a_team_is_created_with_its_three_queues(api: Api, ctx: Context) -> None
     read = api.get("/teams/backup", as_="duty")
     assert read.get_json() == {**NEW, "active": True, "groups": ["backup-L1", "backup-L2", "backup-L3"]}
     with transaction(ctx.sessions) as session:
-        titles = dict(session.execute(select(Group.name, Group.title).where(Group.name.like("backup-%"))).tuples().all())
+        rows = session.execute(select(Group.name, Group.title).where(Group.name.like("backup-%"))).tuples()
+        titles = dict(rows.all())
     assert titles == {f"backup-L{n}": f"Backup team, level {n}" for n in (1, 2, 3)}
     found = api.get("/teams?q=TAPE", as_="manager").get_json()
     assert [team["code"] for team in found["items"]] == ["backup"]
