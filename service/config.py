@@ -60,8 +60,6 @@ class Config:
     rules_refresh_seconds: float = 1.0
     #: Seconds a process trusts its cached newest process versions (which new tickets start on) before it looks again.
     process_refresh_seconds: float = 1.0
-    #: Seconds a process trusts a bearer token it has checked before it looks again.
-    token_cache_seconds: float = 10.0
     #: Log level of the service (DEBUG, INFO, WARNING, ERROR); the workflow library logs only from WARNING unless DEBUG.
     log_level: str = "INFO"
     #: Log lines as "json" (one object per line: time, level, logger, message, request_id and extra fields) or "text".

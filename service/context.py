@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters import build_file_store, build_mailer
 from adapters.files import FileStore
 from adapters.mail import Mailer
-from service.auth.services import TokenCache
 from service.config import Config
 from service.db import make_engine, make_session_factory
 from service.processes.definitions import DefinitionCache
@@ -26,7 +25,6 @@ class Context:
     sessions: sessionmaker[Session]
     definitions: DefinitionCache = field(default_factory=DefinitionCache)
     rules: RulesRegistry = field(default_factory=RulesRegistry)
-    tokens: TokenCache = field(default_factory=lambda: TokenCache(0.0))
     file_store: FileStore | None = None
     mailer: Mailer | None = None
 
@@ -40,7 +38,6 @@ def build_context(config: Config) -> Context:
         sessions=make_session_factory(engine),
         rules=RulesRegistry(refresh_seconds=config.rules_refresh_seconds),
         definitions=DefinitionCache(latest_seconds=config.process_refresh_seconds),
-        tokens=TokenCache(config.token_cache_seconds),
         file_store=build_file_store(
             config.file_store, root=config.file_store_root, base_url=config.file_store_base_url
         ),

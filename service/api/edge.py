@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def _authenticate() -> None:
         if request.path.startswith("/api/v1/") and request.path not in PUBLIC and not _is_docs(request.path):
-            g.user = authenticate(session(), authorization=request.headers.get("Authorization"), cache=context().tokens)
+            g.user = authenticate(session(), authorization=request.headers.get("Authorization"))
 
     @app.after_request
     def _commit(response: Response) -> Response:

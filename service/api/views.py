@@ -5,12 +5,14 @@ from service.clients.site_views import blp as sites
 from service.clients.views import blp as clients
 from service.imports.views import blp as imports
 from service.observability.views import health
+from service.people.views import blp as people
 from service.prices.views import blp as prices
 from service.prices.views import contracts as one_off_contracts
 from service.processes.views import blp as processes
 from service.rulesets.views import blp as rulesets
 from service.sla.views import blp as sla
 from service.tasks.views import blp as tasks
+from service.teams.views import blp as teams
 from service.tickets.views import blp as tickets
 
 BLUEPRINTS = [
@@ -22,6 +24,8 @@ BLUEPRINTS = [
     clients,
     sites,
     contacts,
+    teams,
+    people,
     prices,
     one_off_contracts,
     imports,

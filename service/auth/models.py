@@ -75,11 +75,13 @@ class Caller:
     role_set: frozenset[str]
     group_names: frozenset[str]
     client_id: int | None
+    #: The partner company of an outside L3 engineer: they see only the tickets of tasks given to their groups.
+    partner: str | None = None
 
     @classmethod
     def of(cls, user: User) -> Caller:
         """The snapshot of a user as loaded now."""
-        return cls(user.id, user.username, user.role_set, user.group_names, user.client_id)
+        return cls(user.id, user.username, user.role_set, user.group_names, user.client_id, user.partner)
 
 
 class ApiToken(Base):

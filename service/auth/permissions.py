@@ -15,6 +15,7 @@ from sqlalchemy import Select, or_, select
 
 from service.auth.models import Caller
 from service.errors import Forbidden
+from service.tasks.models import TaskCandidate, UserTask
 from service.tickets.models import Ticket
 
 
@@ -129,12 +130,22 @@ def teams_of(user: Caller) -> frozenset[str]:
 
 def visible_tickets(user: Caller) -> Select[Any]:
     """A query of the tickets the user may see: all of them, their company's, or their teams' and those they opened
-    (an intake account follows the `Location` of the tickets it opens)."""
+    (an intake account follows the `Location` of the tickets it opens); an outside partner's engineer sees only the
+    tickets that have or had a task in one of their groups, or assigned to them."""
     query = select(Ticket)
     if allowed(user, Permission.SEE_ALL_TICKETS):
         return query
     if user.client_id is not None:
         return query.where(Ticket.client_id == user.client_id)
+    if user.partner:
+        given = select(UserTask.ticket_id).join(TaskCandidate, TaskCandidate.task_id == UserTask.id)
+        assigned = select(UserTask.ticket_id).where(UserTask.assignee == user.username)
+        return query.where(
+            or_(
+                Ticket.id.in_(given.where(TaskCandidate.group_name.in_(sorted(user.group_names)))),
+                Ticket.id.in_(assigned),
+            )
+        )
     return query.where(or_(Ticket.team.in_(teams_of(user)), Ticket.created_by == user.username))
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session, contains_eager
 
 from service.auth.models import ApiToken, Caller, User
+from service.db import utcnow
 from service.errors import NotFound, Unauthorized
 
 
@@ -28,42 +27,29 @@ def issue_token(session: Session, *, username: str) -> str:
     return token
 
 
-class TokenCache:
-    """Users by token digest for a few seconds, so that a busy client does not cost two queries a request.
+def revoke_tokens(session: Session, *, user_id: int) -> int:
+    """Delete every token and browser session of a user (in the caller's transaction); how many there were."""
+    result = session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    A change to a user's roles or groups reaches a process within `seconds`.
+
+def authenticate(session: Session, *, authorization: str | None) -> Caller:
+    """The user a `Bearer <token>` header belongs to: an active user's token that has not expired.
+
+    The token, its user and the user's groups are read in one query on every request, with no cache: a deactivated
+    user, a revoked token or a changed role counts at the very next request, in every process.
     """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._users: dict[str, tuple[float, Caller]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, digest: str) -> Caller | None:
-        """The cached user of a token, if still fresh."""
-        hit = self._users.get(digest)
-        return hit[1] if hit and time.monotonic() - hit[0] < self.seconds else None
-
-    def put(self, digest: str, user: Caller) -> None:
-        """Remember a user for `seconds`."""
-        with self._lock:
-            if len(self._users) > 10_000:
-                self._users.clear()
-            self._users[digest] = (time.monotonic(), user)
-
-
-def authenticate(session: Session, *, authorization: str | None, cache: TokenCache | None = None) -> Caller:
-    """The user a `Bearer <token>` header belongs to."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send the header Authorization: Bearer <token>")
     digest = _digest(authorization[7:].strip())
-    user = cache.get(digest) if cache else None
-    if user is not None:
-        return user
-    token = session.scalar(select(ApiToken).where(ApiToken.digest == digest))
+    query = (
+        select(ApiToken)
+        .join(ApiToken.user)
+        .where(ApiToken.digest == digest, User.active.is_(True))
+        .where(or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()))
+        .options(contains_eager(ApiToken.user).joinedload(User.groups))
+    )
+    token = session.execute(query).unique().scalar_one_or_none()
     if token is None:
         raise Unauthorized("the bearer token is not valid")
-    caller = Caller.of(token.user)
-    if cache:
-        cache.put(digest, caller)
-    return caller
+    return Caller.of(token.user)

@@ -15,8 +15,13 @@ from service.augmented import Augmented
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
 from service.db import lock_name
+from service.decisions.model import ABSENT, FactRef
 from service.errors import Invalid, NotFound
 from service.rulesets.models import RulesetVersion
+from service.teams.services import active_team_codes
+
+#: The outcome key that names the product team a ticket goes to.
+TEAM = "team"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ def publish_ruleset(session: Session, *, text: str, filename: str, author: str, 
         raise Invalid(
             f"{error.filename}: line {error.line}: {error.detail}", file=error.filename, line=error.line
         ) from error
+    check_teams(session, parsed, filename=filename)
     content_hash = hashlib.sha256(text.encode()).hexdigest()
     lock_versions(session, name=parsed.name)
     row = session.scalar(
@@ -53,6 +59,39 @@ def publish_ruleset(session: Session, *, text: str, filename: str, author: str, 
         row.active = True
         session.flush()
     return Published(row, created)
+
+
+def check_teams(session: Session, parsed: decisions.Ruleset, *, filename: str) -> None:
+    """Refuse (422 with the line) a ruleset whose outcome can name a team that is not an active team of the directory.
+
+    The outcome `team` is checked where it is declared (its `enum`) and in every rule's `then`; a team taken from a
+    fact is checked through that fact's `enum`. While the directory has no team at all (a fresh install before its
+    teams are entered), nothing is checked, so the shipped rules deploy.
+    """
+    teams = active_team_codes(session)
+    if teams is None:
+        return
+    named: list[tuple[int, str, str]] = []
+    spec = parsed.outcome.get(TEAM)
+    if spec is not None and spec.enum:
+        named += [(spec.line, str(value), f"the outcome {TEAM!r} lists") for value in spec.enum]
+    for rule in (*parsed.rules, parsed.default):
+        for key, value in rule.outcome:
+            if key != TEAM:
+                continue
+            if isinstance(value, FactRef):
+                fact = parsed.facts.get(value.fact)
+                values = list(fact.enum or ()) if fact else []
+                if value.otherwise is not ABSENT:
+                    values.append(value.otherwise)
+            else:
+                values = [value]
+            named += [(rule.line, str(item), f"rule {rule.name!r} routes to") for item in values]
+    for line, team, what in named:
+        if team not in teams:
+            known = ", ".join(sorted(teams)) or "none"
+            detail = f"{what} the team {team!r}, which is not an active team (active teams: {known})"
+            raise Invalid(f"{filename}: line {line}: {detail}", file=filename, line=line, team=team)
 
 
 def lock_versions(session: Session, *, name: str) -> None:
@@ -122,7 +161,7 @@ def activate_version(session: Session, *, user: Caller, name: str, version: int)
     row = session.scalar(select(RulesetVersion).where(RulesetVersion.name == name, RulesetVersion.version == version))
     if row is None:
         raise NotFound(f"ruleset {name!r} has no version {version}")
-    parse_named(row.text, name=name)
+    check_teams(session, parse_named(row.text, name=name), filename=f"{name}.yaml")
     lock_versions(session, name=name)
     session.refresh(row)
     if not row.active:

@@ -57,6 +57,7 @@ CONTRACT_READERS = frozenset({"admin", "manager", "consultant"})
 CLIENT_USERS = frozenset({"nordbank", "megaretail"})
 CONTACT_EDITORS = frozenset({"admin", "duty"})
 NORD_IT = "it@nord-bank.example"
+PEOPLE_READERS = frozenset({"admin", "manager"})
 ANY_VERSION = {"If-Match": "*"}
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
@@ -277,6 +278,36 @@ MATRIX = [
     ),  # fmt: skip
     Case("POST", "/imports/<kind>", "/imports/clients?dry_run=true", ADMINS, raw="clients_csv"),
     Case("GET", "/exports/<kind>", "/exports/clients", ADMINS),
+    Case("GET", "/teams", "/teams", DIRECTORY_READERS),
+    Case("POST", "/teams", "/teams", ADMINS, body={"code": "matrix-new", "name": "Matrix team"}),
+    Case("GET", "/teams/<code>", "/teams/storage", DIRECTORY_READERS),
+    Case("PATCH", "/teams/<code>", "/teams/storage", ADMINS, body={"classes": ["storage"]}, headers=ANY_VERSION),
+    Case("DELETE", "/teams/<code>", "/teams/matrix-spare", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/teams/<code>/history", "/teams/storage/history", DIRECTORY_READERS),
+    Case("GET", "/users", "/users", PEOPLE_READERS),
+    Case(
+        "POST",
+        "/users",
+        "/users",
+        ADMINS,
+        body={
+            "username": "matrix.new",
+            "name": "M",
+            "email": "m@x.example",
+            "roles": ["engineer"],
+            "groups": ["storage-L1"],
+        },
+    ),
+    Case("GET", "/users/<username>", "/users/storage.l1", PEOPLE_READERS),
+    Case(
+        "PATCH",
+        "/users/<username>",
+        "/users/storage.l3",
+        ADMINS,
+        body={"phone": "+7 495 000-00-00"},
+        headers=ANY_VERSION,
+    ),
+    Case("GET", "/users/<username>/history", "/users/storage.l1/history", PEOPLE_READERS),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -403,6 +434,7 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         objects.own[("merge_contact", role)] = f"merge-{role}@nord-bank.example"
         new = {"email": f"merge-{role}@nord-bank.example"}
         assert api.post("/clients/NORD-BANK/contacts", as_="admin", json=new).status_code == 201
+    assert api.post("/teams", as_="admin", json={"code": "matrix-spare", "name": "Spare"}).status_code == 201
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
     objects.shared["clients_csv"] = "code;name\r\nMATRIX-IMPORT;Matrix import\r\n"

@@ -6,10 +6,12 @@ from bench.steps import counting
 from service.worker import drain
 from tests.integration.conftest import Api
 
-#: A clarify completion: the task with its ticket, client and candidates; the instance lock; the task again under
-#: the lock; the decisions and their history; the instance; the open tasks; the ticket (once, with the form's fields);
-#: the ended and the new task with its group; the SLA timeline, clocks and due events; the completion's history.
-CLARIFY_STATEMENTS = 22  # on SQLite the transaction's BEGIN IMMEDIATE among them
+#: A clarify completion: the caller's token with its user and groups (one query, not cached, so that a deactivated
+#: user is refused at their next request); the task with its ticket, client and candidates; the contracts and their
+#: the instance lock; the task again under the lock; the decisions and their history; the instance; the
+#: open tasks; the ticket (once, with the form's fields); the ended and the new task with its group; the SLA timeline,
+#: clocks and due events; the completion's history.
+CLARIFY_STATEMENTS = 23  # on SQLite the transaction's BEGIN IMMEDIATE among them
 
 
 def _clarify_task(api: Api, number: str) -> str:

@@ -1,0 +1,1 @@
+"""People: the user accounts of staff, partners and clients, managed over the API."""
