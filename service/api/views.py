@@ -1,6 +1,8 @@
 """Every blueprint of the API, in the order the OpenAPI document lists them."""
 
 from service.clients.views import blp as clients
+from service.contracts.views import blp as contracts
+from service.equipment.views import blp as equipment
 from service.observability.views import health
 from service.processes.views import blp as processes
 from service.rulesets.views import blp as rulesets
@@ -8,4 +10,4 @@ from service.sla.views import blp as sla
 from service.tasks.views import blp as tasks
 from service.tickets.views import blp as tickets
 
-BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, health]
+BLUEPRINTS = [tickets, tasks, processes, rulesets, sla, clients, equipment, contracts, health]

@@ -54,6 +54,15 @@ CLIENT_REPORTS = frozenset({"admin", "manager", "nordbank", "megaretail"})
 OPENERS = frozenset({"admin", "manager", "duty", "nordbank", "megaretail", "intake"})
 DIRECTORY_READERS = frozenset({"admin", "manager", "duty", "consultant"})
 ANY_VERSION = {"If-Match": "*"}
+EQUIPMENT_ADDERS = frozenset({"admin", "duty"})
+NEW_ITEM = {
+    "serial": "{new_serial}",
+    "client": "NEW-CLIENT",
+    "vendor": "Cisco",
+    "model": "Cisco Catalyst 9200",
+    "equipment_class": "network",
+}
+NEW_CONTRACT = {"number": "MATRIX-C-NEW", "client": "NEW-CLIENT", "starts_on": "2026-01-01", "ends_on": "2026-12-31"}
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
 
@@ -189,6 +198,27 @@ MATRIX = [
     Case("PATCH", "/clients/<code>", "/clients/NORD-BANK", ADMINS, body={"notes": "matrix"}, headers=ANY_VERSION),
     Case("DELETE", "/clients/<code>", "/clients/MATRIX-SPARE", ADMINS, headers=ANY_VERSION),
     Case("GET", "/clients/<code>/history", "/clients/NORD-BANK/history", DIRECTORY_READERS),
+    Case("GET", "/equipment", "/equipment", DIRECTORY_READERS),
+    Case("POST", "/equipment", "/equipment", EQUIPMENT_ADDERS, body=NEW_ITEM),
+    Case("GET", "/equipment/<serial>", "/equipment/IBM-FS5200-0001", DIRECTORY_READERS),
+    Case(
+        "PATCH",
+        "/equipment/<serial>",
+        "/equipment/CISCO-C9300-0001",
+        ADMINS,
+        body={"model": "Cisco Catalyst 9300-48P"},
+        headers=ANY_VERSION,
+    ),
+    Case("DELETE", "/equipment/<serial>", "/equipment/MATRIX-EQ-SPARE", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/equipment/<serial>/history", "/equipment/IBM-FS5200-0001/history", DIRECTORY_READERS),
+    Case("GET", "/contracts", "/contracts", DIRECTORY_READERS),
+    Case("POST", "/contracts", "/contracts", ADMINS, body=NEW_CONTRACT),
+    Case("GET", "/contracts/<number>", "/contracts/C-NORD-1", DIRECTORY_READERS),
+    Case(
+        "PATCH", "/contracts/<number>", "/contracts/C-TEL-1", ADMINS, body={"parts_included": True}, headers=ANY_VERSION
+    ),
+    Case("DELETE", "/contracts/<number>", "/contracts/MATRIX-C-SPARE", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/contracts/<number>/history", "/contracts/C-NORD-1/history", DIRECTORY_READERS),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -282,6 +312,13 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         new_level={**level, "name": "x"},
     )
     assert api.post("/clients", as_="admin", json={"code": "MATRIX-SPARE", "name": "Spare"}).status_code == 201
+    objects.shared["new_serial"] = "MATRIX-EQ-REFUSED"
+    for role in sorted(EQUIPMENT_ADDERS):
+        objects.own[("new_serial", role)] = f"MATRIX-EQ-{role.upper()}"
+    spare_item = {**NEW_ITEM, "serial": "MATRIX-EQ-SPARE"}
+    assert api.post("/equipment", as_="admin", json=spare_item).status_code == 201
+    spare_contract = {**NEW_CONTRACT, "number": "MATRIX-C-SPARE"}
+    assert api.post("/contracts", as_="admin", json=spare_contract).status_code == 201
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
 
