@@ -125,7 +125,8 @@ class Contract(Base):
     #: active, suspended or terminated; only an active contract entitles.
     status: Mapped[str] = mapped_column(String(20), default="active")
     version: Mapped[int] = mapped_column(default=1)
-    items: Mapped[list[Equipment]] = relationship(secondary=contract_equipment, lazy="selectin", order_by=Equipment.id)
+    #: Loaded when read: entitlement needs them only when the contract does not cover the class.
+    items: Mapped[list[Equipment]] = relationship(secondary=contract_equipment, order_by=Equipment.id)
     client: Mapped[Client] = relationship(viewonly=True)
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
@@ -40,7 +40,7 @@ def list_contracts(
 ) -> Page[Contract]:
     """A page of contracts in the order of their numbers, found by number or service level."""
     authorize(user, Permission.READ_DIRECTORY)
-    query = select(Contract).options(joinedload(Contract.client))
+    query = select(Contract).options(joinedload(Contract.client), selectinload(Contract.items))
     if q:
         query = query.where(or_(contains(Contract.number, q), contains(Contract.service_level, q)))
     if client is not None:
