@@ -3,6 +3,8 @@
 from service.clients.contact_views import blp as contacts
 from service.clients.site_views import blp as sites
 from service.clients.views import blp as clients
+from service.contracts.views import blp as contracts
+from service.equipment.views import blp as equipment
 from service.imports.views import blp as imports
 from service.observability.views import health
 from service.people.views import blp as people
@@ -24,6 +26,8 @@ BLUEPRINTS = [
     clients,
     sites,
     contacts,
+    equipment,
+    contracts,
     teams,
     people,
     prices,

@@ -108,6 +108,8 @@ class Equipment(Base):
     status: Mapped[str] = mapped_column(String(20), default="in_service")
     version: Mapped[int] = mapped_column(default=1)
     site: Mapped[Site | None] = relationship(lazy="joined")
+    #: Read only: an item never moves to another client.
+    client: Mapped[Client] = relationship(viewonly=True)
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
@@ -128,10 +130,21 @@ class Contract(Base):
     #: active, suspended or terminated; only an active contract entitles.
     status: Mapped[str] = mapped_column(String(20), default="active")
     version: Mapped[int] = mapped_column(default=1)
-    #: Loaded only when read: a step decides from the classes first, and most contracts name no items.
+    #: Loaded when read: entitlement needs them only when the contract does not cover the class.
     items: Mapped[list[Equipment]] = relationship(secondary=contract_equipment, order_by=Equipment.id)
+    client: Mapped[Client] = relationship(viewonly=True)
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
+
+    @property
+    def covered_classes(self) -> list[str]:
+        """The equipment classes the contract covers."""
+        return self.covers.split()
+
+    @property
+    def item_serials(self) -> list[str]:
+        """The serials of the equipment items the contract names."""
+        return [item.serial for item in self.items]
 
     def in_force(self, day: date) -> bool:
         """True when `day` falls inside the contract's term."""
@@ -140,6 +153,16 @@ class Contract(Base):
     def covers_class(self, equipment_class: str) -> bool:
         """True when the contract covers that equipment class."""
         return equipment_class in self.covers.split()
+
+    def covers_equipment(self, equipment: Equipment | None) -> bool:
+        """True when the contract covers the item: its class, or the item named one by one."""
+        if equipment is None:
+            return False
+        return self.covers_class(equipment.equipment_class) or any(item.id == equipment.id for item in self.items)
+
+    def entitles(self, day: date) -> bool:
+        """True when the contract is active and in force on `day`: only such a contract entitles."""
+        return self.status == "active" and self.in_force(day)
 
 
 class OneOffContract(Base):

@@ -116,3 +116,11 @@ class Decision:
     version: str
     rule: str
     outcome: dict[str, Any]
+
+
+def copied_keys(ruleset: Ruleset, rule_name: str) -> frozenset[str]:
+    """The outcome keys that the named rule (or the default) copies from facts instead of stating."""
+    for rule in (*ruleset.rules, ruleset.default):
+        if rule.name == rule_name:
+            return frozenset(key for key, value in rule.outcome if isinstance(value, FactRef))
+    return frozenset()

@@ -24,6 +24,7 @@ class DecisionTaken(EngineEvent):
     rule: Any
     version: Any
     facts: dict[str, Any] = field(default_factory=dict)  # the facts the decision used, when the callback says
+    copied: frozenset[str] = frozenset()  # the outcome keys copied from facts, when the callback says
 
 
 @dataclass(frozen=True)

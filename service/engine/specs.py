@@ -129,7 +129,8 @@ class BusinessRuleTask(BpmnSpecMixin):
             raise EngineError(self.bpmn_id, filename_of(my_task), detail)
         my_task.data[self.result_variable] = copy.deepcopy(outcome)
         used = copy.deepcopy(dict(getattr(decision, "facts", None) or {}))
-        engine.emit(DecisionTaken(self.bpmn_id, self.decision_ref, copy.deepcopy(outcome), rule, version, used))
+        copied = frozenset(getattr(decision, "copied", None) or ())
+        engine.emit(DecisionTaken(self.bpmn_id, self.decision_ref, copy.deepcopy(outcome), rule, version, used, copied))
         return True
 
 

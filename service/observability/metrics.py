@@ -110,9 +110,11 @@ def engine_ran(*, seconds: float, ok: bool) -> None:
     ENGINE_STEP_SECONDS.observe(seconds)
 
 
-def decision_taken(*, ruleset: str, outcome: Mapping[str, Any]) -> None:
-    """Count one decision; the outcome label is its fields as `key=value`, sorted."""
-    label = ",".join(f"{key}={outcome[key]}" for key in sorted(outcome))[:OUTCOME_LABEL_CHARS]
+def decision_taken(*, ruleset: str, outcome: Mapping[str, Any], copied: frozenset[str] = frozenset()) -> None:
+    """Count one decision; the outcome label is its fields as `key=value`, sorted, without those the rule copied
+    from facts (a contract's number would make a series per contract)."""
+    kept = sorted(key for key in outcome if key not in copied)
+    label = ",".join(f"{key}={outcome[key]}" for key in kept)[:OUTCOME_LABEL_CHARS]
     DECISIONS.labels(ruleset, label).inc()
 
 

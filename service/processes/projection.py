@@ -67,7 +67,7 @@ def project(
         instance.updated_at = now
     decisions = [event for event in events if isinstance(event, engine.DecisionTaken)]
     for event in decisions:
-        metrics.decision_taken(ruleset=event.ruleset, outcome=event.outcome)
+        metrics.decision_taken(ruleset=event.ruleset, outcome=event.outcome, copied=event.copied)
     insert_rows(
         session,
         DecisionRecord,

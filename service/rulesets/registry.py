@@ -39,6 +39,8 @@ class RuleDecision:
     version: str
     content_hash: str
     facts: dict[str, Any]
+    #: The outcome keys the fired rule copied from facts (unbounded values, such as a contract's number).
+    copied: frozenset[str] = frozenset()
 
 
 class RulesRegistry:
@@ -95,6 +97,9 @@ class RulesRegistry:
             active = self.active(session, name)
             decision = decisions.evaluate(active.ruleset, facts)
             used = {key: facts[key] for key in active.ruleset.facts if key in facts}
-            return RuleDecision(name, decision.outcome, decision.rule, str(active.number), active.content_hash, used)
+            copied = decisions.copied_keys(active.ruleset, decision.rule)
+            return RuleDecision(
+                name, decision.outcome, decision.rule, str(active.number), active.content_hash, used, copied
+            )
 
         return decide

@@ -183,22 +183,23 @@ def timeline(session: Session, ticket: Ticket) -> list[Segment]:
 def service_level_name(ticket: Ticket) -> str:
     """The service level the ticket is under: `per_call` on the per-call route, else its contract's.
 
-    Before entitlement has decided, a contract in force that covers the equipment and names a level is assumed; the
-    decision, when it comes, recomputes the clocks from the ticket's start.
+    Before entitlement has decided, the contract entitlement picks (`contract_for`) is assumed when it is active, in
+    force, covers the equipment (its class or the item) and names a level; the decision, when it comes, recomputes
+    the clocks from the ticket's start.
     """
     if ticket.route == PER_CALL:
         return PER_CALL
     created = aware(ticket.created_at).date()
-    contract = contract_for(list(ticket.client.contracts), created)
-    in_force = contract is not None and contract.in_force(created) and bool(contract.service_level)
+    contract = contract_for(list(ticket.client.contracts), created, ticket.equipment)
     if ticket.route == "contract":
         return contract.service_level if contract is not None and contract.service_level else ""
-    covered = (
-        ticket.equipment is not None
-        and contract is not None
-        and contract.covers_class(ticket.equipment.equipment_class)
+    entitled = (
+        contract is not None
+        and contract.entitles(created)
+        and bool(contract.service_level)
+        and contract.covers_equipment(ticket.equipment)
     )
-    return contract.service_level if in_force and covered and contract is not None else PER_CALL
+    return contract.service_level if entitled and contract is not None else PER_CALL
 
 
 # ---- clocks ---------------------------------------------------------------------------------------------------

@@ -59,6 +59,15 @@ CONTACT_EDITORS = frozenset({"admin", "duty"})
 NORD_IT = "it@nord-bank.example"
 PEOPLE_READERS = frozenset({"admin", "manager"})
 ANY_VERSION = {"If-Match": "*"}
+EQUIPMENT_ADDERS = frozenset({"admin", "duty"})
+NEW_ITEM = {
+    "serial": "{new_serial}",
+    "client": "NEW-CLIENT",
+    "vendor": "Cisco",
+    "model": "Cisco Catalyst 9200",
+    "equipment_class": "network",
+}
+NEW_CONTRACT = {"number": "MATRIX-C-NEW", "client": "NEW-CLIENT", "starts_on": "2026-01-01", "ends_on": "2026-12-31"}
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
 
@@ -308,6 +317,27 @@ MATRIX = [
         headers=ANY_VERSION,
     ),
     Case("GET", "/users/<username>/history", "/users/storage.l1/history", PEOPLE_READERS),
+    Case("GET", "/equipment", "/equipment", DIRECTORY_READERS),
+    Case("POST", "/equipment", "/equipment", EQUIPMENT_ADDERS, body=NEW_ITEM),
+    Case("GET", "/equipment/<serial>", "/equipment/IBM-FS5200-0001", DIRECTORY_READERS),
+    Case(
+        "PATCH",
+        "/equipment/<serial>",
+        "/equipment/CISCO-C9300-0001",
+        ADMINS,
+        body={"model": "Cisco Catalyst 9300-48P"},
+        headers=ANY_VERSION,
+    ),
+    Case("DELETE", "/equipment/<serial>", "/equipment/MATRIX-EQ-SPARE", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/equipment/<serial>/history", "/equipment/IBM-FS5200-0001/history", DIRECTORY_READERS),
+    Case("GET", "/contracts", "/contracts", DIRECTORY_READERS),
+    Case("POST", "/contracts", "/contracts", ADMINS, body=NEW_CONTRACT),
+    Case("GET", "/contracts/<number>", "/contracts/C-NORD-1", DIRECTORY_READERS),
+    Case(
+        "PATCH", "/contracts/<number>", "/contracts/C-TEL-1", ADMINS, body={"parts_included": True}, headers=ANY_VERSION
+    ),
+    Case("DELETE", "/contracts/<number>", "/contracts/MATRIX-C-SPARE", ADMINS, headers=ANY_VERSION),
+    Case("GET", "/contracts/<number>/history", "/contracts/C-NORD-1/history", DIRECTORY_READERS),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -435,6 +465,13 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         new = {"email": f"merge-{role}@nord-bank.example"}
         assert api.post("/clients/NORD-BANK/contacts", as_="admin", json=new).status_code == 201
     assert api.post("/teams", as_="admin", json={"code": "matrix-spare", "name": "Spare"}).status_code == 201
+    objects.shared["new_serial"] = "MATRIX-EQ-REFUSED"
+    for role in sorted(EQUIPMENT_ADDERS):
+        objects.own[("new_serial", role)] = f"MATRIX-EQ-{role.upper()}"
+    spare_item = {**NEW_ITEM, "serial": "MATRIX-EQ-SPARE"}
+    assert api.post("/equipment", as_="admin", json=spare_item).status_code == 201
+    spare_contract = {**NEW_CONTRACT, "number": "MATRIX-C-SPARE"}
+    assert api.post("/contracts", as_="admin", json=spare_contract).status_code == 201
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
     objects.shared["clients_csv"] = "code;name\r\nMATRIX-IMPORT;Matrix import\r\n"

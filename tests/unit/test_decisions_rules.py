@@ -33,7 +33,13 @@ def escalation():
 def test_every_shipped_file_parses_and_declares_the_service_facts():
     declared = {p.stem: set(load(p.stem).facts) for p in sorted((ROOT / "rules").glob("*.yaml"))}
     assert declared == {
-        "entitlement": {"contract_status", "contract_covers_class", "service_level", "equipment_class"},
+        "entitlement": {
+            "contract_status",
+            "contract_covers_equipment",
+            "contract_number",
+            "service_level",
+            "equipment_class",
+        },
         "routing": {"equipment_class", "category", "severity", "client", "channel"},
         "escalation": {"level", "circle", "team"},
     }
@@ -42,10 +48,16 @@ def test_every_shipped_file_parses_and_declares_the_service_facts():
 NORD_BANK = {
     "client": "NORD-BANK",
     "contract_status": "active",
-    "contract_covers_class": True,
+    "contract_covers_equipment": True,
+    "contract_number": "C-NORD-1",
     "service_level": "gold",
     "equipment_class": "storage",
 }
+
+
+def test_entitlement_without_a_contract_names_none(entitlement):
+    facts = {**NORD_BANK, "contract_status": "none", "contract_number": "", "service_level": ""}
+    assert evaluate(entitlement, facts).outcome == {"route": "per_call", "reason": "no contract", "contract": ""}
 
 
 @pytest.mark.parametrize(
@@ -53,18 +65,19 @@ NORD_BANK = {
     [
         ({}, "contract", "valid contract"),
         ({"contract_status": "expired"}, "per_call", "contract expired"),
-        ({"contract_status": "none", "service_level": ""}, "per_call", "no contract"),
-        ({"contract_covers_class": False}, "per_call", "equipment class not covered by the contract"),
+        ({"contract_status": "suspended"}, "per_call", "contract suspended"),
+        ({"contract_status": "terminated"}, "per_call", "contract terminated"),
+        ({"contract_covers_equipment": False}, "per_call", "equipment not covered by the contract"),
         ({"service_level": ""}, "per_call", "contract names no service level"),
         ({"service_level": None}, "per_call", "contract names no service level"),
         ({"equipment_class": ""}, "contract", "valid contract"),
         ({"contract_status": None}, "per_call", "contract could not be checked"),
-        ({"contract_covers_class": None}, "per_call", "contract could not be checked"),
+        ({"contract_covers_equipment": None}, "per_call", "contract could not be checked"),
     ],
 )
 def test_entitlement(entitlement, changes, route, reason):
     decision = evaluate(entitlement, {**NORD_BANK, **changes})
-    assert decision.outcome == {"route": route, "reason": reason}
+    assert decision.outcome == {"route": route, "reason": reason, "contract": "C-NORD-1"}
     assert decision.ruleset == "entitlement" and decision.version == entitlement.version
 
 

@@ -1,0 +1,1 @@
+"""The installed base: equipment items at the clients' sites, over the API."""
