@@ -50,7 +50,9 @@ def request_reset(session: Session, *, config: Config, login: str) -> None:
     asked = select(SigninLink.id).where(SigninLink.user_id == user.id, SigninLink.created_at > recent)
     if session.scalar(asked.limit(1)) is not None:
         return
-    session.add(SigninLink(user_id=user.id, purpose=RESET, expires_at=utcnow() + timedelta(hours=config.reset_link_hours)))
+    session.add(
+        SigninLink(user_id=user.id, purpose=RESET, expires_at=utcnow() + timedelta(hours=config.reset_link_hours))
+    )
 
 
 def invite(session: Session, *, user: Caller, config: Config, username: str) -> Invited:
@@ -103,12 +105,14 @@ _TEXTS = {
     ("ru", RESET): (
         "Сброс пароля",
         "Чтобы задать новый пароль для входа {username}, откройте ссылку:\n{url}\n\n"
-        "Ссылка действует до {expires} (UTC) и только один раз. Если вы не просили сбросить пароль, ничего не делайте.\n",
+        "Ссылка действует до {expires} (UTC) и только один раз.\n"
+        "Если вы не просили сбросить пароль, ничего не делайте.\n",
     ),
     ("en", RESET): (
         "Password reset",
         "To set a new password for the sign-in {username}, open this link:\n{url}\n\n"
-        "The link works once, until {expires} (UTC). If you did not ask for it, do nothing.\n",
+        "The link works once, until {expires} (UTC).\n"
+        "If you did not ask for it, do nothing.\n",
     ),
     ("ru", INVITATION): (
         "Приглашение в сервис-деск",

@@ -32,7 +32,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A sign-in: the user, the session's secret (for the cookie), its CSRF value and expiry, a bearer token if asked."""
+    """A sign-in: the user, the session's secret (for the cookie), its CSRF value, its expiry, a token if asked."""
 
     user: User
     session_token: str

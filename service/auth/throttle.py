@@ -79,7 +79,9 @@ def record_failure(session: Session, *, username: str, address: str, config: Con
     """Count one failed sign-in against the username and the address; forget failures older than the window."""
     now = utcnow()
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - timedelta(seconds=config.login_window_seconds)))
-    session.add_all([LoginFailure(scope=USER, key=user_key(username), at=now), LoginFailure(scope=ADDRESS, key=address, at=now)])
+    session.add_all(
+        [LoginFailure(scope=USER, key=user_key(username), at=now), LoginFailure(scope=ADDRESS, key=address, at=now)]
+    )
 
 
 def clear_user(session: Session, *, username: str) -> None:

@@ -61,7 +61,10 @@ def test_a_bearer_token_on_request_is_personal_and_named(api: Api) -> None:
     api.client.delete_cookie(SESSION_COOKIE)
     headers = {"Authorization": f"Bearer {body['token']}"}
     tokens = api.client.get("/api/v1/auth/tokens", headers=headers).get_json()["items"]
-    assert {(token["kind"], token["name"]) for token in tokens} == {("session", "browser"), ("personal", "laptop script")}
+    assert {(token["kind"], token["name"]) for token in tokens} == {
+        ("session", "browser"),
+        ("personal", "laptop script"),
+    }
 
 
 def test_unknown_user_wrong_password_and_deactivated_user_get_one_answer(api: Api) -> None:
@@ -107,14 +110,18 @@ def test_a_session_ends_after_its_lifetime(api: Api) -> None:
     assert response.status_code == 401 and "expired" in response.get_json()["detail"]
 
 
-def test_failures_slow_a_username_down_then_lock_it_and_an_unknown_name_looks_the_same(strict: Context, api: Api) -> None:
+def test_failures_slow_a_username_down_then_lock_it_and_an_unknown_name_looks_the_same(
+    strict: Context, api: Api
+) -> None:
     set_password(strict, "duty")
     start = utcnow()
     with time_machine.travel(start, tick=False) as clock:
         for name in ("duty", "ghost"):
             for _ in range(2):
                 assert sign_in(api.client, name, "wrong", address=f"10.1.0.{len(name)}").status_code == 401
-        slowed = {name: sign_in(api.client, name, PASSWORD, address=f"10.1.0.{len(name)}") for name in ("duty", "ghost")}
+        slowed = {
+            name: sign_in(api.client, name, PASSWORD, address=f"10.1.0.{len(name)}") for name in ("duty", "ghost")
+        }
         assert [r.status_code for r in slowed.values()] == [429, 429]  # even the right password waits
         assert slowed["duty"].get_json() == slowed["ghost"].get_json()
         assert slowed["duty"].headers["Retry-After"] == slowed["ghost"].headers["Retry-After"] == "1"
@@ -123,7 +130,9 @@ def test_failures_slow_a_username_down_then_lock_it_and_an_unknown_name_looks_th
             for name in ("duty", "ghost"):
                 assert sign_in(api.client, name, "wrong", address=f"10.1.0.{len(name)}").status_code == 401
         clock.shift(60)
-        locked = {name: sign_in(api.client, name, PASSWORD, address=f"10.2.0.{len(name)}") for name in ("duty", "ghost")}
+        locked = {
+            name: sign_in(api.client, name, PASSWORD, address=f"10.2.0.{len(name)}") for name in ("duty", "ghost")
+        }
         assert [r.status_code for r in locked.values()] == [429, 429]
         assert locked["duty"].get_json() == locked["ghost"].get_json()
         assert "locked" in locked["duty"].get_json()["detail"]

@@ -189,6 +189,10 @@ MATRIX = [
     Case("PATCH", "/clients/<code>", "/clients/NORD-BANK", ADMINS, body={"notes": "matrix"}, headers=ANY_VERSION),
     Case("DELETE", "/clients/<code>", "/clients/MATRIX-SPARE", ADMINS, headers=ANY_VERSION),
     Case("GET", "/clients/<code>/history", "/clients/NORD-BANK/history", DIRECTORY_READERS),
+    Case("GET", "/auth/tokens", "/auth/tokens", EVERYONE),
+    Case("POST", "/auth/tokens", "/auth/tokens", EVERYONE, body={"name": "matrix"}),
+    Case("DELETE", "/auth/tokens/<int:token_id>", "/auth/tokens/{own_token}", EVERYONE),
+    Case("POST", "/auth/invitations", "/auth/invitations", ADMINS, body={"username": "megaretail"}),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -198,6 +202,11 @@ NOT_DOMAIN_ROUTES = {
     ("GET", "/docs"),
     ("GET", "/docs/<path:filename>"),
     ("GET", "/health/ready"),
+    # Signing in is public (no caller yet): tests/integration/test_login.py and test_password_reset.py cover them.
+    ("POST", "/auth/login"),
+    ("POST", "/auth/logout"),
+    ("POST", "/auth/password-reset"),
+    ("POST", "/auth/password-reset/confirm"),
 }
 
 
@@ -282,6 +291,8 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         new_level={**level, "name": "x"},
     )
     assert api.post("/clients", as_="admin", json={"code": "MATRIX-SPARE", "name": "Spare"}).status_code == 201
+    for role in ROLES:  # a token of each role's own to revoke
+        objects.own[("own_token", role)] = api.post("/auth/tokens", as_=role, json={"name": "spare"}).get_json()["id"]
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
 
