@@ -25,8 +25,10 @@ from service.auth.services import bearer
 from service.directory.schemas import PageArgsSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Signing in, tokens, password resets.")
-#: Problems a public route answers besides those every route may (the contract lists them by component name).
-REFUSALS = {"401": "UNAUTHORIZED", "403": "FORBIDDEN", "422": "UNPROCESSABLE_ENTITY", "429": "TOO_MANY_REQUESTS"}
+#: Problems public routes answer besides those every route may (the contract lists them by component name).
+LOGIN_REFUSALS = {"401": "UNAUTHORIZED", "422": "UNPROCESSABLE_ENTITY", "429": "TOO_MANY_REQUESTS"}
+LOGOUT_REFUSALS = {"403": "FORBIDDEN"}
+CONFIRM_REFUSALS = {"422": "UNPROCESSABLE_ENTITY"}
 
 
 def _cookies(signed: login.SignedIn) -> None:
@@ -42,7 +44,7 @@ def _cookies(signed: login.SignedIn) -> None:
 
 @blp.route("/login")
 class Login(MethodView):
-    @blp.doc(responses=REFUSALS)
+    @blp.doc(responses=LOGIN_REFUSALS)
     @blp.arguments(LoginSchema)
     @blp.response(200, SignedInSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -54,7 +56,7 @@ class Login(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @blp.doc(responses=REFUSALS)
+    @blp.doc(responses=LOGOUT_REFUSALS)
     @blp.response(204)
     def post(self) -> None:
         """End the session of the cookie, or the bearer token sent (a cookie's needs its X-CSRF-Token)."""
@@ -106,6 +108,7 @@ class Token(MethodView):
 
 @blp.route("/password-reset")
 class PasswordReset(MethodView):
+    @blp.doc(responses=CONFIRM_REFUSALS)
     @blp.arguments(PasswordResetSchema)
     @blp.response(202)
     def post(self, body: dict[str, Any]) -> None:
@@ -115,7 +118,7 @@ class PasswordReset(MethodView):
 
 @blp.route("/password-reset/confirm")
 class PasswordConfirm(MethodView):
-    @blp.doc(responses=REFUSALS)
+    @blp.doc(responses=CONFIRM_REFUSALS)
     @blp.arguments(PasswordConfirmSchema)
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> None:

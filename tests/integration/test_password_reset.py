@@ -3,12 +3,15 @@ person's language; asking never tells whether the person exists."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select, update
 
+from adapters.mail import MailError, OutgoingMail
 from service.auth.models import SigninLink, User
 from service.db import transaction, utcnow
 from service.worker import drain
@@ -108,3 +111,26 @@ def test_only_an_administrator_invites_and_only_those_without_a_password(api: Ap
     set_password(api.ctx, "megaretail", PASSWORD)
     assert api.post("/auth/invitations", as_="admin", json={"username": "megaretail"}).status_code == 409
     assert api.post("/auth/invitations", as_="admin", json={"username": "nobody"}).status_code == 404
+
+
+class _DownMailer:
+    def send(self, mail: OutgoingMail) -> None:
+        raise MailError("relay down", message_id=mail.message_id, transient=True)
+
+
+def test_a_link_the_mailer_could_not_send_is_retried_later(
+    api: Api, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mailer = api.ctx.mailer
+    monkeypatch.setattr(api.ctx, "config", dataclasses.replace(api.ctx.config, job_backoff_seconds=60.0))
+    monkeypatch.setattr(api.ctx, "mailer", _DownMailer())
+    _ask(api, "duty")
+    with transaction(api.ctx.sessions) as session:
+        link = session.scalars(select(SigninLink)).one()
+        assert link.digest is None and link.mailed_at is None and link.attempts == 1 and link.last_error
+    monkeypatch.setattr(api.ctx, "mailer", mailer)
+    assert drain(api.ctx) == 0  # not before its backoff
+    with time_machine.travel(utcnow() + timedelta(seconds=61)):
+        drain(api.ctx)
+        token, _ = _link_token(smtp_server)
+        assert _confirm(api, token).status_code == 204
