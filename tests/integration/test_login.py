@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import update
 
+from service.auth import passwords
 from service.auth.login import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from service.auth.models import User
 from service.context import Context
@@ -159,3 +160,21 @@ def test_failures_from_one_address_slow_down_every_username_from_it(strict: Cont
         refused = sign_in(api.client, "duty", address="10.5.0.1")
         assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
         assert sign_in(api.client, "duty", address="10.5.0.2").status_code == 200
+
+
+def test_an_unknown_username_costs_the_same_argon2_work_as_a_wrong_password(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_password(api.ctx, "duty")
+    real = passwords._HASHER
+    calls: list[str] = []
+
+    class Counting:
+        def verify(self, stored: str, given: str) -> bool:
+            calls.append(stored)
+            return real.verify(stored, given)
+
+    monkeypatch.setattr(passwords, "_HASHER", Counting())
+    sign_in(api.client, "nobody-at-all", "guess", address="10.6.0.1")
+    sign_in(api.client, "duty", "guess", address="10.6.0.2")
+    assert len(calls) == 2 and calls[0] != calls[1]  # the dummy hash, then duty's: one verification each

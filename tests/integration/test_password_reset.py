@@ -134,3 +134,9 @@ def test_a_link_the_mailer_could_not_send_is_retried_later(
         drain(api.ctx)
         token, _ = _link_token(smtp_server)
         assert _confirm(api, token).status_code == 204
+
+
+def test_asking_again_at_once_sends_no_second_mail(api: Api, smtp_server: SmtpTestServer) -> None:
+    _ask(api, "duty")
+    _ask(api, "duty@orchestrator.example")
+    assert len(smtp_server.wait_for_count(1)) == 1
