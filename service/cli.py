@@ -1,4 +1,4 @@
-"""The `orchestrator` command: run, worker, migrate, deploy, demo, token, rules, import, export."""
+"""The `orchestrator` command: run, worker, migrate, deploy, demo, token, user, rules, import, export."""
 
 from __future__ import annotations
 
@@ -49,13 +49,18 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     """Load the demo data and print a fresh token for every demo user."""
     from service.auth.services import issue_token
     from service.db import transaction
-    from service.demo import USERS, load_demo
+    from service.demo import DEMO_PASSWORD, USERS, load_demo, set_demo_passwords
 
     ctx = _context(config)
     with transaction(ctx.sessions) as session:
         load_demo(session)
+        given = set_demo_passwords(session)
         tokens = {name: issue_token(session, username=name) for name in USERS} if args.tokens else {}
     print("demo data loaded")
+    if given:
+        print(f"password {DEMO_PASSWORD!r} set for the demo users that had none: {', '.join(given)}")
+    if tokens:
+        print(f"bearer tokens (each demo user signs in with the password {DEMO_PASSWORD!r} unless it was changed):")
     for name, token in tokens.items():
         print(f"  {name:<12} {token}")
     return 0
@@ -70,6 +75,87 @@ def cmd_token(config: Config, args: argparse.Namespace) -> int:
         token = issue_token(session, username=args.username)
     print(token)
     return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """The new password: the first line of stdin with --password-stdin, else typed twice at a prompt."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        from service.errors import Invalid
+
+        raise Invalid("the two passwords differ")
+    return first
+
+
+def cmd_user_create(config: Config, args: argparse.Namespace) -> int:
+    """Create an account; with --password-stdin it gets a password, else it has none (a service account, or a
+    person to invite)."""
+    from service.auth.accounts import create_user
+    from service.db import transaction
+
+    password = _read_password(args) if args.password_stdin else None
+    with transaction(_context(config).sessions) as session:
+        create_user(
+            session,
+            actor=args.actor,
+            username=args.username,
+            roles=args.role,
+            groups=args.group,
+            client=args.client,
+            email=args.email,
+            password=password,
+        )
+    print(f"user {args.username} created" + ("" if password is not None else " without a password"))
+    return 0
+
+
+def cmd_user_passwd(config: Config, args: argparse.Namespace) -> int:
+    """Set an account's password (typed twice, or --password-stdin); its sessions and tokens end."""
+    from service.auth.accounts import set_password
+    from service.db import transaction
+
+    password = _read_password(args)
+    with transaction(_context(config).sessions) as session:
+        set_password(session, username=args.username, password=password)
+    print(f"password of {args.username} set; its sessions and tokens ended")
+    return 0
+
+
+def cmd_user_deactivate(config: Config, args: argparse.Namespace) -> int:
+    """Deactivate an account: it cannot sign in, and its sessions and tokens end at once."""
+    from service.auth.accounts import deactivate_user
+    from service.db import transaction
+
+    with transaction(_context(config).sessions) as session:
+        ended = deactivate_user(session, actor=args.actor, username=args.username)
+    print(f"user {args.username} deactivated; {ended} sessions and tokens ended")
+    return 0
+
+
+def _user_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = sub.add_parser("user", help="accounts: create one, set its password, deactivate it")
+    commands = user.add_subparsers(dest="user_command", required=True)
+    create = commands.add_parser("create", help=cmd_user_create.__doc__)
+    create.add_argument("username")
+    create.add_argument("--role", action="append", default=[], help="a role (repeat for more)")
+    create.add_argument("--group", action="append", default=[], help="a group, e.g. storage-L1 (repeat for more)")
+    create.add_argument("--client", help="the client's code, for a client's user")
+    create.add_argument("--email", default="", help="the address password-reset and invitation mails go to")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument("--actor", default="operator", help="who the change history names")
+    create.set_defaults(func=cmd_user_create)
+    passwd = commands.add_parser("passwd", help=cmd_user_passwd.__doc__)
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    passwd.set_defaults(func=cmd_user_passwd)
+    deactivate = commands.add_parser("deactivate", help=cmd_user_deactivate.__doc__)
+    deactivate.add_argument("username")
+    deactivate.add_argument("--actor", default="operator", help="who the change history names")
+    deactivate.set_defaults(func=cmd_user_deactivate)
 
 
 def cmd_worker(config: Config, args: argparse.Namespace) -> int:
@@ -281,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help=cmd_token.__doc__)
     token.add_argument("username")
     token.set_defaults(func=cmd_token)
+    _user_parser(sub)
     _rules_parser(sub)
     _imports_parser(sub)
     return parser

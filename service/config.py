@@ -75,6 +75,27 @@ class Config:
     worker_metrics_port: int = 0
     #: Readiness fails when no worker wrote a heartbeat within this many seconds.
     ready_worker_seconds: float = 60.0
+    #: Hours a browser's sign-in (its session cookie) lasts; whether the cookies are marked Secure (HTTPS only: turn
+    #: it off only to sign in over plain HTTP on a developer's machine).
+    session_hours: float = 12.0
+    session_cookie_secure: bool = True
+    #: Days a personal or service token lasts when its creator names no expiry.
+    token_days: float = 90.0
+    #: Failed sign-ins, counted per username and per client address within `login_window_seconds`: from
+    #: `login_throttle_after` on, each further attempt waits `login_delay_seconds`, doubled at every failure up to
+    #: `login_max_delay_seconds` (429 with Retry-After); from `login_lock_after` on, the name or address is locked for
+    #: `login_lock_seconds`. A successful sign-in clears the username's count.
+    login_window_seconds: float = 3600.0
+    login_throttle_after: int = 5
+    login_delay_seconds: float = 1.0
+    login_max_delay_seconds: float = 60.0
+    login_lock_after: int = 20
+    login_lock_seconds: float = 900.0
+    #: Hours a password-reset link works, days an invitation link works (each works once).
+    reset_link_hours: float = 24.0
+    invitation_link_days: float = 7.0
+    #: Where people reach the service: the base of the links in password-reset and invitation mails.
+    public_base_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:

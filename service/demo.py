@@ -9,11 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import Group, User
+from service.auth.passwords import hash_password
 from service.clients.models import Client, Contact, Contract, Equipment, PriceItem, Site
 from service.sla.seed import seed_service_levels
 from service.teams.models import Team
 
 TEAMS = ("storage", "servers", "network")
+#: The password `orchestrator demo` gives every demo user that has none (set directly: the policy would refuse it).
+DEMO_PASSWORD = "demo"
 FUNCTIONS = {
     "duty": "Duty officers",
     "consultants": "Consultants (prices and one-off contracts)",
@@ -181,3 +184,14 @@ def load_demo(session: Session, *, today: date | None = None) -> None:
                 session.add(PriceItem(equipment_class=equipment_class, item=item, price=Decimal(price)))
     session.flush()
     seed_service_levels(session)
+
+
+def set_demo_passwords(session: Session) -> list[str]:
+    """Give every demo user without a password the password `demo`; the names of those that got it."""
+    users = session.scalars(select(User).where(User.username.in_(USERS), User.password_hash.is_(None)))
+    given = sorted(users, key=lambda user: user.username)
+    if given:
+        shared = hash_password(DEMO_PASSWORD)  # one hash (with its salt) for all: the demo's users share it anyway
+        for user in given:
+            user.password_hash = shared
+    return [user.username for user in given]

@@ -40,6 +40,17 @@ class Unauthorized(ServiceError):
     title = "Unauthorized"
 
 
+class TooManyRequests(ServiceError):
+    """Too many failed attempts: the caller must wait `retry_after` seconds (sent as Retry-After)."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class Conflict(ServiceError):
     """The state changed under the caller: the task was taken or completed, the instance moved on."""
 

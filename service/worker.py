@@ -6,6 +6,7 @@ import contextvars
 import logging
 import threading
 
+from service.auth.links import send_next_link
 from service.context import Context
 from service.jobs.retention import Sweeper
 from service.jobs.services import WORKER_ID, Outcome, run_next_job
@@ -58,12 +59,13 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
             sweeper.sweep()  # done jobs past their retention, one bounded batch
             outcome = run_one_job(ctx, worker=worker)
             fired = contextvars.copy_context().run(_one_event, ctx)  # between jobs so that neither starves
+            mailed = send_next_link(ctx)  # password-reset and invitation links
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
             stop.wait(ctx.config.worker_poll_seconds)
             continue
         if outcome is None:
-            if fired is None:
+            if fired is None and not mailed:
                 stop.wait(ctx.config.worker_poll_seconds)
             continue
         done += 1
@@ -97,5 +99,7 @@ def drain(ctx: Context, *, limit: int = 1000) -> int:
     """Run every due job now, in this thread; for the CLI and tests. Returns jobs run."""
     done = 0
     while done < limit and run_one_job(ctx) is not None:
+        done += 1
+    while done < limit and send_next_link(ctx):
         done += 1
     return done

@@ -63,6 +63,7 @@ def config(database_url: str, smtp_server: SmtpTestServer, tmp_path_factory: pyt
         file_store_root=str(tmp_path_factory.mktemp("files")),
         file_store_base_url="https://files.test/tickets",
         mailer="smtp",
+        public_base_url="https://desk.test",
         smtp_host=smtp_server.host,
         smtp_port=smtp_server.port,
         job_backoff_seconds=0.0,

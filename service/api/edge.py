@@ -10,13 +10,24 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.api import problems
 from service.api.guard import check_request
 from service.api.problems import CONCURRENT_CHANGE, problem
+from service.auth.login import CSRF_HEADER, SESSION_COOKIE, UNSAFE_METHODS, check_csrf, session_caller
 from service.auth.models import Caller
 from service.auth.services import authenticate
 from service.context import Context
 from service.errors import ProcessFailed
 from service.processes.instances import record_incident_apart
 
-PUBLIC = {"/api/v1/health", "/api/v1/health/ready", "/api/v1/openapi.json", "/metrics"}
+#: Routes anyone may call: the health checks, the document, and signing in (logout ends whatever the request carries).
+PUBLIC = {
+    "/api/v1/health",
+    "/api/v1/health/ready",
+    "/api/v1/openapi.json",
+    "/metrics",
+    "/api/v1/auth/login",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+}
 
 
 def context() -> Context:
@@ -47,7 +58,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def _authenticate() -> None:
         if request.path.startswith("/api/v1/") and request.path not in PUBLIC and not _is_docs(request.path):
-            g.user = authenticate(session(), authorization=request.headers.get("Authorization"))
+            g.user = _caller()
 
     @app.after_request
     def _commit(response: Response) -> Response:
@@ -81,6 +92,18 @@ def register(app: Flask) -> None:
         if db is not None:
             db.rollback()
             db.close()
+
+
+def _caller() -> Caller:
+    """The caller of a bearer token, else of the session cookie; a change by cookie needs the session's CSRF value."""
+    authorization = request.headers.get("Authorization")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if authorization is not None or not cookie:
+        return authenticate(session(), authorization=authorization)
+    caller = session_caller(session(), token=cookie)
+    if request.method in UNSAFE_METHODS:
+        check_csrf(cookie, request.headers.get(CSRF_HEADER))
+    return caller
 
 
 def _is_docs(path: str) -> bool:

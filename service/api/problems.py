@@ -33,7 +33,9 @@ def answer(error: ServiceError) -> Response:
         # A database error's text names the statement and its parameters: it is logged, never answered.
         log.error("database error behind %s", type(error).__name__, exc_info=error)
         return problem(500, "Internal Server Error")
-    return problem(error.status, error.title, error.detail, **error.extra)
+    response = problem(error.status, error.title, error.detail, **error.extra)
+    response.headers.update(getattr(error, "headers", {}))
+    return response
 
 
 def register(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Every blueprint of the API, in the order the OpenAPI document lists them."""
 
+from service.auth.views import blp as auth
 from service.clients.contact_views import blp as contacts
 from service.clients.site_views import blp as sites
 from service.clients.views import blp as clients
@@ -23,6 +24,7 @@ BLUEPRINTS = [
     processes,
     rulesets,
     sla,
+    auth,
     clients,
     sites,
     contacts,

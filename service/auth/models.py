@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
@@ -96,4 +96,43 @@ class ApiToken(Base):
     kind: Mapped[str] = mapped_column(String(20), default="cli")
     name: Mapped[str] = mapped_column(String(120), default="")
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """One failed sign-in, counted against the username and the client address it came from.
+
+    Kept in the database so every web process counts the same failures; rows older than the window are deleted as
+    new failures come.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_scope_key_at", "scope", "key", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "user" (the username as typed, lower-cased) or "address" (the client's IP address).
+    scope: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SigninLink(Base):
+    """A single-use link mailed to a person: a password reset or an invitation to set a first password.
+
+    The secret is made by the worker as it sends the mail, and only its digest is stored.
+    """
+
+    __tablename__ = "signin_link"
+    __table_args__ = (Index("ix_signin_link_unsent", "mailed_at", "run_after"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    #: reset or invitation.
+    purpose: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    mailed_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
     user: Mapped[User] = relationship(lazy="joined")

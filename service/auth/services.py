@@ -1,9 +1,15 @@
-"""Bearer tokens: issuing them and finding the caller of one (who may do what: `service.auth.permissions`)."""
+"""Bearer tokens and sessions: issuing them and finding the caller of one (who may do what:
+`service.auth.permissions`).
+
+A token, its user and the user's groups are read in one query on every request, with no cache: a deactivated user,
+a revoked token or a changed role counts at the very next request, in every process.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, contains_eager
@@ -13,8 +19,20 @@ from service.db import utcnow
 from service.errors import NotFound, Unauthorized
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """The SHA-256 digest a token is stored as."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(
+    session: Session, *, user: User, kind: str = "cli", name: str = "", expires_at: datetime | None = None
+) -> tuple[str, ApiToken]:
+    """A new token of the user: the secret (shown once) and its stored row, which holds only its digest."""
+    secret = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, digest=digest(secret), kind=kind, name=name, expires_at=expires_at)
+    session.add(row)
+    session.flush()
+    return secret, row
 
 
 def issue_token(session: Session, *, username: str) -> str:
@@ -22,34 +40,43 @@ def issue_token(session: Session, *, username: str) -> str:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"no user {username!r}")
-    token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, digest=_digest(token)))
-    return token
+    return new_token(session, user=user)[0]
 
 
 def revoke_tokens(session: Session, *, user_id: int) -> int:
-    """Delete every token and browser session of a user (in the caller's transaction); how many there were."""
+    """End every token and browser session of a user at once (deactivated, new password); how many there were."""
     result = session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def authenticate(session: Session, *, authorization: str | None) -> Caller:
-    """The user a `Bearer <token>` header belongs to: an active user's token that has not expired.
-
-    The token, its user and the user's groups are read in one query on every request, with no cache: a deactivated
-    user, a revoked token or a changed role counts at the very next request, in every process.
-    """
+def bearer(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if that is what it holds."""
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthorized("send the header Authorization: Bearer <token>")
-    digest = _digest(authorization[7:].strip())
+        return None
+    return authorization[7:].strip()
+
+
+def authenticate(session: Session, *, authorization: str | None) -> Caller:
+    """The user a `Bearer <token>` header belongs to."""
+    token = bearer(authorization)
+    if token is None:
+        raise Unauthorized("send the header Authorization: Bearer <token>, or sign in")
+    return caller_of(session, token=token, what="the bearer token")
+
+
+def caller_of(session: Session, *, token: str, kinds: frozenset[str] | None = None, what: str) -> Caller:
+    """The user a token (bearer or session cookie) belongs to, while it is unexpired and its user active."""
     query = (
         select(ApiToken)
         .join(ApiToken.user)
-        .where(ApiToken.digest == digest, User.active.is_(True))
+        .where(ApiToken.digest == digest(token), User.active.is_(True))
         .where(or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()))
         .options(contains_eager(ApiToken.user).joinedload(User.groups))
     )
-    token = session.execute(query).unique().scalar_one_or_none()
-    if token is None:
-        raise Unauthorized("the bearer token is not valid")
-    return Caller.of(token.user)
+    if kinds is not None:
+        query = query.where(ApiToken.kind.in_(kinds))
+    row = session.execute(query).unique().scalar_one_or_none()
+    if row is None:
+        # An expired token, a deactivated user and an unknown token look the same to the caller.
+        raise Unauthorized(f"{what} is not valid")
+    return Caller.of(row.user)

@@ -338,6 +338,10 @@ MATRIX = [
     ),
     Case("DELETE", "/contracts/<number>", "/contracts/MATRIX-C-SPARE", ADMINS, headers=ANY_VERSION),
     Case("GET", "/contracts/<number>/history", "/contracts/C-NORD-1/history", DIRECTORY_READERS),
+    Case("GET", "/auth/tokens", "/auth/tokens", EVERYONE),
+    Case("POST", "/auth/tokens", "/auth/tokens", EVERYONE, body={"name": "matrix"}),
+    Case("DELETE", "/auth/tokens/<int:token_id>", "/auth/tokens/{own_token}", EVERYONE),
+    Case("POST", "/auth/invitations", "/auth/invitations", ADMINS, body={"username": "megaretail"}),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -347,6 +351,11 @@ NOT_DOMAIN_ROUTES = {
     ("GET", "/docs"),
     ("GET", "/docs/<path:filename>"),
     ("GET", "/health/ready"),
+    # Signing in is public (no caller yet): tests/integration/test_login.py and test_password_reset.py cover them.
+    ("POST", "/auth/login"),
+    ("POST", "/auth/logout"),
+    ("POST", "/auth/password-reset"),
+    ("POST", "/auth/password-reset/confirm"),
 }
 
 
@@ -472,6 +481,8 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
     assert api.post("/equipment", as_="admin", json=spare_item).status_code == 201
     spare_contract = {**NEW_CONTRACT, "number": "MATRIX-C-SPARE"}
     assert api.post("/contracts", as_="admin", json=spare_contract).status_code == 201
+    for role in ROLES:  # a token of each role's own to revoke
+        objects.own[("own_token", role)] = api.post("/auth/tokens", as_=role, json={"name": "spare"}).get_json()["id"]
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
     objects.shared["clients_csv"] = "code;name\r\nMATRIX-IMPORT;Matrix import\r\n"
