@@ -8,8 +8,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.clients.schemas import CODE
 from service.directory.schemas import ListArgsSchema, page_of
-from service.equipment.schemas import CLASSES, SERIAL
+from service.equipment.schemas import CLASS_DESCRIPTION, SERIAL
 from service.fields import Choice, Code, Day
+from service.teams.schemas import CLASS
 
 ACTIVE = "active"
 #: Only an active contract entitles; suspended and terminated ones are kept for the record.
@@ -51,7 +52,11 @@ class ContractCreateSchema(Schema):
     client = Code(required=True, validate=CODE, metadata={"description": "The client's code."})
     starts_on = Day(required=True)
     ends_on = Day(required=True, metadata={"description": "Not before starts_on."})
-    covers = fields.List(Choice(CLASSES), load_default=list, metadata={"description": "Equipment classes covered."})
+    covers = fields.List(
+        Code(max_length=40, validate=CLASS, metadata={"description": CLASS_DESCRIPTION}),
+        load_default=list,
+        metadata={"description": "Equipment classes covered."},
+    )
     items = fields.List(
         Code(validate=SERIAL),
         load_default=list,
@@ -73,7 +78,7 @@ class ContractChangeSchema(Schema):
 
     starts_on = Day()
     ends_on = Day(metadata={"description": "Not before starts_on."})
-    covers = fields.List(Choice(CLASSES))
+    covers = fields.List(Code(max_length=40, validate=CLASS, metadata={"description": CLASS_DESCRIPTION}))
     items = fields.List(Code(validate=SERIAL), validate=validate.Length(max=MAX_ITEMS))
     service_level = Code(max_length=40)
     parts_included = fields.Boolean()

@@ -17,7 +17,7 @@ from service.auth.permissions import Permission, authorize
 from service.clients.models import Client, Contract, Equipment
 from service.clients.services import find_client
 from service.directory import records
-from service.equipment.schemas import CLASSES
+from service.equipment.classes import check_classes
 from service.errors import Conflict, Invalid, NotFound
 from service.paging import Page, keyset_page
 from service.searching import contains
@@ -64,9 +64,9 @@ def get_contract(session: Session, *, user: Caller, number: str) -> Contract:
     return find_contract(session, number)
 
 
-def _covers(classes: Sequence[str]) -> str:
-    """The classes as stored: space-separated, each once, in the order of `CLASSES`."""
-    return " ".join(name for name in CLASSES if name in set(classes))
+def _covers(session: Session, classes: Sequence[str]) -> str:
+    """The classes as stored: space-separated, each once, in the order of `known_classes` (422 for an unknown one)."""
+    return " ".join(check_classes(session, "covers", classes))
 
 
 def _items(session: Session, client: Client, serials: Sequence[str]) -> list[Equipment]:
@@ -112,7 +112,7 @@ def create_contract(session: Session, *, user: Caller, data: Mapping[str, Any], 
     _service_level(session, data["service_level"])
     items = _items(session, client, data["items"])
     fields = {key: value for key, value in data.items() if key not in ("client", "covers", "items")}
-    contract = Contract(client_id=client.id, covers=_covers(data["covers"]), items=items, **fields)
+    contract = Contract(client_id=client.id, covers=_covers(session, data["covers"]), items=items, **fields)
     session.add(contract)
     session.flush()
     records.record_change(
@@ -147,7 +147,7 @@ def update_contract(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if "covers" in wanted:
-        covers = _covers(wanted.pop("covers"))
+        covers = _covers(session, wanted.pop("covers"))
         if covers != contract.covers:
             before["covers"], after["covers"] = contract.covered_classes, covers.split()
             contract.covers = covers

@@ -9,9 +9,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from service.clients.schemas import CODE
 from service.directory.schemas import ListArgsSchema, page_of
 from service.fields import Choice, Code, Day, Line
+from service.teams.schemas import CLASS
 
-#: The classes product teams specialise in (the rules' `equipment_class`).
-CLASSES = ("storage", "servers", "network")
+#: An equipment class (the rules' `equipment_class`): a built-in one or one a team serves, else 422.
+CLASS_DESCRIPTION = "storage, servers, network, or a class a product team serves (GET /teams)."
 IN_SERVICE = "in_service"
 RETIRED = "retired"
 STATUSES = (IN_SERVICE, RETIRED)
@@ -49,7 +50,7 @@ class EquipmentCreateSchema(Schema):
     site = Code(allow_none=True, load_default=None, metadata={"description": "The code of one of the client's sites."})
     vendor = Line(max_length=80, min_length=1, required=True)
     model = Line(min_length=1, required=True)
-    equipment_class = Choice(CLASSES, required=True)
+    equipment_class = Code(required=True, max_length=40, validate=CLASS, metadata={"description": CLASS_DESCRIPTION})
     installed_on = Day(allow_none=True, load_default=None)
     warranty_ends_on = Day(allow_none=True, load_default=None, metadata={"description": "Not before installed_on."})
     status = Choice(STATUSES, load_default=IN_SERVICE)
@@ -67,7 +68,7 @@ class EquipmentChangeSchema(Schema):
     site = Code(allow_none=True, metadata={"description": "A site of the item's client, or null."})
     vendor = Line(max_length=80, min_length=1)
     model = Line(min_length=1)
-    equipment_class = Choice(CLASSES)
+    equipment_class = Code(max_length=40, validate=CLASS, metadata={"description": CLASS_DESCRIPTION})
     installed_on = Day(allow_none=True)
     warranty_ends_on = Day(allow_none=True, metadata={"description": "Not before installed_on."})
     status = Choice(STATUSES)
@@ -85,7 +86,7 @@ class EquipmentListArgsSchema(ListArgsSchema):
 
     client = Code(metadata={"description": "Only this client's items (its code)."})
     site = Code(metadata={"description": "Only the items at this site code."})
-    equipment_class = Choice(CLASSES)
+    equipment_class = Code(max_length=40, validate=CLASS)
     status = Choice(STATUSES)
 
 

@@ -13,6 +13,7 @@ from service.auth.permissions import Permission, allowed, authorize
 from service.clients.models import Client, Equipment, Site
 from service.clients.services import find_client
 from service.directory import records
+from service.equipment.classes import check_classes
 from service.errors import Conflict, Invalid, NotFound
 from service.paging import Page, keyset_page
 from service.searching import contains
@@ -102,6 +103,7 @@ def create_equipment(session: Session, *, user: Caller, data: Mapping[str, Any],
         authorize(user, Permission.ADD_EQUIPMENT)
     client = find_client(session, data["client"])
     site = _site(session, client, data.get("site"))
+    check_classes(session, "equipment_class", [data["equipment_class"]])
     if session.scalar(select(Equipment.id).where(Equipment.serial == data["serial"])) is not None:
         raise Conflict(f"an item with the serial {data['serial']!r} exists already")
     fields = {key: value for key, value in data.items() if key not in ("client", "site")}
@@ -144,6 +146,8 @@ def update_equipment(
     if installed is not None and warranty is not None and warranty < installed:
         detail = "the warranty cannot end before the item was installed"
         raise Invalid(detail, errors={"warranty_ends_on": [detail]})
+    if "equipment_class" in wanted and wanted["equipment_class"] != item.equipment_class:
+        check_classes(session, "equipment_class", [wanted["equipment_class"]])
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if "site" in wanted:

@@ -39,17 +39,17 @@ def _patch(api: Api, serial: str, body: dict[str, Any], etag: str | None, *, as_
 
 
 def test_an_item_is_added_read_and_found(api: Api) -> None:
-    _add_site(api, "NORD-BANK", "DC-2")
-    created = _create(api, site="DC-2")
+    _add_site(api, "NORD-BANK", "DC-9")
+    created = _create(api, site="DC-9")
     assert created.status_code == 201, created.get_json()
     read = api.get("/equipment/NTAP-A250-0001", as_="manager")
-    assert read.get_json() == {**NEW, "site": "DC-2", "status": "in_service"}
+    assert read.get_json() == {**NEW, "site": "DC-9", "status": "in_service"}
     assert read.headers["ETag"] == created.headers["ETag"]
     by_text = api.get("/equipment?q=aff%20a250", as_="consultant").get_json()
     assert [item["serial"] for item in by_text["items"]] == ["NTAP-A250-0001"]
     by_vendor = api.get("/equipment?q=netapp", as_="duty").get_json()["items"]
     assert [item["serial"] for item in by_vendor] == ["NTAP-A250-0001"]
-    by_site = api.get("/equipment?site=DC-2", as_="admin").get_json()["items"]
+    by_site = api.get("/equipment?site=DC-9", as_="admin").get_json()["items"]
     assert [item["serial"] for item in by_site] == ["NTAP-A250-0001"]
 
 
