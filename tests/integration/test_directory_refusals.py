@@ -1,0 +1,94 @@
+"""Rules of the directory no other test names: an equipment class comes with the team that serves it, and the lists
+of sites, contracts and teams page with a cursor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Api
+
+ITEM = {
+    "serial": "APC-SRT-0001",
+    "client": "NORD-BANK",
+    "vendor": "APC",
+    "model": "Smart-UPS SRT",
+    "equipment_class": "ups",
+}
+CONTRACT = {
+    "number": "C-NORD-UPS",
+    "client": "NORD-BANK",
+    "starts_on": "2026-01-01",
+    "ends_on": "2027-12-31",
+    "covers": ["ups"],
+    "service_level": "gold",
+}
+
+
+def _power_team(api: Api) -> None:
+    response = api.post("/teams", as_="admin", json={"code": "power", "name": "Power", "classes": ["ups"]})
+    assert response.status_code == 201, response.get_json()
+
+
+def _refused(response: Any, field: str) -> str:
+    assert response.status_code == 422, response.get_json()
+    [detail] = response.get_json()["errors"][field]
+    return str(detail)
+
+
+def test_equipment_of_a_class_no_team_serves_is_refused(api: Api) -> None:
+    detail = _refused(api.post("/equipment", as_="admin", json=ITEM), "equipment_class")
+    assert "ups" in detail and "storage" in detail
+
+
+def test_a_contract_covering_a_class_no_team_serves_is_refused(api: Api) -> None:
+    _refused(api.post("/contracts", as_="admin", json=CONTRACT), "covers")
+    number = "C-NORD-1"
+    changed = api.call(
+        "PATCH", f"/contracts/{number}", as_="admin", json={"covers": ["ups"]}, headers={"If-Match": "*"}
+    )
+    _refused(changed, "covers")
+
+
+def test_a_class_a_team_serves_is_accepted_for_equipment_and_contracts(api: Api) -> None:
+    _power_team(api)
+    created = api.post("/equipment", as_="admin", json=ITEM)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["equipment_class"] == "ups"
+    found = api.get("/equipment?equipment_class=ups", as_="manager").get_json()["items"]
+    assert [item["serial"] for item in found] == ["APC-SRT-0001"]
+    contract = api.post("/contracts", as_="admin", json={**CONTRACT, "covers": ["ups", "storage", "ups"]})
+    assert contract.status_code == 201, contract.get_json()
+    assert contract.get_json()["covers"] == ["storage", "ups"]  # the built-in classes first, each once
+
+
+def test_an_item_changes_only_to_a_class_a_team_serves(api: Api) -> None:
+    serial = "IBM-FS5200-0001"
+    patch = {"equipment_class": "ups"}
+    _refused(
+        api.call("PATCH", f"/equipment/{serial}", as_="admin", json=patch, headers={"If-Match": "*"}), "equipment_class"
+    )
+    _power_team(api)
+    changed = api.call("PATCH", f"/equipment/{serial}", as_="admin", json=patch, headers={"If-Match": "*"})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["equipment_class"] == "ups"
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [("/clients/NORD-BANK/sites", "code"), ("/contracts", "number"), ("/teams", "code")],
+)
+def test_lists_page_with_a_cursor_never_repeating(api: Api, path: str, key: str) -> None:
+    seen: list[str] = []
+    url = f"{path}?page_size=1"
+    while True:
+        page = api.get(url, as_="manager").get_json()
+        assert len(page["items"]) <= 1
+        seen.extend(item[key] for item in page["items"])
+        if page["next"] is None:
+            break
+        url = f"{path}?page_size=1&cursor={page['next']}"
+    everything = api.get(f"{path}?page_size=100", as_="manager").get_json()["items"]
+    assert len(seen) > 1
+    assert seen == [item[key] for item in everything]
