@@ -92,3 +92,29 @@ def test_lists_page_with_a_cursor_never_repeating(api: Api, path: str, key: str)
     everything = api.get(f"{path}?page_size=100", as_="manager").get_json()["items"]
     assert len(seen) > 1
     assert seen == [item[key] for item in everything]
+
+
+HEADER = "serial;client;vendor;model;equipment_class\r\n"
+
+
+def _import(api: Api, text: str) -> Any:
+    return api.post("/imports/equipment", as_="admin", data=text.encode(), content_type="text/csv")
+
+
+def test_an_import_moving_an_item_to_another_client_is_refused(api: Api) -> None:
+    response = _import(api, HEADER + "IBM-FS5200-0001;MEGA-RETAIL;IBM;FlashSystem 5200;storage\r\n")
+    assert response.status_code == 422, response.get_json()
+    [refusal] = response.get_json()["refusals"]
+    assert (refusal["row"], refusal["column"]) == (2, "client")
+    assert "NORD-BANK" in refusal["reason"] and "MEGA-RETAIL" in refusal["reason"]
+    assert api.get("/equipment/IBM-FS5200-0001", as_="admin").get_json()["client"] == "NORD-BANK"
+
+
+def test_an_import_takes_only_the_classes_a_team_serves(api: Api) -> None:
+    row = HEADER + "APC-SRT-0002;NORD-BANK;APC;Smart-UPS;ups\r\n"
+    response = _import(api, row)
+    assert response.status_code == 422, response.get_json()
+    [refusal] = response.get_json()["refusals"]
+    assert (refusal["row"], refusal["column"]) == (2, "equipment_class")
+    _power_team(api)
+    assert _import(api, row).get_json()["counts"]["created"] == 1

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from service.clients.models import Client, Equipment, Site
 from service.directory import records
 from service.directory.records import Action
+from service.equipment.classes import known_classes
 from service.fields import Choice, Code, Day, Line
 from service.imports import cells
 from service.imports.kinds import LOOKUP_CHUNK, Column, Kind, Loader
 
 HISTORY_KIND = "equipment"
-CLASSES = ("storage", "servers", "network")
 STATUSES = ("in_service", "retired")
 #: What the history records of an item (the client and site by their codes).
 FIELDS = (
@@ -42,7 +42,7 @@ class EquipmentChangeSchema(Schema):
     site = Code(max_length=40, allow_none=True)
     vendor = Line(max_length=80, min_length=1)
     model = Line(max_length=200, min_length=1)
-    equipment_class = Choice(CLASSES)
+    equipment_class = Code(max_length=40)
     installed_on = Day(allow_none=True)
     warranty_ends_on = Day(allow_none=True)
     status = Choice(STATUSES)
@@ -56,7 +56,7 @@ class EquipmentCreateSchema(EquipmentChangeSchema):
     site = Code(max_length=40, allow_none=True, load_default=None)
     vendor = Line(max_length=80, min_length=1, required=True)
     model = Line(max_length=200, min_length=1, required=True)
-    equipment_class = Choice(CLASSES, required=True)
+    equipment_class = Code(max_length=40, required=True)
     installed_on = Day(allow_none=True, load_default=None)
     warranty_ends_on = Day(allow_none=True, load_default=None)
     status = Choice(STATUSES, load_default="in_service")
@@ -91,6 +91,7 @@ class EquipmentLoader(Loader):
             for site_id, client_id, code in self.session.execute(sites):
                 self.sites[(client_id, code)] = site_id
                 self.site_codes[site_id] = code
+        self.classes = set(known_classes(self.session))
 
     def find(self, key: str) -> Equipment | None:
         return self.known.get(key)
@@ -108,11 +109,14 @@ class EquipmentLoader(Loader):
         if client not in self.client_ids:
             return {"client": f"no client {client!r}"}
         client_id = self.client_ids[client]
+        if record is not None and record.client_id != client_id:
+            owner = self.client_codes.get(record.client_id)
+            return {"client": f"the item belongs to {owner} and cannot move to {client}"}
+        if "equipment_class" in data and data["equipment_class"] not in self.classes:
+            return {"equipment_class": f"no team serves the equipment class {data['equipment_class']!r}"}
         site = data.get("site")
         if site is not None and (client_id, site) not in self.sites:
             return {"site": f"the client {client} has no site {site!r}"}
-        if record is not None and record.client_id != client_id and record.site_id is not None and "site" not in data:
-            return {"site": f"the item moves to {client}: name its site there"}
         return {}
 
     def _references(self, data: Mapping[str, Any], client_id: int) -> dict[str, Any]:
