@@ -40,3 +40,23 @@ def test_the_api_guide_message_example_fits(api: Api) -> None:
     from service.processes.projection import STATUS_BY_MESSAGE, STATUS_BY_TASK
 
     assert {status for _, status in STATUS_BY_TASK} | set(STATUS_BY_MESSAGE.values()) <= documented
+
+
+def test_the_administrators_guide_examples_fit(api: Api) -> None:
+    text = (ROOT / "docs" / "administrators.md").read_text()
+    bodies = [json.loads(body) for body in re.findall(r"-d '(\{.*?\})'", text, re.S)]
+    client, site, change, person = bodies
+    assert api.post("/clients", as_="admin", json=client).status_code == 201
+    created = api.post(f"/clients/{client['code']}/sites", as_="admin", json=site)
+    assert created.status_code == 201, created.get_json()
+    etag = api.get(f"/clients/{client['code']}", as_="admin").headers["ETag"]
+    changed = api.call("PATCH", f"/clients/{client['code']}", as_="admin", json=change, headers={"If-Match": etag})
+    assert changed.status_code == 200, changed.get_json()
+    team = _json_after(text, '`{"code": "power"')
+    assert api.post("/teams", as_="admin", json=team).status_code == 201
+    created = api.post("/users", as_="admin", json=person)
+    assert created.status_code == 201, created.get_json()
+    invited = api.post("/auth/invitations", as_="admin", json=_json_after(text, '`{"username": "power.l1"}`'))
+    assert invited.status_code == 202, invited.get_json()
+    token = api.post("/auth/tokens", as_="admin", json=_json_after(text, '`{"name": "mail intake"'))
+    assert token.status_code == 201, token.get_json()
