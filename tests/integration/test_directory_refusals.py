@@ -1,12 +1,19 @@
-"""Rules of the directory no other test names: an equipment class comes with the team that serves it, and the lists
-of sites, contracts and teams page with a cursor."""
+"""Rules of the directory no other test names: an equipment class comes with the team that serves it (in the API and
+in imports), an import never moves an item to another client, the lists of sites, contracts and teams page with a
+cursor, and the rules see the equipment's vendor and model and the contract's number and service level as the
+directory holds them."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from service.db import transaction
+from service.tickets.facts import ticket_facts
+from service.tickets.models import Ticket
 from tests.integration.conftest import Api
 
 ITEM = {
@@ -19,8 +26,8 @@ ITEM = {
 CONTRACT = {
     "number": "C-NORD-UPS",
     "client": "NORD-BANK",
-    "starts_on": "2026-01-01",
-    "ends_on": "2027-12-31",
+    "starts_on": (date.today() - timedelta(days=30)).isoformat(),
+    "ends_on": (date.today() + timedelta(days=365)).isoformat(),
     "covers": ["ups"],
     "service_level": "gold",
 }
@@ -118,3 +125,31 @@ def test_an_import_takes_only_the_classes_a_team_serves(api: Api) -> None:
     assert (refusal["row"], refusal["column"]) == (2, "equipment_class")
     _power_team(api)
     assert _import(api, row).get_json()["counts"]["created"] == 1
+
+
+def test_the_rules_see_the_vendor_model_contract_and_service_level_the_directory_holds(api: Api) -> None:
+    serial = "IBM-FS5200-0001"
+    item = {"vendor": "Lenovo", "model": "DE4000H"}
+    changed = api.call("PATCH", f"/equipment/{serial}", as_="admin", json=item, headers={"If-Match": "*"})
+    assert changed.status_code == 200, changed.get_json()
+    contract = api.post(
+        "/contracts",
+        as_="admin",
+        json={**CONTRACT, "number": "C-NORD-STORAGE", "covers": ["storage"], "service_level": "silver"},
+    )
+    assert contract.status_code == 201, contract.get_json()
+    others = [c["number"] for c in api.get("/contracts?client=NORD-BANK", as_="admin").get_json()["items"]]
+    for number in others:  # only the new contract speaks for the item
+        if number != "C-NORD-STORAGE":
+            off = {"status": "suspended"}
+            assert (
+                api.call("PATCH", f"/contracts/{number}", as_="admin", json=off, headers={"If-Match": "*"}).status_code
+                == 200
+            )
+    number = api.open_ticket(equipment_serial=serial)["number"]
+    with transaction(api.ctx.sessions) as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None
+        facts = ticket_facts(ticket, today=date.today())
+    assert (facts["equipment_vendor"], facts["equipment_model"]) == ("Lenovo", "DE4000H")
+    assert (facts["contract_number"], facts["service_level"]) == ("C-NORD-STORAGE", "silver")
