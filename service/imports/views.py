@@ -26,9 +26,9 @@ KIND_PARAMETER = {
 }
 UPLOAD = {
     "required": True,
+    # Only the two types generated clients know are listed; any other (text/csv, the XLSX type) is read as the file.
+    "description": f"The file as a multipart `file`, or as the raw body of any type (`text/csv`, `{XLSX_TYPE}`).",
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {
             "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}

@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from service.clients.models import Client, Site
-from service.db import transaction
 from service.worker import drain
 from tests.integration.conftest import Api
 
@@ -24,9 +21,8 @@ NEW = {
 
 
 def _add_site(api: Api, client: str, code: str) -> None:
-    with transaction(api.ctx.sessions) as session:
-        client_id = session.scalar(select(Client.id).where(Client.code == client))
-        session.add(Site(client_id=client_id, code=code, name=f"{client} {code}"))
+    response = api.post(f"/clients/{client}/sites", as_="admin", json={"code": code, "name": f"{client} {code}"})
+    assert response.status_code == 201, response.get_json()
 
 
 def _create(api: Api, *, as_: str = "admin", **fields: Any) -> Any:
@@ -39,17 +35,17 @@ def _patch(api: Api, serial: str, body: dict[str, Any], etag: str | None, *, as_
 
 
 def test_an_item_is_added_read_and_found(api: Api) -> None:
-    _add_site(api, "NORD-BANK", "DC-2")
-    created = _create(api, site="DC-2")
+    _add_site(api, "NORD-BANK", "DC-9")
+    created = _create(api, site="DC-9")
     assert created.status_code == 201, created.get_json()
     read = api.get("/equipment/NTAP-A250-0001", as_="manager")
-    assert read.get_json() == {**NEW, "site": "DC-2", "status": "in_service"}
+    assert read.get_json() == {**NEW, "site": "DC-9", "status": "in_service"}
     assert read.headers["ETag"] == created.headers["ETag"]
     by_text = api.get("/equipment?q=aff%20a250", as_="consultant").get_json()
     assert [item["serial"] for item in by_text["items"]] == ["NTAP-A250-0001"]
     by_vendor = api.get("/equipment?q=netapp", as_="duty").get_json()["items"]
     assert [item["serial"] for item in by_vendor] == ["NTAP-A250-0001"]
-    by_site = api.get("/equipment?site=DC-2", as_="admin").get_json()["items"]
+    by_site = api.get("/equipment?site=DC-9", as_="admin").get_json()["items"]
     assert [item["serial"] for item in by_site] == ["NTAP-A250-0001"]
 
 
