@@ -72,6 +72,7 @@ def test_each_status_lands_at_its_point_of_the_flow(api: Api) -> None:
         [
             _row("OLD-1", status="new"),
             _row("OLD-2", status="in_progress", team="storage", level="1", opened_at="30.11.2026 09:15"),
+            _row("OLD-2B", status="in_progress", team="servers", level="2"),  # not where the routing rule sends it
             _row("OLD-3", status="waiting_parts", team="storage", level="2"),
             _row(
                 "OLD-4",
@@ -84,7 +85,7 @@ def test_each_status_lands_at_its_point_of_the_flow(api: Api) -> None:
     )
     response = _import(api, data, query="?filename=старые.csv")
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["counts"] == {"created": 4, "updated": 0, "unchanged": 0, "refused": 0}
+    assert response.get_json()["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "refused": 0}
 
     new = _ticket_of(api, "OLD-1")
     assert new["status"] == "clarifying"
@@ -92,6 +93,7 @@ def test_each_status_lands_at_its_point_of_the_flow(api: Api) -> None:
 
     working = _ticket_of(api, "OLD-2")
     assert (working["status"], working["team"], working["level"]) == ("in_progress", "storage", 1)
+    assert working["external_ref"] == "OLD-2" and working["folder_url"] is None
     assert _open_tasks(api, working["number"], "storage.l1") == ["resolve"]
     assert working["created_at"].startswith("2026-11-30T06:15")  # 09:15 in Moscow, no offset given
     imported = next(event for event in working["history"] if event["kind"] == "ticket_imported")
@@ -103,6 +105,11 @@ def test_each_status_lands_at_its_point_of_the_flow(api: Api) -> None:
     assert moves == [("task_completed", "admin", "clarify")]
     routing = [d for d in working["decisions"] if d["ruleset"] == "routing"]
     assert [d["outcome"] for d in routing] == [{"team": "storage", "level": 1}]
+
+    overridden = _ticket_of(api, "OLD-2B")
+    assert (overridden["team"], overridden["level"]) == ("servers", 2)
+    assert _open_tasks(api, overridden["number"], "servers.l2") == ["resolve"]
+    assert _open_tasks(api, overridden["number"], "storage.l1") == []
 
     parts = _ticket_of(api, "OLD-3")
     assert parts["status"] == "ordering_parts"
@@ -234,3 +241,54 @@ def test_tickets_are_not_exported(api: Api) -> None:
 def test_only_administrators_import_tickets(api: Api) -> None:
     response = api.post("/imports/tickets", as_="duty", data=_csv([_row("OLD-19")]), content_type="text/csv")
     assert response.status_code == 403
+
+
+def test_an_xlsx_with_a_date_time_cell_and_a_utf8_bom_csv(api: Api) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(COLUMNS)
+    values = _row("OLD-20", status="in_progress", team="storage", level="1")
+    sheet.append([datetime(2026, 11, 30, 9, 15) if name == "opened_at" else values.get(name) for name in COLUMNS])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = api.post(
+        "/imports/tickets",
+        as_="admin",
+        data={"file": (io.BytesIO(buffer.getvalue()), "старые.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_json()
+    assert _ticket_of(api, "OLD-20")["created_at"].startswith("2026-11-30T06:15")  # the cell read in Moscow
+
+    text = ";".join(COLUMNS) + "\r\n" + ";".join(_row("OLD-21").get(name, "") for name in COLUMNS) + "\r\n"
+    response = _import(api, ("\ufeff" + text).encode())
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["counts"]["created"] == 1
+
+
+def test_the_cli_imports_tickets_with_a_dry_run(ctx: Any, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATABASE_URL": ctx.config.database_url}
+        command = [sys.executable, "-m", "service.cli", *argv]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    path = tmp_path / "old.csv"
+    path.write_bytes(_csv([_row("OLD-22"), _row("OLD-23", status="in_progress", team="storage", level="1")]))
+    dry = run("import", "tickets", str(path), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "2 created" in dry.stdout and "dry run, nothing written" in dry.stdout
+    applied = run("import", "tickets", str(path))
+    assert applied.returncode == 0 and "(written)" in applied.stdout, applied.stderr
+    again = run("import", "tickets", str(path))
+    assert again.returncode == 0 and "2 unchanged" in again.stdout, again.stderr
