@@ -142,7 +142,10 @@ def _complete(
     if task is None:
         _refuse(run, imported.status)
     assert task is not None
-    run.complete_user_task(task.id, data)
+    try:
+        run.complete_user_task(task.id, data)
+    except engine.FormError as error:  # what the row gives does not satisfy the task's form
+        raise Invalid(f"the row does not complete {name}", errors=error.errors) from error
     events: list[Any] = advance()
     record(session, ticket, actor, "task_completed", task=name, task_id=task.id, data=data, imported=imported.source)
     return events

@@ -183,6 +183,8 @@ def test_refusals_name_the_row_and_column_and_nothing_is_written(api: Api) -> No
             _row("OLD-13", opened_at="вчера"),
             _row("OLD-14", status="in_progress", team="plumbing", level="1"),
             _row("OLD-15", status="estimate"),  # NORD-BANK's contract covers the array: it is never priced
+            _row("OLD-15B", contact_email="nobody@nord-bank.example"),
+            _row("OLD-15C", opened_at=(datetime.now(timezone.utc) + timedelta(days=2)).strftime("%d.%m.%Y %H:%M")),
         ]
     )
     response = _import(api, data)
@@ -197,13 +199,28 @@ def test_refusals_name_the_row_and_column_and_nothing_is_written(api: Api) -> No
         (7, "opened_at"),
         (8, "team"),
         (9, "status"),
+        (10, "contact_email"),
+        (11, "opened_at"),
     }
     assert refusals[(3, "client")] == "no client 'NO-SUCH'"
     assert "name the team" in refusals[(4, "team")]
     assert refusals[(8, "team")] == "no team 'plumbing'"
     assert "31.12.2026 14:30" in refusals[(7, "opened_at")]
     assert "contract covers" in refusals[(9, "status")]
+    assert refusals[(10, "contact_email")] == "the client NORD-BANK has no contact 'nobody@nord-bank.example'"
+    assert refusals[(11, "opened_at")] == "the ticket was opened in the future"
     assert api.get("/tickets", as_="manager").get_json()["items"] == []
+
+
+def test_valid_rows_keeps_the_tickets_whose_flow_leads_to_their_status(api: Api) -> None:
+    data = _csv([_row("OLD-24"), _row("OLD-25", status="estimate"), _row("OLD-26", status="new")])
+    response = _import(api, data, query="?mode=valid_rows")
+    assert response.status_code == 200, response.get_json()
+    report = response.get_json()
+    assert report["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "refused": 1}
+    assert [(r["row"], r["column"]) for r in report["refusals"]] == [(3, "status")]
+    assert len(api.get("/tickets", as_="manager").get_json()["items"]) == 2
+    assert [_ticket_of(api, ref)["status"] for ref in ("OLD-24", "OLD-26")] == ["clarifying", "clarifying"]
 
 
 def test_a_dry_run_writes_nothing(api: Api) -> None:
