@@ -10,6 +10,7 @@ with `need_parts`. What is stored is a normal instance waiting at that point: pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,7 +96,7 @@ def open_imported(
 
         return decided
 
-    def drive(run: engine.Run, advance: Any) -> list[Any]:
+    def drive(run: engine.Run, advance: Callable[[], list[Any]]) -> list[Any]:
         events: list[Any] = []
         while run.external_tasks():
             for job in run.external_tasks():
@@ -104,22 +105,13 @@ def open_imported(
                 run.complete_external_task(job.id, {})
                 record(session, ticket, actor, "job_skipped", topic=job.topic, reason="imported")
             events += advance()
-        steps: list[tuple[str, dict[str, Any]]] = [
-            (
-                "clarify",
-                {
-                    "description": ticket.description or ticket.summary,
-                    "severity": ticket.severity,
-                    "category": ticket.category,
-                },
-            ),
-        ]
+        if imported.status != NEW:  # past clarification: what the old system knew is what clarify records
+            ticket.description = ticket.description or ticket.summary
+            clarified = {"description": ticket.description, "severity": ticket.severity, "category": ticket.category}
+            events += _complete(run, advance, session, ticket, actor, imported, "clarify", clarified)
         if imported.status == WAITING_PARTS:
-            steps.append(("resolve", {"outcome": "need_parts", "notes": "imported: waiting for parts"}))
-        if imported.status == NEW:
-            steps = []
-        for name, data in steps:
-            events += _complete(run, advance, session, ticket, actor, imported, name, data)
+            parts = {"outcome": "need_parts", "notes": "imported: waiting for parts"}
+            events += _complete(run, advance, session, ticket, actor, imported, "resolve", parts)
         _expect(run, imported.status)
         return events
 
@@ -129,7 +121,7 @@ def open_imported(
 
 def _complete(
     run: engine.Run,
-    advance: Any,
+    advance: Callable[[], list[Any]],
     session: Session,
     ticket: Ticket,
     actor: str,
