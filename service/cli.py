@@ -278,15 +278,16 @@ def _caller(session, username: str):  # type: ignore[no-untyped-def]
 
 
 def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    """Import a CSV or XLSX file of a kind (clients, equipment); exit 1 when a row is refused."""
+    """Import a CSV or XLSX file of a kind (clients, equipment, tickets); exit 1 when a row is refused."""
     import click
 
     from service.db import transaction
     from service.imports.services import Mode, import_file
 
     path = Path(args.file)
+    ctx = _context(config)
     with (
-        transaction(_context(config).sessions) as session,
+        transaction(ctx.sessions) as session,
         click.progressbar(length=1, label=f"importing {path.name}", file=sys.stderr) as bar,
     ):
         shown = 0
@@ -306,6 +307,7 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             mode=Mode(args.mode),
             progress=progress,
+            ctx=ctx,
         )
     for refusal in report.refusals:
         print(f"{path.name}: row {refusal.row}: {refusal.column or 'row'}: {refusal.reason}")
@@ -331,7 +333,7 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
 
 def _imports_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imports = sub.add_parser("import", help=cmd_import.__doc__)
-    imports.add_argument("kind", help="clients or equipment")
+    imports.add_argument("kind", help="clients, equipment or tickets")
     imports.add_argument("file", help="a CSV (UTF-8 or Windows-1251, `;` or `,`) or XLSX file")
     imports.add_argument("--dry-run", action="store_true", help="check every row and report, writing nothing")
     imports.add_argument(

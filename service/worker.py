@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
 
 from service.auth.links import send_next_link
 from service.context import Context
@@ -14,6 +15,8 @@ from service.observability.heartbeat import Heartbeat
 from service.sla.firing import Fired, run_due_event
 
 log = logging.getLogger("orchestrator.worker")
+#: How often a worker loop looks for sign-in links to mail (they are rare; a person waits a second at most).
+LINK_POLL_SECONDS = 1.0
 
 
 def run_workers(ctx: Context, *, stop: threading.Event, concurrency: int = 1) -> int:
@@ -43,6 +46,24 @@ def run_workers(ctx: Context, *, stop: threading.Event, concurrency: int = 1) ->
     return sum(counts)
 
 
+class LinkPoller:
+    """Mails due sign-in links, looking for them at most every `LINK_POLL_SECONDS` (a look is a write transaction:
+    on SQLite one per round of every loop would starve the job steps), and again at once after one was mailed."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.checked_at: float | None = None
+
+    def poll(self) -> bool:
+        """Mail one due link if it is time to look; True when one was mailed."""
+        now = time.monotonic()
+        if self.checked_at is not None and now - self.checked_at < LINK_POLL_SECONDS:
+            return False
+        mailed = send_next_link(self.ctx)
+        self.checked_at = None if mailed else now
+        return mailed
+
+
 def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = None, worker: str = WORKER_ID) -> int:
     """Run jobs until `stop` is set (or `max_jobs` ran); wait `worker_poll_seconds` when idle. Returns jobs run.
 
@@ -52,6 +73,7 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     """
     heartbeat = Heartbeat(ctx.sessions, worker=worker, every_seconds=ctx.config.worker_heartbeat_seconds)
     sweeper = Sweeper(ctx.sessions, config=ctx.config)
+    links = LinkPoller(ctx)
     done = 0
     while not stop.is_set() and (max_jobs is None or done < max_jobs):
         try:
@@ -59,7 +81,7 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
             sweeper.sweep()  # done jobs past their retention, one bounded batch
             outcome = run_one_job(ctx, worker=worker)
             fired = contextvars.copy_context().run(_one_event, ctx)  # between jobs so that neither starves
-            mailed = send_next_link(ctx)  # password-reset and invitation links
+            mailed = links.poll()  # password-reset and invitation links
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
             stop.wait(ctx.config.worker_poll_seconds)

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, contains_eager
 
 from service.auth.models import ApiToken, Caller, User
@@ -69,14 +69,15 @@ def caller_of(session: Session, *, token: str, kinds: frozenset[str] | None = No
     query = (
         select(ApiToken)
         .join(ApiToken.user)
-        .where(ApiToken.digest == digest(token), User.active.is_(True))
-        .where(or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()))
+        .where(ApiToken.digest == digest(token))
         .options(contains_eager(ApiToken.user).joinedload(User.groups))
     )
     if kinds is not None:
         query = query.where(ApiToken.kind.in_(kinds))
     row = session.execute(query).unique().scalar_one_or_none()
-    if row is None:
-        # An expired token, a deactivated user and an unknown token look the same to the caller.
+    if row is None or not row.user.active:
+        # A deactivated user's token (deleted at deactivation anyway) looks the same as an unknown one.
         raise Unauthorized(f"{what} is not valid")
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        raise Unauthorized(f"{what} has expired: sign in again")
     return Caller.of(row.user)

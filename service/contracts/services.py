@@ -157,21 +157,17 @@ def update_contract(
         if serials != contract.item_serials:
             before["items"], after["items"] = contract.item_serials, serials
             contract.items = items
-    changed_before, changed_after = records.apply_changes(contract, wanted)
-    before.update(changed_before)
-    after.update(changed_after)
-    if after:
-        records.record_change(
-            session,
-            kind=KIND,
-            key=number,
-            actor=user.username,
-            action=records.Action.UPDATED,
-            before=before,
-            after=after,
-            source=source,
-        )
-        session.flush()
+    records.record_update(
+        session,
+        contract,
+        kind=KIND,
+        key=number,
+        actor=user.username,
+        changes=wanted,
+        before=before,
+        after=after,
+        source=source,
+    )
     return contract
 
 

@@ -131,7 +131,27 @@ def update(
 ) -> bool:
     """Change a record from the version the caller read, and record what changed; False when nothing did."""
     check_version(record, if_match)
-    before, after = apply_changes(record, changes)
+    return record_update(session, record, kind=kind, key=key, actor=actor, changes=changes, source=source)
+
+
+def record_update(
+    session: Session,
+    record: Base,
+    *,
+    kind: str,
+    key: str,
+    actor: str,
+    changes: Mapping[str, Any],
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    source: str = "",
+) -> bool:
+    """Set the fields of `changes` that differ and record them together with the `before` and `after` of fields the
+    caller set itself (a list of items, a site by its code), once its version was checked; False when nothing
+    changed."""
+    changed_before, changed_after = apply_changes(record, changes)
+    before = {**(before or {}), **changed_before}
+    after = {**(after or {}), **changed_after}
     if not after:
         return False
     action = Action.UPDATED

@@ -157,21 +157,17 @@ def update_equipment(
         if old != new:
             before["site"], after["site"] = old, new
             item.site = site
-    changed_before, changed_after = records.apply_changes(item, wanted)
-    before.update(changed_before)
-    after.update(changed_after)
-    if after:
-        records.record_change(
-            session,
-            kind=KIND,
-            key=serial,
-            actor=user.username,
-            action=records.Action.UPDATED,
-            before=before,
-            after=after,
-            source=source,
-        )
-        session.flush()
+    records.record_update(
+        session,
+        item,
+        kind=KIND,
+        key=serial,
+        actor=user.username,
+        changes=wanted,
+        before=before,
+        after=after,
+        source=source,
+    )
     return item
 
 

@@ -11,11 +11,15 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 #: The words a yes/no column takes (Russian Excel writes TRUE and FALSE as ИСТИНА and ЛОЖЬ).
 TRUE = frozenset({"да", "yes", "true", "1", "истина", "y", "д"})
 FALSE = frozenset({"нет", "no", "false", "0", "ложь", "n", "н"})
 _RUSSIAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_RUSSIAN_MOMENT = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+#: Where a date-time without an offset is read: the service desk's own time.
+LOCAL_ZONE = ZoneInfo("Europe/Moscow")
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
 #: Spaces that group digits: the plain one, the no-break space Excel writes, the narrow no-break space.
 _GROUPING = re.compile(r"[ \u00a0\u202f']")
@@ -73,6 +77,30 @@ def day(value: Any) -> str:
         return dt.date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
     except ValueError:
         raise CellError(f"{written!r} is not a day of the calendar") from None
+
+
+def moment(value: Any) -> str:
+    """A date and time: `31.12.2026 14:30` (seconds optional), ISO (`2026-12-31T14:30`, with or without an offset)
+    or a date-time cell; one without an offset is read in Europe/Moscow. As ISO text with its offset."""
+    if isinstance(value, dt.datetime):
+        found: dt.datetime | None = value
+    else:
+        written = str(value).strip()
+        russian = _RUSSIAN_MOMENT.match(written)
+        try:
+            if russian:
+                day_, month, year, hour, minute, second = russian.groups()
+                found = dt.datetime(int(year), int(month), int(day_), int(hour), int(minute), int(second or 0))
+            else:
+                found = dt.datetime.fromisoformat(written) if "-" in written and len(written) > 10 else None
+        except ValueError:
+            raise CellError(f"{written!r} is not a moment of the calendar") from None
+        if found is None:
+            raise CellError(f"{written!r} is not a date and time: write 31.12.2026 14:30 or 2026-12-31T14:30")
+    assert found is not None
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=LOCAL_ZONE)
+    return found.isoformat()
 
 
 def decimal(value: Any) -> str:

@@ -22,15 +22,17 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
+from service.context import Context
 from service.directory.records import plain
 from service.errors import Invalid, NotFound, ServiceError
 from service.imports.cells import CellError, is_empty
 from service.imports.kinds import Column, Kind, written
 from service.imports.kinds.clients import Clients
 from service.imports.kinds.equipment import EquipmentKind
+from service.imports.kinds.tickets import TicketKind
 from service.imports.reading import Table, read_table
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (Clients(), EquipmentKind())}
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Clients(), EquipmentKind(), TicketKind())}
 #: New rows written per flush.
 BATCH = 500
 #: How often (in rows) the progress callback is told.
@@ -160,11 +162,11 @@ def _messages(found: Any) -> str:
 class _Run:
     """One import: the rows, their outcomes, the savepoint they are written in."""
 
-    def __init__(self, session: Session, kind: Kind, report: Report, user: Caller) -> None:
+    def __init__(self, session: Session, kind: Kind, report: Report, user: Caller, ctx: Context | None) -> None:
         self.session = session
         self.kind = kind
         self.report = report
-        self.loader = kind.loader(session, user=user, source=report.file)
+        self.loader = kind.loader(session, user=user, source=report.file, ctx=ctx)
         self.columns_of = {column.target: column.name for column in kind.columns}
         self.pending = 0
         self.create_schema = kind.create_schema()  # one instance for the run: making one costs more than a load
@@ -245,6 +247,7 @@ def import_file(
     dry_run: bool = False,
     mode: Mode = Mode.ALL_OR_NOTHING,
     progress: Callable[[int, int], None] | None = None,
+    ctx: Context | None = None,
 ) -> Report:
     """Import a CSV or XLSX file of a kind; the report says what each row came to and whether anything was written."""
     authorize(user, Permission.ADMINISTER_DIRECTORY)
@@ -253,7 +256,7 @@ def import_file(
     columns = match_header(spec, table.header)
     rows = [_parse(spec, columns, number, cells) for number, cells in table.rows]
     report = Report(kind=spec.name, file=filename, dry_run=dry_run, mode=mode, rows=len(rows))
-    run = _Run(session, spec, report, user)
+    run = _Run(session, spec, report, user, ctx)
     savepoint = session.begin_nested()
     keys = sorted({str(row.values[spec.key]) for row in rows if spec.key in row.values})
     run.loader.preload(keys, [row.values for row in rows if not row.problems])

@@ -8,7 +8,7 @@ from flask import Response, request
 from flask.views import MethodView
 
 from service.api.csv_answers import csv_attachment
-from service.api.edge import session, user
+from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.errors import Invalid
 from service.imports import services
@@ -26,9 +26,9 @@ KIND_PARAMETER = {
 }
 UPLOAD = {
     "required": True,
+    # Only the two types generated clients know are listed; any other (text/csv, the XLSX type) is read as the file.
+    "description": f"The file as a multipart `file`, or as the raw body of any type (`text/csv`, `{XLSX_TYPE}`).",
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {
             "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
@@ -62,7 +62,14 @@ class Import(MethodView):
         data, filename = _upload(args["filename"])
         mode = Mode(args["mode"])
         report = services.import_file(
-            session(), user=user(), kind=kind, data=data, filename=filename, dry_run=args["dry_run"], mode=mode
+            session(),
+            user=user(),
+            kind=kind,
+            data=data,
+            filename=filename,
+            dry_run=args["dry_run"],
+            mode=mode,
+            ctx=context(),
         )
         if report.refused and mode is Mode.ALL_OR_NOTHING:
             dumped = ImportReportSchema().dump(report)

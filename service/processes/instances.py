@@ -39,13 +39,34 @@ def script_limits(config: Config) -> engine.ScriptLimits:
     )
 
 
-def start_instance(session: Session, ctx: Context, *, ticket: Ticket, actor: str) -> ProcessInstance:
-    """Start the ticket process for a new ticket and run it until it waits."""
+#: Moves a just started run on before anything of it is stored: given the run and a function that runs it until it
+#: waits (returning what happened), returns what happened.
+Drive = Callable[[engine.Run, Callable[[], list[Any]]], list[Any]]
+#: The engine's callback for business rule tasks: `decide(ruleset, facts)`.
+Decide = Callable[[str, dict[str, Any]], Any]
+
+
+def start_instance(
+    session: Session,
+    ctx: Context,
+    *,
+    ticket: Ticket,
+    actor: str,
+    decide: Callable[[Decide], Decide] | None = None,
+    drive: Drive | None = None,
+) -> ProcessInstance:
+    """Start the ticket process for a new ticket and run it until it waits.
+
+    An import moves the instance on to where the ticket stands (`drive`) before its tasks and jobs are written, and
+    may give the decisions of that first run (`decide` wraps the rules' decider); the stored instance is a normal one.
+    """
     version, definition = ctx.definitions.latest(session, key=ctx.config.ticket_process)
-    decide = ctx.rules.decider(session)
+    rules = ctx.rules.decider(session)
     facts = {**ticket_facts(ticket, today=date.today()), "paid": False}
-    run = definition.start(facts, decide=decide, limits=script_limits(ctx.config))
+    run = definition.start(facts, decide=decide(rules) if decide else rules, limits=script_limits(ctx.config))
     events = _advance(run, version.filename)
+    if drive is not None:
+        events += drive(run, lambda: _advance(run, version.filename))
     try:
         document = run.serialize()
     except engine.EngineError as error:

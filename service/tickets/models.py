@@ -42,6 +42,8 @@ class Ticket(Base):
     circle: Mapped[int | None] = mapped_column(default=None)
     folder_url: Mapped[str | None] = mapped_column(String(500), default=None)
     created_by: Mapped[str] = mapped_column(String(80), default="")
+    #: The number the ticket had in the system it was imported from (None for a ticket opened here).
+    external_ref: Mapped[str | None] = mapped_column(String(40), default=None, index=True, unique=True)
 
     client: Mapped[Client] = relationship(lazy="joined")
     contact: Mapped[Contact] = relationship(lazy="joined")

@@ -124,6 +124,10 @@ class TicketSchema(Schema):
     level = fields.Integer(allow_none=True)
     circle = fields.Integer(allow_none=True)
     folder_url = fields.String(allow_none=True)
+    external_ref = fields.String(
+        allow_none=True,
+        metadata={"description": "The ticket's number in the system it was imported from (see imports); else null."},
+    )
 
 
 class TicketDetailSchema(TicketSchema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, update
@@ -59,6 +60,32 @@ def open_ticket(
         contact_id = insert_unless_present(session, Contact, row, unique=("client_id", "email"))
         new_contact = contact_id is not None
         contact = session.scalars(select(Contact).where(Contact.client_id == client.id, Contact.email == email)).one()
+    ticket = new_ticket(
+        session, actor=user.username, client=client, contact=contact, equipment=equipment, fields=fields
+    )
+    if new_contact:
+        record(session, ticket, user.username, "contact_unconfirmed", email=contact.email)
+        record_intake(session, contact, client=client.code, actor=user.username)
+    if key_id is not None:
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(ticket_id=ticket.id))
+    start_instance(session, ctx, ticket=ticket, actor=user.username)
+    metrics.ticket_opened(channel=ticket.channel)
+    return Opened(ticket, True)
+
+
+def new_ticket(
+    session: Session,
+    *,
+    actor: str,
+    client: Client,
+    contact: Contact,
+    equipment: Equipment | None,
+    fields: dict[str, Any],
+    created_at: datetime | None = None,
+    external_ref: str | None = None,
+) -> Ticket:
+    """Write a new ticket and its `ticket_opened` event (its process is started by the caller). `created_at` is
+    now unless told (an imported ticket keeps its original opening time, which its clocks count from)."""
     # By ids: the flush then has no relationships to walk, and `ticket.client` (and the others) come from the session.
     ticket = Ticket(
         client_id=client.id,
@@ -69,19 +96,15 @@ def open_ticket(
         description=fields.get("description") or "",
         severity=fields.get("severity") or "normal",
         category=fields.get("category") or "hardware",
-        created_by=user.username,
+        created_by=actor,
+        external_ref=external_ref,
     )
+    if created_at is not None:
+        ticket.created_at = created_at
     session.add(ticket)
     session.flush()  # the id and the number the database derives from it
-    record(session, ticket, user.username, "ticket_opened", channel=ticket.channel, client=client.code)
-    if new_contact:
-        record(session, ticket, user.username, "contact_unconfirmed", email=contact.email)
-        record_intake(session, contact, client=client.code, actor=user.username)
-    if key_id is not None:
-        session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(ticket_id=ticket.id))
-    start_instance(session, ctx, ticket=ticket, actor=user.username)
-    metrics.ticket_opened(channel=ticket.channel)
-    return Opened(ticket, True)
+    record(session, ticket, actor, "ticket_opened", channel=ticket.channel, client=client.code)
+    return ticket
 
 
 def request_fingerprint(fields: dict[str, Any]) -> str:

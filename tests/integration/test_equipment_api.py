@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from service.clients.models import Client, Site
-from service.db import transaction
 from service.worker import drain
 from tests.integration.conftest import Api
 
@@ -24,9 +21,8 @@ NEW = {
 
 
 def _add_site(api: Api, client: str, code: str) -> None:
-    with transaction(api.ctx.sessions) as session:
-        client_id = session.scalar(select(Client.id).where(Client.code == client))
-        session.add(Site(client_id=client_id, code=code, name=f"{client} {code}"))
+    response = api.post(f"/clients/{client}/sites", as_="admin", json={"code": code, "name": f"{client} {code}"})
+    assert response.status_code == 201, response.get_json()
 
 
 def _create(api: Api, *, as_: str = "admin", **fields: Any) -> Any:

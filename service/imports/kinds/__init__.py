@@ -8,13 +8,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.imports import cells
+
+if TYPE_CHECKING:
+    from service.context import Context
 
 #: How many rows of a file one `IN (...)` query looks up (far below any database's limit on parameters).
 LOOKUP_CHUNK = 2000
@@ -52,10 +55,12 @@ def written(value: Any) -> str:
 class Loader(ABC):
     """One import run of a kind: the records the file names, looked up once, then each row created or changed."""
 
-    def __init__(self, session: Session, *, user: Caller, source: str) -> None:
+    def __init__(self, session: Session, *, user: Caller, source: str, ctx: Context | None = None) -> None:
         self.session = session
         self.user = user
         self.source = source
+        #: The process's context, for kinds whose rows start processes (tickets); None where no kind needs it.
+        self.ctx = ctx
 
     @abstractmethod
     def preload(self, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
