@@ -1,0 +1,26 @@
+"""Words for the codes the pages show (severity, SLA clocks and their states, task states), in the person's
+language; a code without a word is shown as it is."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+WORDS = {
+    "severity": {"critical": _l("critical"), "high": _l("high"), "normal": _l("normal"), "low": _l("low")},
+    "clock": {"reaction": _l("Reaction"), "resolution": _l("Resolution")},
+    "clock_state": {
+        "running": _l("running"),
+        "paused": _l("paused"),
+        "met": _l("met"),
+        "breached": _l("breached"),
+        "cancelled": _l("cancelled"),
+    },
+    "task_state": {"open": _l("open"), "completed": _l("completed"), "cancelled": _l("cancelled")},
+}
+
+
+def word(kind: str, code: str | None) -> str:
+    """The word for `code` among the codes of `kind`, or the code itself."""
+    if code is None:
+        return "—"
+    return str(WORDS.get(kind, {}).get(code, code))
