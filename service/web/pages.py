@@ -32,7 +32,7 @@ from service.web.signin import (
     signed_in,
 )
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 #: Rows of "My work" per page.
 PAGE_SIZE = 25
 

@@ -13,7 +13,7 @@ from service.errors import ServiceError
 from service.web import i18n, labels, pages
 from service.web.signin import CSRF_FIELD, csrf_value, keep_form_cookie, signed_in
 
-#: The npm packages the pages load, served at `/static/vendor/<name>` from node_modules (`npm install` puts them
+#: The npm packages the pages load, served at `/assets/vendor/<name>` from node_modules (`npm install` puts them
 #: there: `make run` and `make test` run it); nothing comes from a CDN.
 VENDOR = {"htmx.min.js": Path("htmx.org") / "dist" / "htmx.min.js"}
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
@@ -31,7 +31,7 @@ def register(app: Flask) -> None:
     i18n.register(app)
     app.register_blueprint(pages.bp)
 
-    @app.get("/static/vendor/<name>")
+    @app.get("/assets/vendor/<name>")
     def vendor(name: str) -> Response:
         if name not in VENDOR:
             return pages.error_page(404)

@@ -136,7 +136,12 @@ def test_my_work_lists_the_queue_and_refreshes_in_part(browser: FlaskClient, ctx
     assert rows.status_code == 200 and number in rows.text and "<html" not in rows.text
     other = browser.get("/?severity=low")
     assert number not in other.text and "No open tasks." in other.text
-    assert 'src="/static/vendor/htmx.min.js"' in page.text and "cdn" not in page.text.lower()
+    assert 'src="/assets/vendor/htmx.min.js"' in page.text and "cdn" not in page.text.lower()
+    htmx = browser.get("/assets/vendor/htmx.min.js")
+    assert htmx.status_code == 200 and b"htmx" in htmx.data
+    css = browser.get("/assets/workspace.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    assert browser.get("/assets/vendor/axe.min.js").status_code == 404
 
 
 def test_an_unsigned_partial_refresh_sends_the_page_to_the_sign_in(browser: FlaskClient) -> None:
