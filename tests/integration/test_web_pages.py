@@ -7,8 +7,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,6 +19,7 @@ from sqlalchemy import select
 from service.auth.models import User
 from service.context import Context
 from service.db import transaction
+from service.sla.models import SlaClock
 from service.web.i18n import LANGUAGES, SOURCES
 from service.web.signin import safe_next
 from service.worker import drain
@@ -244,3 +247,21 @@ def test_every_message_is_translated_in_both_catalogues(tmp_path: Path) -> None:
             catalogue = read_po(source, locale=language)
         translated = {message.id for message in catalogue if message.id and message.string and not message.fuzzy}
         assert not wanted - translated, f"{language}: no translation of {sorted(wanted - translated)}"
+
+
+def test_times_are_shown_in_the_persons_time_zone(browser: FlaskClient, ctx: Context, api: Api) -> None:
+    _number, task_id = _clarify_task(api)
+    with ctx.sessions() as session:
+        due = session.scalars(select(SlaClock.due_at).where(SlaClock.due_at.is_not(None))).first()
+    assert due is not None
+    _sign_in(browser, ctx, "duty")
+    shown = {}
+    for zone in ("Asia/Kamchatka", "America/Los_Angeles"):
+        with transaction(ctx.sessions) as session:
+            user = session.scalar(select(User).where(User.username == "duty"))
+            assert user is not None
+            user.time_zone, user.language = zone, "en"
+        page = browser.get(f"/tasks/{task_id}").text
+        shown[zone] = format_datetime(due, "short", tzinfo=ZoneInfo(zone), locale="en")
+        assert shown[zone] in page
+    assert shown["Asia/Kamchatka"] != shown["America/Los_Angeles"]
