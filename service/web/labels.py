@@ -15,6 +15,19 @@ WORDS = {
         "breached": _l("breached"),
         "cancelled": _l("cancelled"),
     },
+    "ticket_status": {
+        "new": _l("new"),
+        "clarifying": _l("clarifying"),
+        "estimating": _l("estimating"),
+        "awaiting_payment": _l("awaiting payment"),
+        "in_progress": _l("in progress"),
+        "ordering_parts": _l("ordering parts"),
+        "waiting_parts": _l("waiting for parts"),
+        "onsite": _l("on site"),
+        "manager_review": _l("manager review"),
+        "closed": _l("closed"),
+        "declined": _l("declined"),
+    },
     "task_state": {"open": _l("open"), "completed": _l("completed"), "cancelled": _l("cancelled")},
 }
 
