@@ -139,7 +139,8 @@ def _rows_context() -> dict[str, Any]:
     where, sort, cursor, args = _filters()
     page = inbox.list_page(session(), user=g.web_caller, where=where, sort=sort, page_size=PAGE_SIZE, after=cursor)
     query = {key: value for key, value in args.items() if value and key != "cursor"}
-    return {"page": page, "args": args, "query": query, "now": datetime.now(ZoneInfo("UTC"))}
+    here = {**query, "cursor": args["cursor"]} if cursor is not None else query  # a refresh keeps the page
+    return {"page": page, "args": args, "query": query, "here": here}
 
 
 @bp.get("/")
