@@ -76,6 +76,7 @@ def test_a_ticket_worked_in_the_browser(stack: Stack, ctx: Context, browser: Any
     error.wait_for()
     assert error.text_content() == "This field is required."
     assert page.get_attribute("#description", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "description"  # the keyboard lands on the error
     screenshot(page, "task-error-desktop-en")
     page.fill("#description", "Controller B failed")
     page.select_option("#category", "hardware")
