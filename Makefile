@@ -16,12 +16,12 @@ $(STAMP): pyproject.toml
 
 $(NODE_STAMP): package.json
 	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent && touch $(NODE_STAMP); \
-	else echo "npm not found: the bpmnlint check of processes/ is skipped"; fi
+	else echo "npm not found: the bpmnlint check of processes/ is skipped, the pages run without htmx"; fi
 
 setup: $(STAMP)
 
 ## Set up, migrate the embedded database, deploy processes/ and rules/, load the demo, serve on :8000.
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/orchestrator migrate
 	$(BIN)/orchestrator deploy
 	$(BIN)/orchestrator demo

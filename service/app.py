@@ -56,6 +56,7 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
     from service.api.views import BLUEPRINTS
     from service.observability import views as operations
     from service.observability import web
+    from service.web import site
 
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
@@ -65,6 +66,7 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
     web.register(app)  # first: the request id is bound before the caller is authenticated
     edge.register(app)
     problems.register(app)
+    site.register(app)  # after the API's error handlers: pages answer their failures as pages
     configure_logging(ctx.config.log_level, ctx.config.log_format)
     return app
 

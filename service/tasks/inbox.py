@@ -267,3 +267,18 @@ def _item(row: Any, now: datetime) -> dict[str, Any]:
     sla_due = item["sla_due_at"]
     item["sla_seconds_left"] = int((sla_due - now).total_seconds()) if sla_due is not None else None
     return item
+
+
+def queue_counts(session: Session, *, user: Caller) -> dict[str, int]:
+    """The open tasks of each of the user's queues (of every queue for those who work them all), by queue name."""
+    query = (
+        select(TaskCandidate.group_name, func.count(UserTask.id))
+        .join(UserTask, UserTask.id == TaskCandidate.task_id)
+        .where(UserTask.state == OPEN)
+        .group_by(TaskCandidate.group_name)
+    )
+    if not allowed(user, Permission.WORK_ALL_QUEUES):
+        query = query.where(TaskCandidate.group_name.in_(sorted(user.group_names)))
+    counts = {name: 0 for name in sorted(user.group_names)}
+    counts.update({name: int(count) for name, count in session.execute(query)})
+    return dict(sorted(counts.items()))

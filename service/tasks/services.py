@@ -87,6 +87,22 @@ def claim_task(session: Session, *, user: Caller, task_id: str) -> Any:
     return task
 
 
+def release_task(session: Session, *, user: Caller, task_id: str) -> Any:
+    """Give back a task the user holds, so that anyone of its queues may take it (409 when someone else holds it)."""
+    if breach_reviews.review_id(task_id) is not None:
+        get_task(session, user=user, task_id=task_id)  # 404 when it is not the user's to see
+        raise Conflict("a breach review is not given back: its reviewer completes it")
+    task = get_open_task(session, user=user, task_id=task_id)
+    lock_instance(session, ticket_id=task.ticket_id)
+    task = _locked_task(session, user=user, task_id=task_id)
+    if task.claimed_by is not None:
+        task.claimed_by = None
+        ticket = session.get(Ticket, task.ticket_id)
+        assert ticket is not None
+        record(session, ticket, user.username, "task_released", task=task.name, task_id=task.id)
+    return task
+
+
 def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str, data: dict[str, Any]) -> Ticket:
     """Complete a task with the form's data and run the ticket's process on until it waits again."""
     number = breach_reviews.review_id(task_id)

@@ -57,6 +57,14 @@ class Claim(MethodView):
         return services.claim_task(session(), user=user(), task_id=task_id)
 
 
+@blp.route("/<task_id>/release")
+class Release(MethodView):
+    @blp.response(200, TaskSchema)
+    def post(self, task_id: str) -> Any:
+        """Give back a task the caller holds (409 when someone else holds it)."""
+        return services.release_task(session(), user=user(), task_id=task_id)
+
+
 @blp.route("/<task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(CompleteSchema)

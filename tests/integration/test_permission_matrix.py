@@ -106,6 +106,7 @@ MATRIX = [
     Case("GET", "/tasks", "/tasks", EVERYONE),
     Case("GET", "/tasks/<task_id>", "/tasks/{task}", WORK_T, EVERYONE - WORK_T),
     Case("POST", "/tasks/<task_id>/claim", "/tasks/{claim_task}/claim", WORK_T, EVERYONE - WORK_T),
+    Case("POST", "/tasks/<task_id>/release", "/tasks/{task}/release", WORK_T, EVERYONE - WORK_T),
     Case(
         "POST",
         "/tasks/<task_id>/complete",
