@@ -216,12 +216,15 @@ def test_the_price_list_with_decimal_commas(api: Api) -> None:
     assert _sources(api, f"/price-list/{servers[0]['id']}/history")[-1] == ("updated", "прайс.csv")
 
 
+ENGINEER = "storage.l1@orchestrator.example"
+
+
 def test_users_with_roles_and_groups_in_one_cell_and_never_a_password(api: Api) -> None:
     data = _workbook(
         [
             ["username", "name", "email", "roles", "groups", "client", "language"],
             ["duty", "duty", "duty@orchestrator.example", "duty", "duty", None, None],
-            ["storage.l1", "Иван Петров", "storage.l1@orchestrator.example", "engineer", "storage-L2, storage-L1", None, "en"],
+            ["storage.l1", "Иван Петров", ENGINEER, "engineer", "storage-L2, storage-L1", None, "en"],
             ["nb.viewer", "Ольга", "olga@nord-bank.example", "client", None, "NORD-BANK", None],
             ["bad.client", "X", "x@example.com", "client", None, "NO-SUCH", None],
             ["no.group", "G", "g@example.com", "duty", "night-shift", None, None],
