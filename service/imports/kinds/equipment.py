@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from service.clients.models import Client, Equipment, Site
 from service.equipment import services
@@ -31,12 +31,14 @@ class EquipmentLoader(Loader):
             self.known.update((item.serial, item) for item in items)
         codes = sorted({str(row["client"]) for row in rows if row.get("client")})
         ids = sorted({item.client_id for item in self.known.values()})
-        self.client_codes: dict[int, str] = {}
+        self.clients: dict[str, Client] = {}
         for column, values in ((Client.code, codes), (Client.id, ids)):
             for chunk in chunks(values):
-                query = select(Client.id, Client.code).where(column.in_(chunk))
-                self.client_codes.update(self.session.execute(query).tuples().all())
-        self.client_ids = {code: client_id for client_id, code in self.client_codes.items()}
+                query = select(Client).where(column.in_(chunk)).options(lazyload(Client.contracts))
+                found = self.session.scalars(query)
+                self.clients.update((client.code, client) for client in found)
+        self.client_codes = {client.id: code for code, client in self.clients.items()}
+        self.client_ids = {code: client.id for code, client in self.clients.items()}
         self.sites: set[tuple[int, str]] = set()
         self.site_codes: dict[int, str] = {}
         for chunk in chunks(sorted(self.client_codes)):
@@ -71,7 +73,8 @@ class EquipmentLoader(Loader):
         return {}
 
     def create(self, data: dict[str, Any]) -> None:
-        services.create_equipment(self.session, user=self.user, data=data, source=self.source)
+        client = self.clients[data["client"]]
+        services.create_equipment(self.session, user=self.user, data=data, source=self.source, client=client)
 
     def update(self, record: Any, changes: dict[str, Any]) -> None:
         services.update_equipment(
