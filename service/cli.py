@@ -333,7 +333,7 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
 
 def _imports_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imports = sub.add_parser("import", help=cmd_import.__doc__)
-    imports.add_argument("kind", help="clients, equipment or tickets")
+    imports.add_argument("kind", help="clients, sites, contacts, equipment, contracts, price-list, users or tickets")
     imports.add_argument("file", help="a CSV (UTF-8 or Windows-1251, `;` or `,`) or XLSX file")
     imports.add_argument("--dry-run", action="store_true", help="check every row and report, writing nothing")
     imports.add_argument(
@@ -342,7 +342,7 @@ def _imports_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imports.add_argument("--as", dest="as_user", default="admin", help="the administrator the history names")
     imports.set_defaults(func=cmd_import)
     export = sub.add_parser("export", help=cmd_export.__doc__)
-    export.add_argument("kind", help="clients or equipment")
+    export.add_argument("kind", help="clients, sites, contacts, equipment, contracts, price-list or users")
     export.add_argument("file", nargs="?", help="where to write (default: the standard output)")
     export.add_argument("--as", dest="as_user", default="admin", help="the administrator who exports")
     export.set_defaults(func=cmd_export)

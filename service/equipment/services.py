@@ -94,14 +94,18 @@ def _snapshot(item: Equipment) -> dict[str, Any]:
     }
 
 
-def create_equipment(session: Session, *, user: Caller, data: Mapping[str, Any], source: str = "") -> Equipment:
-    """A new item of a client, at one of its sites or none (409 when the serial is taken).
+def create_equipment(
+    session: Session, *, user: Caller, data: Mapping[str, Any], source: str = "", client: Client | None = None
+) -> Equipment:
+    """A new item of a client, at one of its sites or none (409 when the serial is taken); `client`, when the caller
+    holds the client of `data["client"]` already (an import looks each up once per file), saves looking it up.
 
     Administrators add equipment, and so do duty officers who meet an item at intake.
     """
     if not allowed(user, Permission.ADMINISTER_DIRECTORY):
         authorize(user, Permission.ADD_EQUIPMENT)
-    client = find_client(session, data["client"])
+    if client is None or client.code != data["client"]:
+        client = find_client(session, data["client"])
     site = _site(session, client, data.get("site"))
     check_classes(session, "equipment_class", [data["equipment_class"]])
     if session.scalar(select(Equipment.id).where(Equipment.serial == data["serial"])) is not None:

@@ -137,3 +137,12 @@ def boolean(value: Any) -> bool:
     if word in FALSE:
         return False
     raise CellError(f"{str(value).strip()!r} is not yes or no: write да/нет, yes/no, true/false or 1/0")
+
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def words(value: Any) -> list[str]:
+    """A list in one cell: words separated by spaces or commas (`storage, network`); each once, in the cell's
+    order."""
+    return list(dict.fromkeys(word for word in _SEPARATORS.split(line(value)) if word))

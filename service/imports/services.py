@@ -28,11 +28,19 @@ from service.errors import Invalid, NotFound, ServiceError
 from service.imports.cells import CellError, is_empty
 from service.imports.kinds import Column, Kind, written
 from service.imports.kinds.clients import Clients
+from service.imports.kinds.contacts import Contacts
+from service.imports.kinds.contracts import Contracts
 from service.imports.kinds.equipment import EquipmentKind
+from service.imports.kinds.prices import PriceList
+from service.imports.kinds.sites import Sites
 from service.imports.kinds.tickets import TicketKind
+from service.imports.kinds.users import Users
 from service.imports.reading import Table, read_table
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (Clients(), EquipmentKind(), TicketKind())}
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (Clients(), Sites(), Contacts(), EquipmentKind(), Contracts(), PriceList(), Users(), TicketKind())
+}
 #: New rows written per flush.
 BATCH = 500
 #: How often (in rows) the progress callback is told.
@@ -146,8 +154,10 @@ def _parse(kind: Kind, columns: list[Column | None], number: int, cells: list[An
             values[column.target] = column.parse(cell)
         except CellError as error:
             problems[column.name] = str(error)
-    if kind.key not in values and kind.key not in problems:
-        problems[kind.key] = f"the {kind.key} is empty: every row needs one"
+    if kind.key_of(values) is None:
+        for column in kind.columns:
+            if column.target in kind.key_parts and column.required and column.target not in values:
+                problems.setdefault(column.name, f"the {column.name} is empty: every row needs one")
     return _Row(number, values, problems)
 
 
@@ -157,6 +167,14 @@ def _messages(found: Any) -> str:
     if isinstance(found, (list, tuple)):
         return "; ".join(_messages(value) for value in found)
     return str(found)
+
+
+def _same(value: Any) -> Any:
+    """A value as compared with the record's: a list in any order is the same list (roles, covered classes)."""
+    found = plain(value)
+    if isinstance(found, list):
+        return sorted(found, key=str)
+    return found
 
 
 class _Run:
@@ -173,7 +191,7 @@ class _Run:
         self.change_schema = kind.change_schema()
 
     def refuse(self, row: _Row, problems: Mapping[str, Any]) -> None:
-        key = row.values.get(self.kind.key)
+        key = self.kind.key_of(row.values)
         for name, reason in problems.items():
             column = self.columns_of.get(name, name) if name not in ("_schema", "row") else None
             self.report.refusals.append(Refusal(row.number, key, column, _messages(reason)))
@@ -186,17 +204,24 @@ class _Run:
         """Check and write one row (the caller gives a failed flush its refusal)."""
         if row.problems:
             return self.refuse(row, row.problems)
-        key = str(row.values[self.kind.key])
+        key = self.kind.key_of(row.values)
+        assert key is not None  # a row without its key has a problem
         if key in seen:
-            return self.refuse(row, {self.kind.key: f"the {self.kind.key} {key} is on row {seen[key]} already"})
+            named = " + ".join(self.columns_of.get(name, name) for name in self.kind.key_parts)
+            return self.refuse(row, {self.kind.key: f"the {named} {key} is on row {seen[key]} already"})
         seen[key] = row.number
         record = self.loader.find(key)
-        if record is None:
-            schema, data = self.create_schema, row.values
-        else:
-            schema, data = self.change_schema, {k: v for k, v in row.values.items() if k != self.kind.key}
+        parts = self.kind.key_parts
+        if record is None:  # the key's fields the create schema does not load (a site's client) go on as read
+            schema = self.create_schema
+            data = {name: value for name, value in row.values.items() if name in schema.fields or name not in parts}
+            extra = {name: row.values[name] for name in parts if name not in schema.fields}
+        else:  # what a record never changes (a contract's client) goes on as read, for the loader to check
+            schema = self.change_schema
+            data = {name: value for name, value in row.values.items() if name not in parts}
+            extra = {name: data.pop(name) for name in list(data) if name not in schema.fields}
         try:
-            loaded = schema.load(data)
+            loaded = {**schema.load(data), **extra}
         except ValidationError as error:
             return self.refuse(row, error.normalized_messages())
         problems = self.loader.check(loaded, record)
@@ -206,7 +231,7 @@ class _Run:
             self.write(row, lambda: self.loader.create(loaded), Outcome.CREATED)
             return None
         current = self.loader.current(record)
-        changes = {name: value for name, value in loaded.items() if plain(value) != plain(current.get(name))}
+        changes = {name: value for name, value in loaded.items() if _same(value) != _same(current.get(name))}
         if not changes:
             return self.count(Outcome.UNCHANGED)
         self.write(row, lambda: self.loader.update(record, changes), Outcome.UPDATED)
@@ -258,7 +283,7 @@ def import_file(
     report = Report(kind=spec.name, file=filename, dry_run=dry_run, mode=mode, rows=len(rows))
     run = _Run(session, spec, report, user, ctx)
     savepoint = session.begin_nested()
-    keys = sorted({str(row.values[spec.key]) for row in rows if spec.key in row.values})
+    keys = sorted({key for key in (spec.key_of(row.values) for row in rows) if key is not None})
     run.loader.preload(keys, [row.values for row in rows if not row.problems])
     seen: dict[str, int] = {}
     done = 0

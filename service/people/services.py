@@ -160,7 +160,7 @@ def _apply(session: Session, record: User, data: Mapping[str, Any]) -> None:
         raise Invalid("; ".join(f"{field}: {', '.join(messages)}" for field, messages in errors.items()), errors)
 
 
-def create_person(session: Session, *, user: Caller, data: Mapping[str, Any]) -> Person:
+def create_person(session: Session, *, user: Caller, data: Mapping[str, Any], source: str = "") -> Person:
     """A new user account (409 when the username is taken); it signs in once it has a password or a token."""
     authorize(user, Permission.MANAGE_PEOPLE)
     if session.scalar(select(User.id).where(User.username == data["username"])) is not None:
@@ -178,12 +178,19 @@ def create_person(session: Session, *, user: Caller, data: Mapping[str, Any]) ->
         action=records.Action.CREATED,
         before=None,
         after=person.fields(),
+        source=source,
     )
     return person
 
 
 def update_person(
-    session: Session, *, user: Caller, username: str, changes: Mapping[str, Any], if_match: str | None
+    session: Session,
+    *,
+    user: Caller,
+    username: str,
+    changes: Mapping[str, Any],
+    if_match: str | None,
+    source: str = "",
 ) -> Person:
     """Change a person from the version the caller read; `active: false` deactivates them and, in the same
     transaction, deletes every token and browser session they hold."""
@@ -207,7 +214,14 @@ def update_person(
     if after.get("active") is False:
         revoke_tokens(session, user_id=record.id)
     records.record_change(
-        session, kind=KIND, key=username, actor=user.username, action=action, before=before, after=after
+        session,
+        kind=KIND,
+        key=username,
+        actor=user.username,
+        action=action,
+        before=before,
+        after=after,
+        source=source,
     )
     session.flush()
     return person

@@ -106,7 +106,13 @@ def create_price(session: Session, *, user: Caller, data: Mapping[str, Any], sou
 
 
 def update_price(
-    session: Session, *, user: Caller, price_id: int, changes: Mapping[str, Any], if_match: str | None
+    session: Session,
+    *,
+    user: Caller,
+    price_id: int,
+    changes: Mapping[str, Any],
+    if_match: str | None,
+    source: str = "",
 ) -> PriceItem:
     """Correct a price from the version the caller read (a new price from a later day keeps the old one instead)."""
     authorize(user, Permission.ADMINISTER_DIRECTORY)
@@ -114,7 +120,14 @@ def update_price(
     records.check_version(price, if_match)
     _check(session, {**{name: getattr(price, name) for name in FIELDS}, **changes}, other_than=price.id)
     records.update(
-        session, price, kind=KIND, key=str(price.id), actor=user.username, if_match=if_match, changes=changes
+        session,
+        price,
+        kind=KIND,
+        key=str(price.id),
+        actor=user.username,
+        if_match=if_match,
+        changes=changes,
+        source=source,
     )
     return price
 

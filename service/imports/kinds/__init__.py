@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 LOOKUP_CHUNK = 2000
 
 
+def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    """The values in slices of `LOOKUP_CHUNK`, one `IN (...)` query each."""
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start : start + LOOKUP_CHUNK]
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a kind's file: its header, the schema field it fills, how a cell is read."""
@@ -49,6 +55,8 @@ def written(value: Any) -> str:
         return value.isoformat()[:10]
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, (list, tuple)):
+        return " ".join(written(item) for item in value)
     return str(value)
 
 
@@ -97,7 +105,10 @@ class Kind(ABC):
 
     name: ClassVar[str]
     columns: ClassVar[tuple[Column, ...]]
+    #: The key column a repeated or missing key is refused in (the last part of a key of several columns).
     key: ClassVar[str]
+    #: The schema fields that together name a record (the key alone unless told).
+    key_fields: ClassVar[tuple[str, ...]] = ()
     create_schema: ClassVar[type[Schema]]
     change_schema: ClassVar[type[Schema]]
     loader: ClassVar[type[Loader]]
@@ -105,6 +116,18 @@ class Kind(ABC):
     @abstractmethod
     def export_rows(self, session: Session) -> Iterable[Mapping[str, Any]]:
         """Every record as column name -> value, in the order of the key."""
+
+    @property
+    def key_parts(self) -> tuple[str, ...]:
+        """The fields of the natural key."""
+        return self.key_fields or (self.key,)
+
+    def key_of(self, values: Mapping[str, Any]) -> str | None:
+        """The row's natural key as one text (the parts joined by `/`), or None when a part is not given."""
+        parts = [values.get(name) for name in self.key_parts]
+        if any(part is None for part in parts):
+            return None
+        return "/".join(str(part) for part in parts)
 
     @property
     def headers(self) -> list[str]:
