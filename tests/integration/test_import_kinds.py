@@ -133,7 +133,7 @@ def test_equipment_from_an_xlsx_meets_the_equipment_rules(api: Api) -> None:
         (5, "client"): "the equipment HPE-DL380-0003 belongs to GOV-AGENCY and cannot move to NORD-BANK",
         (6, "warranty_ends_on"): "the warranty cannot end before the item was installed",
         (7, "site"): "the client MEGA-RETAIL has no site 'HQ'",
-        (8, "equipment_class"): "Must be one of: storage, servers, network.",
+        (8, "equipment_class"): "no team serves the equipment class 'printers' (known: storage, servers, network)",
     }
     item = api.get("/equipment/XL-NEW-1", as_="admin").get_json()
     assert (item["site"], item["installed_on"], item["warranty_ends_on"]) == ("HQ", "2025-01-10", "2028-01-10")
