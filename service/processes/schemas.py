@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.fields import Choice, Code, Int, Line
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING
+from service.listing import page_of
 
 
 class MessageSchema(Schema):
@@ -48,6 +49,9 @@ class IncidentSchema(Schema):
     last_error = fields.String()
     status = Choice((PENDING, RUNNING, DONE, FAILED))
     updated_at = fields.DateTime()
+
+
+IncidentPageSchema = page_of(IncidentSchema, "IncidentPage")
 
 
 class UploadQuerySchema(Schema):

@@ -61,7 +61,7 @@ def _race(api: Api, calls: list[Any], *, in_turn: bool = False) -> list[Any]:
 
 
 def _kinds(api: Api, number: str) -> Counter[str]:
-    return Counter(event["kind"] for event in api.get(f"/tickets/{number}/history", as_="admin").get_json())
+    return Counter(event["kind"] for event in api.history(number, as_="admin"))
 
 
 def _tickets(api: Api) -> int:
