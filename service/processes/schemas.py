@@ -70,6 +70,9 @@ class DefinitionVersionSchema(DefinitionSchema):
     tickets_total = fields.Integer(metadata={"description": "Tickets that ever ran it (open and closed)."})
 
 
+DefinitionVersionPageSchema = page_of(DefinitionVersionSchema, "DefinitionVersionPage")
+
+
 class MigrationTargetSchema(Schema):
     """The version to move tickets onto."""
 

@@ -20,7 +20,7 @@ from service.processes.messages import send_message
 from service.processes.migration import MigrationReport, TicketFilter, migrate_tickets
 from service.processes.schemas import (
     DefinitionSchema,
-    DefinitionVersionSchema,
+    DefinitionVersionPageSchema,
     IncidentPageSchema,
     IncidentSchema,
     MessageResultSchema,
@@ -124,10 +124,11 @@ class Definitions(MethodView):
 
 @blp.route("/process-definitions/<key>/versions")
 class DefinitionVersions(MethodView):
-    @blp.response(200, DefinitionVersionSchema(many=True))
-    def get(self, key: str) -> list[Any]:
-        """Every version of a process, newest first, with how many tickets run it."""
-        return versions.list_versions(session(), user=user(), key=key)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, DefinitionVersionPageSchema)
+    def get(self, args: dict[str, Any], key: str) -> Page[Any]:
+        """A page of the versions of a process, newest first, with how many tickets run it."""
+        return versions.list_versions(session(), user=user(), key=key, **args)
 
 
 @blp.route("/process-definitions/<key>/versions/<int:version>/xml")

@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bench.steps import counting
 from service.db import transaction
 from service.jobs.models import FAILED, Job
+from service.processes.models import ProcessDefinition
+from service.rulesets.models import RulesetVersion
 from service.sla.models import BreachReview, SlaEvent, TimeEntry
 from service.tickets.models import HistoryEvent, Ticket
 from service.worker import drain
@@ -276,10 +278,65 @@ def test_a_time_entry_page_is_one_query_whatever_its_size(api: Api) -> None:
     assert counts[5] == counts[50], counts
 
 
+# ---- process and ruleset versions
+
+
+def _versions(api: Api, kind: str, count: int) -> None:
+    """Versions added as a deployment or a publication adds them (the lists do not read their content)."""
+    with transaction(api.ctx.sessions) as session:
+        if kind == "process":
+            newest = session.scalar(
+                select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == "ticket")
+            )
+            for n in range(newest + 1, newest + 1 + count):
+                session.add(ProcessDefinition(key="ticket", version=n, content_hash=f"test-{n}", xml="<x/>"))
+        else:
+            newest = session.scalar(select(func.max(RulesetVersion.version)).where(RulesetVersion.name == "routing"))
+            for n in range(newest + 1, newest + 1 + count):
+                session.add(RulesetVersion(name="routing", version=n, content_hash=f"test-{n}", text="x"))
+
+
+VERSIONS = [
+    ("process", "/process-definitions/ticket/versions", "owner"),
+    ("ruleset", "/rulesets/routing/versions", "analyst"),
+]
+
+
+@pytest.mark.parametrize(("kind", "path", "as_"), VERSIONS)
+def test_version_pages_never_skip_or_repeat_while_versions_are_added(api: Api, kind: str, path: str, as_: str) -> None:
+    _versions(api, kind, 6)
+    at_start = [v["version"] for v in _walk(api, path, as_=as_, page_size=200)]
+
+    def churn(page_number: int) -> None:
+        _versions(api, kind, 1)
+
+    seen = [v["version"] for v in _walk(api, path, as_=as_, page_size=2, between=churn)]
+    assert seen == at_start, "newest first; the versions added meanwhile are newer than the first page"
+    assert seen == sorted(seen, reverse=True) and len(seen) >= 7
+
+
+def test_only_the_newest_process_version_is_the_latest(api: Api) -> None:
+    api.open_ticket()
+    _versions(api, "process", 3)
+    listed = _walk(api, "/process-definitions/ticket/versions", as_="owner", page_size=1)
+    assert [v["latest"] for v in listed] == [True] + [False] * (len(listed) - 1)
+    assert listed[-1]["tickets_total"] == listed[-1]["tickets_open"] == 1
+    assert all(v["tickets_total"] == 0 for v in listed[:-1])
+
+
+@pytest.mark.parametrize(("kind", "path", "as_"), VERSIONS)
+def test_a_version_page_is_one_query_whatever_its_size(api: Api, kind: str, path: str, as_: str) -> None:
+    _versions(api, kind, 8)
+    counts = _statements(api, path, as_=as_)
+    assert counts[5] == counts[50], counts
+
+
 # ---- refusals, the same for every list
 
 LISTS = [
     ("/tickets", "admin"),
+    ("/process-definitions/ticket/versions", "owner"),
+    ("/rulesets/routing/versions", "analyst"),
     ("/incidents", "manager"),
     ("/sla/reviews", "manager"),
     ("/sla/time-entries", "manager"),

@@ -138,7 +138,7 @@ def test_tickets_at_every_task_move_to_a_version_with_a_new_step(api: Api) -> No
         assert (event["actor"], event["detail"]["from_version"], event["detail"]["to_version"]) == ("owner", 1, 2)
         answered = finish(api, number)
         assert answered[-1] == "final_check", (position, answered)
-    assert api.get("/process-definitions/ticket/versions", as_="owner").get_json()[1]["tickets_open"] == 0
+    assert api.get("/process-definitions/ticket/versions", as_="owner").get_json()["items"][1]["tickets_open"] == 0
 
 
 def test_a_version_without_a_step_tickets_passed_is_refused_for_them_only(api: Api) -> None:
