@@ -42,7 +42,7 @@ class IncidentSchema(Schema):
     """A job that failed every attempt."""
 
     id = fields.Integer()
-    ticket = fields.Function(lambda job: job.ticket_number)
+    ticket = fields.String(attribute="ticket_number")
     topic = fields.String()
     element_id = fields.String()
     attempts = fields.Integer()

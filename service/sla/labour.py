@@ -128,7 +128,7 @@ def list_entries(
     page = keyset_rows(
         session, query, list_name="time-entries", keys=(TimeEntry.day, TimeEntry.id), cursor=cursor, page_size=page_size
     )
-    return Page([Augmented(row.TimeEntry, ticket_number=row.ticket_number) for row in page.items], page.next)
+    return Page([Augmented(row["TimeEntry"], ticket_number=row["ticket_number"]) for row in page.items], page.next)
 
 
 def _hours(value: Any, *, required: bool) -> Decimal | None:

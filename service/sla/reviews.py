@@ -84,7 +84,7 @@ def list_reviews(
         cursor=cursor,
         page_size=page_size,
     )
-    return Page([Augmented(row.BreachReview, ticket_number=row.ticket_number) for row in page.items], page.next)
+    return Page([Augmented(row["BreachReview"], ticket_number=row["ticket_number"]) for row in page.items], page.next)
 
 
 def get_review(session: Session, *, user: Caller, review_id: int) -> BreachReview:
