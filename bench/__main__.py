@@ -1,7 +1,8 @@
 """Benchmarks: `python -m bench [intake|escalation|whatif|sla|inbox|jobs|imports] [--database URL]`; each figure
 beside its baseline.
 
-`python -m bench bulk [--tickets N]` loads N tickets (100,000 by default) and prints tickets/s; `python -m bench steps`
+`python -m bench bulk [--tickets N]` loads N tickets (100,000 by default) and prints tickets/s; `python -m bench lists
+[--tickets N]` times ticket list pages over N bulk-loaded tickets (20,000) beside plain SQL; `python -m bench steps`
 counts the SQL statements and CPU of an intake and of completions against the floor (neither runs by default).
 
 `python -m bench soak [--minutes N]` is the crash-safety soak (not run by default): load under SIGKILLs, then the
@@ -12,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import bulk, escalation, imports, inbox, intake, jobs, sla_report, soak, steps, whatif
+from bench import bulk, escalation, imports, inbox, intake, jobs, lists, sla_report, soak, steps, whatif
 
 
 def main() -> None:
@@ -25,7 +26,9 @@ def main() -> None:
         "--database", action="append", help="`sqlite` or a database URL (repeatable); default: SQLite and PostgreSQL"
     )
     parser.add_argument(
-        "--tickets", type=int, help="tickets opened by the intake benchmark (2400) or loaded by bulk (100000)"
+        "--tickets",
+        type=int,
+        help="tickets opened by intake (2400), loaded by bulk (100000) or by lists (20000)",
     )
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak (default 10)")
     parser.add_argument("--chaos-every", type=float, default=5.0, help="mean seconds between the soak's kills")
@@ -46,6 +49,8 @@ def main() -> None:
             jobs.run(url)
         if "imports" in args.which:
             imports.run(url)
+        if "lists" in args.which:
+            lists.run(url, tickets=args.tickets or lists.TICKETS)
         if "bulk" in args.which:
             bulk.run(url, tickets=args.tickets or 100_000)
         if "steps" in args.which:

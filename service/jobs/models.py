@@ -13,6 +13,7 @@ from service.tickets.models import Ticket
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 _DUE = text("status IN ('pending', 'running')")
+_FAILED = text("status = 'failed'")
 _FINISHED = text("status = 'done'")
 
 
@@ -26,6 +27,8 @@ class Job(Base):
     __table_args__ = (
         Index("ix_job_due", "status", "run_after", "id", postgresql_where=_DUE),
         Index("ix_job_done", "status", "updated_at", "id", postgresql_where=_FINISHED),
+        #: The incidents list: failed jobs by id.
+        Index("ix_job_failed", "id", postgresql_where=_FAILED),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)

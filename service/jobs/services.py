@@ -7,6 +7,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, literal_column, select, update
 from sqlalchemy.orm import Session
@@ -19,7 +20,9 @@ from service.errors import Conflict, NotFound, ProcessFailed, from_the_database
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import summarise
 from service.jobs.topics import TOPICS, TopicCall
+from service.listing import keyset_rows
 from service.observability import metrics, request_id
+from service.paging import Page
 from service.processes.instances import record_incident, step_instance
 from service.tickets.history import record
 from service.tickets.models import Ticket
@@ -192,10 +195,25 @@ def _give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed
     record(session, ticket, "worker", "incident", topic=job.topic, error=message, job=job.id)
 
 
-def list_incidents(session: Session, *, user: Caller) -> list[Job]:
-    """Jobs that failed every attempt and wait for a person."""
+def list_incidents(session: Session, *, user: Caller, cursor: str | None = None, page_size: int = 50) -> Page[Any]:
+    """A page of the jobs that failed every attempt and wait for a person, oldest first, by one query of the columns
+    an incident shows (the job's id orders it; a retried job leaves the list, a new failure joins it at the end)."""
     authorize(user, Permission.HANDLE_INCIDENTS)
-    return list(session.scalars(select(Job).where(Job.status == FAILED).order_by(Job.id)))
+    query = (
+        select(
+            Job.id,
+            Ticket.number.label("ticket_number"),
+            Job.topic,
+            Job.element_id,
+            Job.attempts,
+            Job.last_error,
+            Job.status,
+            Job.updated_at,
+        )
+        .join(Ticket, Ticket.id == Job.ticket_id)
+        .where(Job.status == FAILED)
+    )
+    return keyset_rows(session, query, list_name="incidents", keys=(Job.id,), cursor=cursor, page_size=page_size)
 
 
 def retry_incident(session: Session, *, user: Caller, job_id: int) -> Job:

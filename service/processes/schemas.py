@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.fields import Choice, Code, Int, Line
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING
+from service.listing import page_of
 
 
 class MessageSchema(Schema):
@@ -41,13 +42,16 @@ class IncidentSchema(Schema):
     """A job that failed every attempt."""
 
     id = fields.Integer()
-    ticket = fields.Function(lambda job: job.ticket_number)
+    ticket = fields.String(attribute="ticket_number")
     topic = fields.String()
     element_id = fields.String()
     attempts = fields.Integer()
     last_error = fields.String()
     status = Choice((PENDING, RUNNING, DONE, FAILED))
     updated_at = fields.DateTime()
+
+
+IncidentPageSchema = page_of(IncidentSchema, "IncidentPage")
 
 
 class UploadQuerySchema(Schema):
@@ -64,6 +68,9 @@ class DefinitionVersionSchema(DefinitionSchema):
     latest = fields.Boolean(metadata={"description": "New tickets start this version."})
     tickets_open = fields.Integer(metadata={"description": "Open tickets running this version."})
     tickets_total = fields.Integer(metadata={"description": "Tickets that ever ran it (open and closed)."})
+
+
+DefinitionVersionPageSchema = page_of(DefinitionVersionSchema, "DefinitionVersionPage")
 
 
 class MigrationTargetSchema(Schema):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.augmented import Augmented
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
 from service.errors import NotFound
 from service.jobs.topics import TOPICS
+from service.listing import keyset_rows
+from service.paging import Page
 from service.processes.definitions import Deployed, deploy_definition, list_definitions
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.rulesets.models import RulesetVersion
@@ -30,31 +33,40 @@ def list_deployed(session: Session, *, user: Caller) -> list[ProcessDefinition]:
     return list_definitions(session)
 
 
-def list_versions(session: Session, *, user: Caller, key: str) -> list[Augmented]:
-    """Every version of a process, newest first, with how many tickets run it (open and in all)."""
+def list_versions(
+    session: Session, *, user: Caller, key: str, cursor: str | None = None, page_size: int = 50
+) -> Page[Any]:
+    """A page of the versions of a process, newest first, with how many tickets run it (open and in all), by one
+    query: the counts are read for the page's versions only. A version is never renumbered, so one deployed between
+    two pages comes before the first and shifts nothing."""
     authorize(user, Permission.READ_PROCESSES)
-    counts = (
-        select(
-            ProcessInstance.definition_id,
-            func.count().label("total"),
-            func.sum(case((ProcessInstance.completed.is_(False), 1), else_=0)).label("open"),
-        )
-        .group_by(ProcessInstance.definition_id)
-        .subquery()
+    runs = ProcessInstance.definition_id == ProcessDefinition.id
+    newest = select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key).scalar_subquery()
+    query = select(
+        ProcessDefinition.id,
+        ProcessDefinition.key,
+        ProcessDefinition.version,
+        ProcessDefinition.content_hash,
+        ProcessDefinition.name,
+        ProcessDefinition.filename,
+        ProcessDefinition.deployed_at,
+        ProcessDefinition.deployed_by,
+        (ProcessDefinition.version == newest).label("latest"),
+        select(func.count()).where(runs, ProcessInstance.completed.is_(False)).scalar_subquery().label("tickets_open"),
+        select(func.count()).where(runs).scalar_subquery().label("tickets_total"),
+    ).where(ProcessDefinition.key == key)
+    page = keyset_rows(
+        session,
+        query,
+        list_name=f"process-versions:{key}",
+        keys=(ProcessDefinition.version,),
+        descending=True,
+        cursor=cursor,
+        page_size=page_size,
     )
-    rows = session.execute(
-        select(ProcessDefinition, counts.c.total, counts.c.open)
-        .outerjoin(counts, counts.c.definition_id == ProcessDefinition.id)
-        .where(ProcessDefinition.key == key)
-        .order_by(ProcessDefinition.version.desc())
-    ).all()
-    if not rows:
+    if not page.items and cursor is None:
         raise NotFound(f"no version of process {key!r} is deployed")
-    newest = rows[0][0].version
-    return [
-        Augmented(row, latest=row.version == newest, tickets_open=int(open_ or 0), tickets_total=int(total or 0))
-        for row, total, open_ in rows
-    ]
+    return page
 
 
 def get_version(session: Session, *, user: Caller, key: str, version: int) -> ProcessDefinition:

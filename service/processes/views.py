@@ -13,12 +13,15 @@ from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.errors import Invalid
 from service.jobs import services as jobs
+from service.listing import PageArgs
+from service.paging import Page
 from service.processes import versions
 from service.processes.messages import send_message
 from service.processes.migration import MigrationReport, TicketFilter, migrate_tickets
 from service.processes.schemas import (
     DefinitionSchema,
-    DefinitionVersionSchema,
+    DefinitionVersionPageSchema,
+    IncidentPageSchema,
     IncidentSchema,
     MessageResultSchema,
     MessageSchema,
@@ -44,10 +47,11 @@ class Messages(MethodView):
 
 @blp.route("/incidents")
 class Incidents(MethodView):
-    @blp.response(200, IncidentSchema(many=True))
-    def get(self) -> list[Any]:
-        """Jobs that failed every attempt."""
-        return jobs.list_incidents(session(), user=user())
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, IncidentPageSchema)
+    def get(self, args: dict[str, Any]) -> Page[Any]:
+        """A page of the jobs that failed every attempt, oldest first; `next` is the cursor of the page after it."""
+        return jobs.list_incidents(session(), user=user(), **args)
 
 
 @blp.route("/incidents/<int:job_id>/retry")
@@ -120,10 +124,11 @@ class Definitions(MethodView):
 
 @blp.route("/process-definitions/<key>/versions")
 class DefinitionVersions(MethodView):
-    @blp.response(200, DefinitionVersionSchema(many=True))
-    def get(self, key: str) -> list[Any]:
-        """Every version of a process, newest first, with how many tickets run it."""
-        return versions.list_versions(session(), user=user(), key=key)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, DefinitionVersionPageSchema)
+    def get(self, args: dict[str, Any], key: str) -> Page[Any]:
+        """A page of the versions of a process, newest first, with how many tickets run it."""
+        return versions.list_versions(session(), user=user(), key=key, **args)
 
 
 @blp.route("/process-definitions/<key>/versions/<int:version>/xml")

@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -17,6 +18,8 @@ from service.auth.permissions import Permission, authorize
 from service.db import lock_name
 from service.decisions.model import ABSENT, FactRef
 from service.errors import Invalid, NotFound
+from service.listing import keyset_rows
+from service.paging import Page
 from service.rulesets.models import RulesetVersion
 from service.teams.services import active_team_codes
 
@@ -145,14 +148,33 @@ def active_ruleset(session: Session, *, user: Caller, name: str) -> RulesetVersi
     return row
 
 
-def ruleset_versions(session: Session, *, user: Caller, name: str) -> list[RulesetVersion]:
-    """Every published version of a ruleset, newest first (404 when there is none)."""
+def ruleset_versions(
+    session: Session, *, user: Caller, name: str, cursor: str | None = None, page_size: int = 50
+) -> Page[Any]:
+    """A page of the published versions of a ruleset, newest first (404 when there is none), without their text.
+
+    A version is never renumbered, so one published between two pages comes before the first and shifts nothing."""
     authorize(user, Permission.READ_RULESETS)
-    query = select(RulesetVersion).where(RulesetVersion.name == name).order_by(RulesetVersion.version.desc())
-    rows = list(session.scalars(query))
-    if not rows:
+    query = select(
+        RulesetVersion.name,
+        RulesetVersion.version,
+        RulesetVersion.content_hash,
+        RulesetVersion.author,
+        RulesetVersion.created_at,
+        RulesetVersion.active,
+    ).where(RulesetVersion.name == name)
+    page = keyset_rows(
+        session,
+        query,
+        list_name=f"ruleset-versions:{name}",
+        keys=(RulesetVersion.version,),
+        descending=True,
+        cursor=cursor,
+        page_size=page_size,
+    )
+    if not page.items and cursor is None:
         raise NotFound(f"no ruleset {name!r}")
-    return rows
+    return page
 
 
 def activate_version(session: Session, *, user: Caller, name: str, version: int) -> RulesetVersion:

@@ -10,12 +10,15 @@ from flask.views import MethodView
 from service.api.csv_answers import csv_attachment, wants_csv
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
+from service.listing import PageArgs
+from service.paging import Page
 from service.rulesets import services, whatif
 from service.rulesets.schemas import (
     EvaluateSchema,
     EvaluationSchema,
     RulesetSummarySchema,
     RulesetTextSchema,
+    RulesetVersionPageSchema,
     RulesetVersionSchema,
     WhatIfQuerySchema,
     WhatIfResultSchema,
@@ -68,10 +71,11 @@ class Ruleset(MethodView):
 
 @blp.route("/<name>/versions")
 class Versions(MethodView):
-    @blp.response(200, RulesetVersionSchema(many=True))
-    def get(self, name: str) -> list[Any]:
-        """Every published version, newest first, with its author, time and whether it is active."""
-        return services.ruleset_versions(session(), user=user(), name=name)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, RulesetVersionPageSchema)
+    def get(self, args: dict[str, Any], name: str) -> Page[Any]:
+        """A page of the published versions, newest first, with author, time and whether it is active."""
+        return services.ruleset_versions(session(), user=user(), name=name, **args)
 
 
 @blp.route("/<name>/versions/<int:version>/activate")

@@ -9,11 +9,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
+from service.augmented import Augmented
 from service.auth.models import Caller, User
 from service.auth.permissions import Permission, allowed, authorize, visible_tickets
 from service.errors import Invalid, NotFound
+from service.listing import keyset_rows
+from service.paging import Page
 from service.sla.levels import calendar_of
 from service.sla.models import BusinessCalendar, TimeEntry
 from service.sla.tracking import ENGINEERING_GROUP, engineering_group
@@ -99,21 +102,33 @@ def list_entries(
     engineer: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> list[TimeEntry]:
-    """Time entries, oldest first: all of them for managers, an engineer's own for an engineer."""
+    cursor: str | None = None,
+    page_size: int = 50,
+) -> Page[Augmented]:
+    """A page of time entries, oldest day first: all of them for managers, an engineer's own for an engineer.
+
+    Read by one query with the ticket's number; an entry's day and id never change, so entries booked between two
+    pages neither shift the others nor appear twice."""
     authorize(user, Permission.BOOK_TIME)
-    query = select(TimeEntry).order_by(TimeEntry.day, TimeEntry.id)
+    query = (
+        select(TimeEntry, Ticket.number.label("ticket_number"), TimeEntry.day, TimeEntry.id)
+        .join(Ticket, TimeEntry.ticket_id == Ticket.id)
+        .options(lazyload(TimeEntry.ticket))
+    )
     if not allowed(user, Permission.READ_ALL_TIME_ENTRIES):
         engineer = user.username
     if engineer:
         query = query.where(TimeEntry.engineer == engineer)
     if ticket:
-        query = query.join(Ticket, TimeEntry.ticket_id == Ticket.id).where(Ticket.number == ticket)
+        query = query.where(Ticket.number == ticket)
     if date_from:
         query = query.where(TimeEntry.day >= date_from)
     if date_to:
         query = query.where(TimeEntry.day <= date_to)
-    return list(session.scalars(query))
+    page = keyset_rows(
+        session, query, list_name="time-entries", keys=(TimeEntry.day, TimeEntry.id), cursor=cursor, page_size=page_size
+    )
+    return Page([Augmented(row["TimeEntry"], ticket_number=row["ticket_number"]) for row in page.items], page.next)
 
 
 def _hours(value: Any, *, required: bool) -> Decimal | None:

@@ -178,6 +178,11 @@ class BreachReview(Base):
     """A manager's analysis of one breach: why the deadline was missed."""
 
     __tablename__ = "sla_breach_review"
+    #: The reviews list pages oldest first by (created_at, id), within a state or across them.
+    __table_args__ = (
+        Index("ix_breach_review_state_created_id", "state", "created_at", "id"),
+        Index("ix_breach_review_created_id", "created_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("sla_event.id", ondelete="CASCADE"), unique=True)
@@ -194,12 +199,22 @@ class BreachReview(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ticket: Mapped[Ticket] = relationship(lazy="joined")
 
+    @property
+    def ticket_number(self) -> str:
+        """The number of its ticket (a list reads it with the row instead)."""
+        return self.ticket.number
+
 
 class TimeEntry(Base):
     """Hours an engineer spent on a ticket on a day: remote, on site or travelling."""
 
     __tablename__ = "time_entry"
-    __table_args__ = (Index("ix_time_entry_day", "day", "engineer"),)
+    #: The time entries list pages by (day, id), everyone's or one engineer's.
+    __table_args__ = (
+        Index("ix_time_entry_day", "day", "engineer"),
+        Index("ix_time_entry_day_id", "day", "id"),
+        Index("ix_time_entry_engineer_day_id", "engineer", "day", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     engineer: Mapped[str] = mapped_column(String(80))
@@ -216,3 +231,8 @@ class TimeEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(80), default="")
     ticket: Mapped[Ticket] = relationship(lazy="joined")
+
+    @property
+    def ticket_number(self) -> str:
+        """The number of its ticket (a list reads it with the row instead)."""
+        return self.ticket.number

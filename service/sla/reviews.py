@@ -11,14 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
+from service.augmented import Augmented
 from service.auth.models import Caller
 from service.auth.permissions import Permission, allowed
 from service.db import utcnow
 from service.errors import Conflict, Forbidden, NotFound
+from service.listing import keyset_rows
+from service.paging import Page
 from service.sla.models import BREACH_REASONS, BreachReview
 from service.tickets.history import record
+from service.tickets.models import Ticket
 
 NAME = "breach_review"
 GROUP = "managers"
@@ -57,13 +61,30 @@ def _may_review(user: Caller) -> None:
         raise Forbidden("breach reviews are for the managers")
 
 
-def list_reviews(session: Session, *, user: Caller, state: str | None = OPEN) -> list[BreachReview]:
-    """The breach reviews, oldest first (the open ones by default)."""
+def list_reviews(
+    session: Session, *, user: Caller, state: str | None = OPEN, cursor: str | None = None, page_size: int = 50
+) -> Page[Augmented]:
+    """A page of the breach reviews, oldest first (the open ones by default), by one query with the ticket's number.
+
+    A review's creation time and id never change, so reviews opened or completed between two pages neither shift the
+    others nor appear twice."""
     _may_review(user)
-    query = select(BreachReview).order_by(BreachReview.created_at, BreachReview.id)
+    query = (
+        select(BreachReview, Ticket.number.label("ticket_number"), BreachReview.created_at, BreachReview.id)
+        .join(Ticket, Ticket.id == BreachReview.ticket_id)
+        .options(lazyload(BreachReview.ticket))
+    )
     if state:
         query = query.where(BreachReview.state == state)
-    return list(session.scalars(query))
+    page = keyset_rows(
+        session,
+        query,
+        list_name="reviews",
+        keys=(BreachReview.created_at, BreachReview.id),
+        cursor=cursor,
+        page_size=page_size,
+    )
+    return Page([Augmented(row["BreachReview"], ticket_number=row["ticket_number"]) for row in page.items], page.next)
 
 
 def get_review(session: Session, *, user: Caller, review_id: int) -> BreachReview:

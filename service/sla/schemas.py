@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from webargs.fields import DelimitedList
 
 from service.fields import Choice, Code, Day, Int, Line, Text
+from service.listing import PageArgs, page_of
 from service.sla.calendars import WEEKDAYS
 from service.sla.models import (
     BREACH,
@@ -184,7 +185,7 @@ class TimeEntrySchema(Schema):
     """Hours an engineer spent on a ticket on a day."""
 
     id = fields.Integer(dump_only=True)
-    ticket = fields.Function(lambda entry: entry.ticket.number, dump_only=True)
+    ticket = fields.Function(lambda entry: entry.ticket_number, dump_only=True)
     engineer = fields.String()
     team = fields.String(allow_none=True)
     level = fields.Integer(allow_none=True, dump_only=True)
@@ -195,6 +196,9 @@ class TimeEntrySchema(Schema):
     note = fields.String()
     created_at = fields.DateTime(dump_only=True)
     created_by = fields.String(dump_only=True)
+
+
+TimeEntryPageSchema = page_of(TimeEntrySchema, "TimeEntryPage")
 
 
 class TimeEntryCreateSchema(Schema):
@@ -211,8 +215,8 @@ class TimeEntryCreateSchema(Schema):
     note = Text(load_default="", max_length=300)
 
 
-class TimeEntryQuerySchema(Schema):
-    """Filters of the time entries."""
+class TimeEntryQuerySchema(PageArgs):
+    """Filters and page of the time entries (oldest day first)."""
 
     ticket = Code()
     engineer = Code()
@@ -244,8 +248,8 @@ class ReviewSchema(Schema):
 
     id = fields.Integer()
     name = fields.Constant(NAME)
-    title = fields.Function(lambda review: f"Why was the {review.clock} deadline of {review.ticket.number} missed?")
-    ticket = fields.Function(lambda review: review.ticket.number)
+    title = fields.Function(lambda review: f"Why was the {review.clock} deadline of {review.ticket_number} missed?")
+    ticket = fields.Function(lambda review: review.ticket_number)
     candidate_groups = fields.Constant([GROUP])
     clock = Choice(CLOCKS)
     due_at = fields.DateTime()
@@ -261,8 +265,11 @@ class ReviewSchema(Schema):
     form = fields.Constant(FORM, metadata={"description": "The review's form: reason and comment, both required."})
 
 
-class ReviewQuerySchema(Schema):
-    """Which reviews."""
+ReviewPageSchema = page_of(ReviewSchema, "ReviewPage")
+
+
+class ReviewQuerySchema(PageArgs):
+    """Which reviews, and the page (oldest first)."""
 
     state = fields.String(load_default="open", validate=validate.OneOf(("open", "completed", "all")))
 

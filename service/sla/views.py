@@ -14,6 +14,7 @@ from marshmallow import Schema
 from service.api.csv_answers import csv_attachment, wants_csv
 from service.api.edge import session, user
 from service.api.guard import Blueprint
+from service.paging import Page
 from service.sla import labour, reports, reviews, services
 from service.sla.schemas import (
     BreachReportSchema,
@@ -26,6 +27,7 @@ from service.sla.schemas import (
     RecomputedSchema,
     ReportQuerySchema,
     ReviewCompleteSchema,
+    ReviewPageSchema,
     ReviewQuerySchema,
     ReviewSchema,
     ServiceLevelCreateSchema,
@@ -34,6 +36,7 @@ from service.sla.schemas import (
     SlaReportSchema,
     SlaRowSchema,
     TimeEntryCreateSchema,
+    TimeEntryPageSchema,
     TimeEntryQuerySchema,
     TimeEntrySchema,
     UtilisationReportSchema,
@@ -134,9 +137,9 @@ class TicketSla(MethodView):
 @blp.route("/sla/time-entries")
 class TimeEntries(MethodView):
     @blp.arguments(TimeEntryQuerySchema, location="query")
-    @blp.response(200, TimeEntrySchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[Any]:
-        """Time entries: an engineer's own, or everyone's for managers."""
+    @blp.response(200, TimeEntryPageSchema)
+    def get(self, args: dict[str, Any]) -> Page[Any]:
+        """A page of time entries, oldest day first: an engineer's own, or everyone's for managers."""
         return labour.list_entries(session(), user=user(), **args)
 
     @blp.arguments(TimeEntryCreateSchema)
@@ -149,11 +152,13 @@ class TimeEntries(MethodView):
 @blp.route("/sla/reviews")
 class Reviews(MethodView):
     @blp.arguments(ReviewQuerySchema, location="query")
-    @blp.response(200, ReviewSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[Any]:
-        """The managers' breach reviews (open ones by default)."""
+    @blp.response(200, ReviewPageSchema)
+    def get(self, args: dict[str, Any]) -> Page[Any]:
+        """A page of the managers' breach reviews, oldest first (open ones by default)."""
         state = None if args["state"] == "all" else args["state"]
-        return reviews.list_reviews(session(), user=user(), state=state)
+        return reviews.list_reviews(
+            session(), user=user(), state=state, cursor=args.get("cursor"), page_size=args["page_size"]
+        )
 
 
 @blp.route("/sla/reviews/<int:review_id>")

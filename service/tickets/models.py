@@ -19,6 +19,13 @@ class Ticket(Base):
     """The ticket summary: a projection of its instance, written in the same transaction."""
 
     __tablename__ = "ticket"
+    #: The ticket list pages newest first by (created_at, id), alone or within a status, client or team.
+    __table_args__ = (
+        Index("ix_ticket_created_id", "created_at", "id"),
+        Index("ix_ticket_status_created_id", "status", "created_at", "id"),
+        Index("ix_ticket_client_created_id", "client_id", "created_at", "id"),
+        Index("ix_ticket_team_created_id", "team", "created_at", "id"),
+    )
     #: Every UPDATE returns the number the database computes, rather than a read of it afterwards.
     __mapper_args__ = {"eager_defaults": True}
     id: Mapped[int] = mapped_column(primary_key=True)

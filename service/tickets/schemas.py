@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.engine.forms import FIELD_TYPES
-from service.fields import Choice, Code, Email, Int, Line, Text
+from service.fields import Choice, Code, Email, Line, Text
+from service.listing import PageArgs, page_of
 from service.sla.schemas import TicketSlaSchema
 
 SEVERITIES = ("critical", "high", "normal", "low")
@@ -17,8 +18,6 @@ STATUS_NOTE = (
     "ordering_parts, waiting_parts, onsite, manager_review, closed and declined."
 )
 ROUTE_NOTE = "Set by the entitlement decision; the shipped rules use contract and per_call."
-#: Pages beyond this one are refused: their offset would overflow what the database takes.
-MAX_PAGE = 1_000_000
 
 
 class TicketCreateSchema(Schema):
@@ -40,14 +39,13 @@ class IdempotencySchema(Schema):
     idempotency_key = Line(data_key="Idempotency-Key", max_length=200)
 
 
-class TicketQuerySchema(Schema):
-    """Filters and page of the ticket list."""
+class TicketQuerySchema(PageArgs):
+    """Filters and page of the ticket list (newest first)."""
 
-    status = Code()
-    team = Code()
-    client = Code()
-    page = Int(load_default=1, minimum=1, maximum=MAX_PAGE)
-    page_size = Int(load_default=50, minimum=1, maximum=500)
+    status = Code(metadata={"description": "Only tickets in this status."})
+    team = Code(metadata={"description": "Only tickets of this team."})
+    client = Code(metadata={"description": "Only tickets of this client (its code)."})
+    severity = Choice(SEVERITIES, metadata={"description": "Only tickets of this severity."})
 
 
 class FormOptionSchema(Schema):
@@ -144,13 +142,31 @@ class TicketDetailSchema(TicketSchema):
     )
 
 
-class TicketPageSchema(Schema):
-    """A page of tickets."""
+class TicketListItemSchema(Schema):
+    """A ticket as the list shows it: its summary without the description (that is in `GET /tickets/{number}`)."""
 
-    items = fields.List(fields.Nested(TicketSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+    number = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    status = fields.String(metadata={"description": STATUS_NOTE})
+    client = fields.String()
+    contact_email = fields.String()
+    contact_confirmed = fields.Boolean()
+    equipment_serial = fields.String(allow_none=True)
+    channel = Choice(CHANNELS)
+    summary = fields.String()
+    severity = Choice(SEVERITIES)
+    category = Choice(CATEGORIES)
+    route = fields.String(allow_none=True, metadata={"description": ROUTE_NOTE})
+    paid = fields.Boolean()
+    team = fields.String(allow_none=True)
+    level = fields.Integer(allow_none=True)
+    circle = fields.Integer(allow_none=True)
+    folder_url = fields.String(allow_none=True)
+
+
+TicketPageSchema = page_of(TicketListItemSchema, "TicketPage")
 
 
 class HistoryEventSchema(Schema):
@@ -160,3 +176,6 @@ class HistoryEventSchema(Schema):
     actor = fields.String()
     kind = fields.String()
     detail = fields.Dict()
+
+
+HistoryEventPageSchema = page_of(HistoryEventSchema, "TicketHistoryPage")

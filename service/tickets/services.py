@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from service.augmented import Augmented
@@ -19,7 +19,9 @@ from service.clients.models import Client, Contact, Equipment, OneOffContract
 from service.context import Context
 from service.db import insert_unless_present
 from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.listing import keyset_rows
 from service.observability import metrics
+from service.paging import Page, keyset_page
 from service.processes.instances import start_instance, unknown_equipment
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.sla.services import ticket_sla
@@ -172,6 +174,31 @@ def _parties(
     return client, contact, equipment
 
 
+#: The columns of a ticket in the list: what `TicketListItemSchema` shows, read by one query with no object per row.
+LIST_COLUMNS = (
+    Ticket.id,
+    Ticket.number,
+    Ticket.created_at,
+    Ticket.updated_at,
+    Ticket.closed_at,
+    Ticket.status,
+    Client.code.label("client"),
+    Contact.email.label("contact_email"),
+    Contact.confirmed.label("contact_confirmed"),
+    Equipment.serial.label("equipment_serial"),
+    Ticket.channel,
+    Ticket.summary,
+    Ticket.severity,
+    Ticket.category,
+    Ticket.route,
+    Ticket.paid,
+    Ticket.team,
+    Ticket.level,
+    Ticket.circle,
+    Ticket.folder_url,
+)
+
+
 def list_tickets(
     session: Session,
     *,
@@ -179,20 +206,39 @@ def list_tickets(
     status: str | None = None,
     team: str | None = None,
     client: str | None = None,
-    page: int = 1,
+    severity: str | None = None,
+    cursor: str | None = None,
     page_size: int = 50,
-) -> tuple[list[Ticket], int]:
-    """A page of the visible tickets, newest first, and the total count."""
-    query = visible_tickets(user)
+) -> Page[Any]:
+    """A page of the visible tickets, newest first (by creation, then number), after the cursor's ticket.
+
+    The creation time and id of a ticket never change, so tickets opened or moved to another status between two pages
+    neither shift the others nor appear twice; a ticket that leaves the filter between pages is not shown again."""
+    query = (
+        visible_tickets(user)
+        .with_only_columns(*LIST_COLUMNS, maintain_column_froms=False)
+        .select_from(Ticket)
+        .join(Client, Client.id == Ticket.client_id)
+        .join(Contact, Contact.id == Ticket.contact_id)
+        .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
+    )
     if status:
         query = query.where(Ticket.status == status)
     if team:
         query = query.where(Ticket.team == team)
     if client:
-        query = query.join(Client, Ticket.client_id == Client.id).where(Client.code == client)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Ticket.id.desc()).offset((page - 1) * page_size).limit(page_size))
-    return list(rows.unique()), total
+        query = query.where(Client.code == client)
+    if severity:
+        query = query.where(Ticket.severity == severity)
+    return keyset_rows(
+        session,
+        query,
+        list_name="tickets",
+        keys=(Ticket.created_at, Ticket.id),
+        descending=True,
+        cursor=cursor,
+        page_size=page_size,
+    )
 
 
 def get_ticket(session: Session, *, user: Caller, number: str) -> Ticket:
@@ -221,7 +267,7 @@ def ticket_details(session: Session, ticket: Ticket) -> Augmented:
     )
 
 
-def ticket_history(session: Session, *, ticket: Ticket) -> list[HistoryEvent]:
-    """Every event of the ticket, oldest first."""
-    query = select(HistoryEvent).where(HistoryEvent.ticket_id == ticket.id).order_by(HistoryEvent.id)
-    return list(session.scalars(query))
+def ticket_history(session: Session, *, ticket: Ticket, cursor: str | None = None, page_size: int = 50) -> Page[Any]:
+    """A page of the ticket's events, oldest first (an event is never changed, its id orders it)."""
+    query = select(HistoryEvent).where(HistoryEvent.ticket_id == ticket.id)
+    return keyset_page(session, query, key=HistoryEvent.id, cursor=cursor, page_size=page_size)

@@ -9,10 +9,12 @@ from flask.views import MethodView
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.augmented import Augmented
+from service.listing import PageArgs
+from service.paging import Page
 from service.tickets import contacts, services
 from service.tickets.models import Ticket
 from service.tickets.schemas import (
-    HistoryEventSchema,
+    HistoryEventPageSchema,
     IdempotencySchema,
     TicketCreateSchema,
     TicketDetailSchema,
@@ -32,10 +34,9 @@ def _detail(ticket: Any) -> Augmented:
 class Tickets(MethodView):
     @blp.arguments(TicketQuerySchema, location="query")
     @blp.response(200, TicketPageSchema)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """The tickets the caller may see, newest first."""
-        items, total = services.list_tickets(session(), user=user(), **args)
-        return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
+    def get(self, args: dict[str, Any]) -> Page[Any]:
+        """A page of the tickets the caller may see, newest first; `next` is the cursor of the page after it."""
+        return services.list_tickets(session(), user=user(), **args)
 
     @blp.arguments(IdempotencySchema, location="headers")
     @blp.arguments(TicketCreateSchema)
@@ -63,11 +64,12 @@ class TicketByNumber(MethodView):
 
 @blp.route("/<number>/history")
 class TicketHistory(MethodView):
-    @blp.response(200, HistoryEventSchema(many=True))
-    def get(self, number: str) -> list[Any]:
-        """Every event of the ticket, oldest first."""
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, HistoryEventPageSchema)
+    def get(self, args: dict[str, Any], number: str) -> Page[Any]:
+        """A page of the ticket's events, oldest first; `next` is the cursor of the page after it."""
         ticket = services.get_ticket(session(), user=user(), number=number)
-        return services.ticket_history(session(), ticket=ticket)
+        return services.ticket_history(session(), ticket=ticket, **args)
 
 
 @blp.route("/<number>/contact/confirm")

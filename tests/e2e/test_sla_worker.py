@@ -101,7 +101,7 @@ def _until(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
 
 
 def _sla_events(stack: Stack, number: str) -> list[str]:
-    history = stack.call("GET", f"/tickets/{number}/history", as_="admin").json()
+    history = stack.call("GET", f"/tickets/{number}/history?page_size=200", as_="admin").json()["items"]
     return [f"{e['detail']['clock']}.{e['kind'][4:]}" for e in history if e["kind"] in ("sla_warning", "sla_breach")]
 
 
@@ -173,7 +173,7 @@ def test_warnings_and_breaches_fire_once_at_the_right_business_moment(shifted: S
         stack.wait_for(number, lambda t: t["status"] == "closed")
     assert [len(_sla_events(stack, n)) for n in (silver, gold, witness)] == [2, 4, 3]
 
-    reviews = stack.call("GET", "/sla/reviews", as_="manager").json()
+    reviews = stack.call("GET", "/sla/reviews", as_="manager").json()["items"]
     assert sorted((r["ticket"], r["clock"]) for r in reviews) == sorted(
         [(silver, "reaction"), (gold, "reaction"), (gold, "resolution"), (witness, "reaction")]
     )

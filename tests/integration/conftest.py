@@ -70,6 +70,18 @@ class Api:
         drain(self.ctx)
         return response.get_json()
 
+    def history(self, number: str, *, as_: str = "admin") -> list[dict[str, Any]]:
+        """Every event of the ticket, oldest first, read page by page."""
+        events: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            response = self.get(f"/tickets/{number}/history?page_size=200{cursor}", as_=as_)
+            assert response.status_code == 200, response.get_json()
+            events += response.get_json()["items"]
+            if response.get_json()["next"] is None:
+                return events
+            cursor = f"&cursor={response.get_json()['next']}"
+
     def ticket(self, number: str, *, as_: str = "admin") -> dict[str, Any]:
         response = self.get(f"/tickets/{number}", as_=as_)
         assert response.status_code == 200, response.get_json()

@@ -147,7 +147,7 @@ def test_an_unknown_address_of_a_known_client_is_accepted_and_flagged(api: Api) 
     ticket = api.open_ticket(contact_email="New.Person@Nord-Bank.example", channel="email")
     assert ticket["contact_email"] == "new.person@nord-bank.example"
     assert ticket["contact_confirmed"] is False
-    history = api.get(f"/tickets/{ticket['number']}/history", as_="duty").get_json()
+    history = api.history(ticket["number"], as_="duty")
     assert {"kind": "contact_unconfirmed"}.items() <= history[1].items()
     known = api.open_ticket()
     assert known["contact_confirmed"] is True

@@ -83,7 +83,7 @@ def test_mail_goes_only_to_a_confirmed_contact(api: Api, smtp_server: Any) -> No
     assert api.ticket(number)["contact_confirmed"] is False
     assert _mails_to(smtp_server, stranger) == []
     assert any(number in message.subject for message in smtp_server.messages)  # the duty officers were told
-    history = api.get(f"/tickets/{number}/history", as_="duty").get_json()
+    history = api.history(number, as_="duty")
     assert {"kind": "mail_withheld"}.items() <= next(e for e in history if e["kind"] == "mail_withheld").items()
 
     assert api.post(f"/tickets/{number}/contact/confirm", as_="nordbank").status_code == 403
@@ -123,9 +123,7 @@ def test_an_sla_message_sets_only_the_figures_its_event_declares(api: Api) -> No
     later = utcnow() + timedelta(days=60)
     while run_due_event(api.ctx, now=later) is not None:
         pass
-    [warning, *_] = [
-        e for e in api.get(f"/tickets/{number}/history", as_="admin").get_json() if e["kind"] == "sla_warning"
-    ]
+    [warning, *_] = [e for e in api.history(number, as_="admin") if e["kind"] == "sla_warning"]
     assert warning["detail"]["delivered"] is True
     with transaction(api.ctx.sessions) as session:
         instance = session.scalar(

@@ -26,7 +26,7 @@ def test_the_loaded_tickets_are_listed_and_read_with_their_state(api: Api) -> No
     loaded = load(api.ctx, tickets=TICKETS)
     assert loaded.tickets == TICKETS
     listing = api.get("/tickets?page_size=100", as_="admin").get_json()
-    assert listing["total"] == TICKETS
+    assert listing["next"] is not None
     assert len({item["number"] for item in listing["items"]}) == 100
     with api.ctx.sessions() as session:
         numbers = list(session.scalars(select(Ticket.number).order_by(Ticket.id)))

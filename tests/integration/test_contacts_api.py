@@ -140,11 +140,11 @@ def test_merging_moves_the_tickets_and_deactivates_the_merged_contact(api: Api) 
     assert merged.get_json()["email"] == IT and merged.headers["ETag"]
     for number in (first, second):
         assert api.ticket(number)["contact_email"] == IT
-        events = api.get(f"/tickets/{number}/history", as_="duty").get_json()
+        events = api.history(number, as_="duty")
         moved = [event for event in events if event["kind"] == "contact_merged"]
         assert len(moved) == 1 and moved[0]["actor"] == "duty"
         assert moved[0]["detail"] == {"from": duplicate, "to": IT}
-    untouched_events = api.get(f"/tickets/{untouched}/history", as_="duty").get_json()
+    untouched_events = api.history(untouched, as_="duty")
     assert "contact_merged" not in [event["kind"] for event in untouched_events]
     assert api.get(f"{CONTACTS}/{duplicate}", as_="duty").get_json()["active"] is False
     gone = _history(api, duplicate)[-1]

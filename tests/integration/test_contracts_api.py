@@ -40,7 +40,7 @@ def _entitlement(api: Api, **fields: Any) -> tuple[str, dict[str, Any], dict[str
     api.complete(number, "clarify", {"description": "It failed", "category": "hardware"}, as_="duty")
     decision = api.ticket(number)["decisions"][0]
     assert decision["ruleset"] == "entitlement"
-    events = [e for e in api.get(f"/tickets/{number}/history", as_="admin").get_json() if e["kind"] == "decision"]
+    events = [e for e in api.history(number, as_="admin") if e["kind"] == "decision"]
     return number, decision, events[0]["detail"]
 
 

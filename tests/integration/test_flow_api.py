@@ -38,7 +38,7 @@ def test_contract_ticket_solved_at_l1(api: Api, smtp_server) -> None:  # type: i
     assert closed["closed_at"]
     assert closed["open_tasks"] == []
     assert any("closed" in m.subject.lower() for m in smtp_server.wait_for_count(3))
-    kinds = [event["kind"] for event in api.get(f"/tickets/{number}/history", as_="admin").get_json()]
+    kinds = [event["kind"] for event in api.history(number, as_="admin")]
     assert kinds[0] == "ticket_opened"
     assert "decision" in kinds and "task_completed" in kinds and kinds.count("job_done") == 4
 

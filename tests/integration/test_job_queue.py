@@ -90,7 +90,7 @@ def test_an_expired_lease_is_taken_before_a_backlog_of_pending_jobs(api: Api) ->
 
 
 def _history(api: Api, number: str, kind: str) -> list[dict[str, Any]]:
-    events = api.get(f"/tickets/{number}/history", as_="admin").get_json()
+    events = api.history(number, as_="admin")
     return [e for e in events if e["kind"] == kind]
 
 

@@ -133,12 +133,12 @@ def test_tickets_at_every_task_move_to_a_version_with_a_new_step(api: Api) -> No
         ticket = api.ticket(number)
         assert ticket["process_version"] == 2
         assert ticket["open_tasks"] == tasks[number]  # the same tasks, ids and claims: nobody's work is lost
-        history = api.get(f"/tickets/{number}/history", as_="admin").get_json()
+        history = api.history(number, as_="admin")
         [event] = [e for e in history if e["kind"] == "process_migrated"]
         assert (event["actor"], event["detail"]["from_version"], event["detail"]["to_version"]) == ("owner", 1, 2)
         answered = finish(api, number)
         assert answered[-1] == "final_check", (position, answered)
-    assert api.get("/process-definitions/ticket/versions", as_="owner").get_json()[1]["tickets_open"] == 0
+    assert api.get("/process-definitions/ticket/versions", as_="owner").get_json()["items"][1]["tickets_open"] == 0
 
 
 def test_a_version_without_a_step_tickets_passed_is_refused_for_them_only(api: Api) -> None:
@@ -154,7 +154,7 @@ def test_a_version_without_a_step_tickets_passed_is_refused_for_them_only(api: A
     assert row["reason"] == "notify_duty_officers (serviceTask), which the instance has passed, is not in this version"
     assert row["removed"] == ["notify_duty_officers"]
     assert api.ticket(passed)["process_version"] == 1
-    assert not [e for e in api.get(f"/tickets/{passed}/history", as_="admin").get_json() if "migrat" in e["kind"]]
+    assert not [e for e in api.history(passed, as_="admin") if "migrat" in e["kind"]]
 
     assert by_ticket(report)[starting]["position"] == ["create_folder"]
     drain(api.ctx)  # the job created under version 1 completes the task under version 2

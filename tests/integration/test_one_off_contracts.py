@@ -69,7 +69,7 @@ def test_the_accepted_estimate_records_a_one_off_contract(api: Api) -> None:
     history = api.get(f"/one-off-contracts/{number}/history", as_="manager").get_json()["items"]
     assert [(change["action"], change["actor"]) for change in history] == [("created", "duty")]
     assert history[0]["after"]["ticket"] == ticket and history[0]["after"]["total"] == "20000.50"
-    events = api.get(f"/tickets/{ticket}/history", as_="admin").get_json()
+    events = api.history(ticket, as_="admin")
     assert {"number": number} in [event["detail"] for event in events if event["kind"] == "one_off_contract"]
 
 

@@ -61,7 +61,7 @@ def _race(api: Api, calls: list[Any], *, in_turn: bool = False) -> list[Any]:
 
 
 def _kinds(api: Api, number: str) -> Counter[str]:
-    return Counter(event["kind"] for event in api.get(f"/tickets/{number}/history", as_="admin").get_json())
+    return Counter(event["kind"] for event in api.history(number, as_="admin"))
 
 
 def _tickets(api: Api) -> int:
@@ -270,7 +270,7 @@ def test_concurrent_publishes_of_a_ruleset_get_their_own_versions(api: Api, on_p
     )
     assert [answer.status_code for answer in answers] == [201, 201, 201], [a.get_json() for a in answers]
     assert sorted(answer.get_json()["version"] for answer in answers) == [2, 3, 4]
-    versions = api.get("/rulesets/routing/versions", as_="analyst").get_json()
+    versions = api.get("/rulesets/routing/versions", as_="analyst").get_json()["items"]
     assert [row["version"] for row in versions] == [4, 3, 2, 1]
     assert sum(1 for row in versions if row["active"]) == 1
 
@@ -285,7 +285,10 @@ def test_identical_concurrent_publishes_of_a_ruleset_make_one_version(api: Api, 
     )
     assert sorted(answer.status_code for answer in answers) == [200, 200, 201], [a.get_json() for a in answers]
     assert {answer.get_json()["version"] for answer in answers} == {2}
-    assert [row["version"] for row in api.get("/rulesets/routing/versions", as_="analyst").get_json()] == [2, 1]
+    assert [row["version"] for row in api.get("/rulesets/routing/versions", as_="analyst").get_json()["items"]] == [
+        2,
+        1,
+    ]
 
 
 def _deploy(client: Api, xml: bytes) -> Any:
@@ -310,7 +313,7 @@ def test_identical_concurrent_deploys_of_a_diagram_make_one_version(api: Api, on
     answers = _race(api, [lambda client=client: _deploy(client, xml) for client in clients])
     assert sorted(answer.status_code for answer in answers) == [200, 200, 201], [a.get_json() for a in answers]
     assert {answer.get_json()["version"] for answer in answers} == {2}
-    versions = api.get("/process-definitions/ticket/versions", as_="owner").get_json()
+    versions = api.get("/process-definitions/ticket/versions", as_="owner").get_json()["items"]
     assert [row["version"] for row in versions] == [2, 1]
 
 

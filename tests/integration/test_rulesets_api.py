@@ -67,7 +67,7 @@ def test_publish_a_version_that_every_new_decision_uses_and_roll_it_back(api: Ap
     assert routing_decision(api, after)["rule"] == "storage hardware remote"
     assert (api.ticket(before)["level"], routing_decision(api, before)["version"]) == (1, "1")
 
-    versions = api.get("/rulesets/routing/versions", as_="analyst").get_json()
+    versions = api.get("/rulesets/routing/versions", as_="analyst").get_json()["items"]
     assert [(v["version"], v["active"], v["author"]) for v in versions] == [(2, True, "analyst"), (1, False, "tests")]
     assert all(v["created_at"] and len(v["hash"]) == 64 for v in versions)
 
@@ -112,7 +112,7 @@ def test_a_refused_version_says_line_and_reason_and_the_active_one_stays(api: Ap
     assert isinstance(problem["line"], int) and problem["line"] >= 1 and problem["file"] == "routing.yaml"
     if case == "another ruleset's name":
         assert text.splitlines()[problem["line"] - 1] == "ruleset: triage"
-    assert [v["version"] for v in api.get("/rulesets/routing/versions", as_="analyst").get_json()] == [1]
+    assert [v["version"] for v in api.get("/rulesets/routing/versions", as_="analyst").get_json()["items"]] == [1]
 
 
 def test_publishing_needs_the_analyst_role(api: Api) -> None:

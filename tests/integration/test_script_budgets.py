@@ -33,7 +33,7 @@ def small_budget(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def history(api: Api, number: str) -> list[dict]:  # type: ignore[type-arg]
-    return api.get(f"/tickets/{number}/history", as_="admin").get_json()
+    return api.history(number, as_="admin")
 
 
 def test_a_completion_whose_next_script_blows_the_budget_is_a_clear_problem_and_an_incident(
@@ -63,7 +63,7 @@ def test_a_job_whose_step_blows_the_budget_becomes_an_incident_without_retries(
     number = api.open_ticket()["number"]
     small_budget(api, monkeypatch)
     drain(api.ctx)
-    incidents = api.get("/incidents", as_="manager").get_json()
+    incidents = api.get("/incidents", as_="manager").get_json()["items"]
     assert [(i["topic"], i["attempts"]) for i in incidents] == [("files.create_folder", 1)]
     assert "CPU budget" in incidents[0]["last_error"]
     [incident] = [event for event in history(api, number) if event["kind"] == "incident"]
@@ -90,7 +90,7 @@ def test_a_job_whose_leases_ran_out_past_its_attempts_becomes_an_incident_not_a_
         assert "lease expired" in (job.last_error or "")
     [incident] = [event for event in history(api, number) if event["kind"] == "incident"]
     assert incident["detail"]["job"] == job_id and "lease expired" in incident["detail"]["error"]
-    assert [i["id"] for i in api.get("/incidents", as_="manager").get_json()] == [job_id]
+    assert [i["id"] for i in api.get("/incidents", as_="manager").get_json()["items"]] == [job_id]
 
 
 def test_a_job_whose_lease_ran_out_with_attempts_left_runs_again(api: Api) -> None:

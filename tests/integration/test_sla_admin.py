@@ -119,7 +119,7 @@ def test_time_entries_and_utilisation_add_up(api: Api) -> None:
         assert api.post("/sla/time-entries", as_="storage.l1", json=other).status_code == 403
         assert api.post("/sla/time-entries", as_="manager", json=dict(other, hours="1")).status_code == 201
         assert api.post("/sla/time-entries", as_="manager", json=dict(entry, hours="25")).status_code == 422
-        own = api.get("/sla/time-entries", as_="storage.l1").get_json()
+        own = api.get("/sla/time-entries", as_="storage.l1").get_json()["items"]
         assert sorted((e["kind"], e["hours"], e["source"]) for e in own) == [
             ("onsite", 2.5, "task"),
             ("travel", 2.0, "api"),

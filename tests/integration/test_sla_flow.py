@@ -28,7 +28,7 @@ def _fire(api: Api) -> list[str]:
 
 
 def _history(api: Api, number: str, kind: str) -> list[dict]:
-    return [e for e in api.get(f"/tickets/{number}/history", as_="admin").get_json() if e["kind"] == kind]
+    return [e for e in api.history(number, as_="admin") if e["kind"] == kind]
 
 
 def test_a_silver_ticket_over_a_weekend_with_a_parts_pause(api: Api, smtp_server) -> None:  # type: ignore[no-untyped-def]
@@ -114,7 +114,7 @@ def test_a_silver_ticket_over_a_weekend_with_a_parts_pause(api: Api, smtp_server
         ]
 
         # the breach review, then the reports
-        [review] = api.get("/sla/reviews", as_="manager").get_json()
+        [review] = api.get("/sla/reviews", as_="manager").get_json()["items"]
         assert review["name"] == "breach_review" and review["ticket"] == number and review["clock"] == "reaction"
         assert {f["id"] for f in review["form"]} == {"reason", "comment"}
         refused = api.post(f"/sla/reviews/{review['id']}/complete", as_="manager", json={"data": {"reason": "late"}})
@@ -227,5 +227,5 @@ def test_a_worker_that_was_down_fires_late_events_once_even_when_two_run_at_once
         for number in numbers:
             assert len(_history(api, number, "sla_breach")) == 2
             assert len(_history(api, number, "sla_warning")) == 2
-        assert len(api.get("/sla/reviews", as_="manager").get_json()) == 6
+        assert len(api.get("/sla/reviews", as_="manager").get_json()["items"]) == 6
         assert _fire(api) == []

@@ -44,7 +44,7 @@ def test_two_concurrent_completions_exactly_one_wins(api: Api) -> None:
     for thread in threads:
         thread.join(30)
     assert sorted(results) == ["conflict", "ok"]
-    history = api.get(f"/tickets/{number}/history", as_="admin").get_json()
+    history = api.history(number, as_="admin")
     assert [e["kind"] for e in history].count("task_completed") == 1
 
 
@@ -56,7 +56,7 @@ def test_failing_job_becomes_an_incident_that_can_be_retried(api: Api, smtp_serv
         config=dataclasses.replace(api.ctx.config, job_max_attempts=2),
     )
     drain(broken)
-    incidents = api.get("/incidents", as_="manager").get_json()
+    incidents = api.get("/incidents", as_="manager").get_json()["items"]
     assert [i["topic"] for i in incidents] == ["mail.ticket_opened"]
     assert incidents[0]["ticket"] == number and incidents[0]["attempts"] == 2 and incidents[0]["last_error"]
     assert api.get("/incidents", as_="storage.l1").status_code == 403
@@ -64,7 +64,7 @@ def test_failing_job_becomes_an_incident_that_can_be_retried(api: Api, smtp_serv
     assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
     assert api.post(f"/incidents/{incidents[0]['id']}/retry", as_="manager").status_code == 409
     drain(api.ctx)
-    assert api.get("/incidents", as_="manager").get_json() == []
+    assert api.get("/incidents", as_="manager").get_json()["items"] == []
     assert api.ticket(number)["status"] == "clarifying"
-    kinds = [e["kind"] for e in api.get(f"/tickets/{number}/history", as_="admin").get_json()]
+    kinds = [e["kind"] for e in api.history(number, as_="admin")]
     assert "incident" in kinds and "incident_retried" in kinds
