@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_list_indexes"
-down_revision = "0009_signin"
+down_revision = "0010_ticket_external_ref"
 branch_labels = None
 depends_on = None
 
