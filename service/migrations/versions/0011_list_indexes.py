@@ -1,7 +1,7 @@
 """Lists: compound indexes for keyset paging of tickets, breach reviews, time entries and incidents
 
 Revision ID: 0011_list_indexes
-Revises: 0009_signin
+Revises: 0010_ticket_external_ref
 Create Date: 2026-12-01 14:30:00.000000
 """
 
