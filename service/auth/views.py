@@ -22,7 +22,7 @@ from service.auth.schemas import (
     TokenPageSchema,
 )
 from service.auth.services import bearer
-from service.directory.schemas import PageArgsSchema
+from service.paging import PageArgs
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Signing in, tokens, password resets.")
 #: Problems public routes answer besides those every route may (the contract lists them by component name).
@@ -77,7 +77,7 @@ class Logout(MethodView):
 
 @blp.route("/tokens")
 class Tokens(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, TokenPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The caller's own sessions and tokens (never their secrets)."""

@@ -19,7 +19,8 @@ from service.clients.contact_schemas import (
     ContactSchema,
     MergeSchema,
 )
-from service.directory.schemas import HistoryPageSchema, PageArgsSchema, search_terms
+from service.directory.schemas import HistoryPageSchema, search_terms
+from service.paging import PageArgs
 
 blp = Blueprint("contacts", __name__, url_prefix="/clients", description="The people of a client tickets come from.")
 
@@ -86,7 +87,7 @@ class ContactMerge(MethodView):
 
 @blp.route("/<code>/contacts/<email>/history")
 class ContactHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], code: str, email: str) -> Any:
         """Every change of the contact: who, when, before and after."""

@@ -11,7 +11,8 @@ from service.api.guard import Blueprint
 from service.api.versions import ETAG_HEADER, IF_MATCH, if_match, tagged
 from service.clients import sites
 from service.clients.site_schemas import SiteChangeSchema, SiteCreateSchema, SitePageSchema, SiteSchema
-from service.directory.schemas import HistoryPageSchema, ListArgsSchema, PageArgsSchema, search_terms
+from service.directory.schemas import HistoryPageSchema, ListArgsSchema, search_terms
+from service.paging import PageArgs
 
 blp = Blueprint(
     "sites", __name__, url_prefix="/clients", description="The addresses of a client where its equipment stands."
@@ -65,7 +66,7 @@ class Site(MethodView):
 
 @blp.route("/<code>/sites/<site>/history")
 class SiteHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], code: str, site: str) -> Any:
         """Every change of the site: who, when, before and after."""

@@ -11,7 +11,8 @@ from service.api.guard import Blueprint
 from service.api.versions import ETAG_HEADER, IF_MATCH, if_match, tagged
 from service.clients import services
 from service.clients.schemas import ClientChangeSchema, ClientCreateSchema, ClientPageSchema, ClientSchema
-from service.directory.schemas import HistoryPageSchema, ListArgsSchema, PageArgsSchema, search_terms
+from service.directory.schemas import HistoryPageSchema, ListArgsSchema, search_terms
+from service.paging import PageArgs
 
 blp = Blueprint("clients", __name__, url_prefix="/clients", description="Clients of the service desk.")
 
@@ -61,7 +62,7 @@ class Client(MethodView):
 
 @blp.route("/<code>/history")
 class ClientHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], code: str) -> Any:
         """Every change of the client: who, when, before and after."""

@@ -17,7 +17,8 @@ from service.contracts.schemas import (
     ContractPageSchema,
     ContractSchema,
 )
-from service.directory.schemas import HistoryPageSchema, PageArgsSchema, search_terms
+from service.directory.schemas import HistoryPageSchema, search_terms
+from service.paging import PageArgs
 
 blp = Blueprint("contracts", __name__, url_prefix="/contracts", description="The clients' service contracts.")
 
@@ -70,7 +71,7 @@ class Contract(MethodView):
 
 @blp.route("/<number>/history")
 class ContractHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], number: str) -> Any:
         """Every change of the contract: who, when, before and after."""

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from service.api.edge import session, user
 from service.api.guard import Blueprint
 from service.api.versions import ETAG_HEADER, IF_MATCH, if_match, tagged
-from service.directory.schemas import HistoryPageSchema, PageArgsSchema, search_terms
+from service.directory.schemas import HistoryPageSchema, search_terms
 from service.equipment import services
 from service.equipment.schemas import (
     EquipmentChangeSchema,
@@ -18,6 +18,7 @@ from service.equipment.schemas import (
     EquipmentPageSchema,
     EquipmentSchema,
 )
+from service.paging import PageArgs
 
 blp = Blueprint("equipment", __name__, url_prefix="/equipment", description="The clients' installed equipment.")
 
@@ -73,7 +74,7 @@ class EquipmentItem(MethodView):
 
 @blp.route("/<serial>/history")
 class EquipmentHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], serial: str) -> Any:
         """Every change of the item: who, when, before and after."""

@@ -20,9 +20,8 @@ from service.errors import Conflict, NotFound, ProcessFailed, from_the_database
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import summarise
 from service.jobs.topics import TOPICS, TopicCall
-from service.listing import keyset_rows
 from service.observability import metrics, request_id
-from service.paging import Page
+from service.paging import Page, keyset_rows
 from service.processes.instances import record_incident, step_instance
 from service.tickets.history import record
 from service.tickets.models import Ticket

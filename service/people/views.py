@@ -10,7 +10,8 @@ from service.api.edge import session, user
 from service.api.guard import Blueprint
 from service.api.versions import ETAG_HEADER, IF_MATCH, if_match
 from service.directory.records import etag
-from service.directory.schemas import HistoryPageSchema, PageArgsSchema, search_terms
+from service.directory.schemas import HistoryPageSchema, search_terms
+from service.paging import PageArgs
 from service.people import services
 from service.people.schemas import UserChangeSchema, UserCreateSchema, UserListArgsSchema, UserPageSchema, UserSchema
 
@@ -64,7 +65,7 @@ class User(MethodView):
 
 @blp.route("/<username>/history")
 class UserHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], username: str) -> Any:
         """Every change of the person: who, when, before and after (never a password)."""

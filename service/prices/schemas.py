@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.directory.schemas import PageArgsSchema, page_of
+from service.directory.schemas import page_of
 from service.fields import Code, Day, Line
+from service.paging import PageArgs
 
 #: The active ISO 4217 currency codes.
 CURRENCIES = frozenset(
@@ -77,7 +78,7 @@ class PriceChangeSchema(Schema):
     valid_from = Day()
 
 
-class PriceListArgsSchema(PageArgsSchema):
+class PriceListArgsSchema(PageArgs):
     """The price list's filters, text search and paging."""
 
     q = Line(max_length=200, metadata={"description": "Text to look for in the class, vendor, model or item."})
@@ -124,7 +125,7 @@ class OneOffContractChangeSchema(Schema):
     paid_on = Day(allow_none=True)
 
 
-class OneOffContractArgsSchema(PageArgsSchema):
+class OneOffContractArgsSchema(PageArgs):
     """The one-off contracts' filters and paging."""
 
     client = Code(max_length=40, metadata={"description": "Only this client's (its code)."})

@@ -9,7 +9,8 @@ from flask.views import MethodView
 from service.api.edge import session, user
 from service.api.guard import Blueprint
 from service.api.versions import ETAG_HEADER, IF_MATCH, if_match, tagged
-from service.directory.schemas import HistoryPageSchema, PageArgsSchema
+from service.directory.schemas import HistoryPageSchema
+from service.paging import PageArgs
 from service.prices import one_off, services
 from service.prices.schemas import (
     OneOffContractArgsSchema,
@@ -72,7 +73,7 @@ class Price(MethodView):
 
 @blp.route("/<int:price_id>/history")
 class PriceHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], price_id: int) -> Any:
         """Every change of the price: who, when, before and after."""
@@ -111,7 +112,7 @@ class OneOffContract(MethodView):
 
 @contracts.route("/<number>/history")
 class OneOffContractHistory(MethodView):
-    @contracts.arguments(PageArgsSchema, location="query")
+    @contracts.arguments(PageArgs, location="query")
     @contracts.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], number: str) -> Any:
         """Every change of the contract: who, when, before and after."""

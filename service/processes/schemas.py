@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.fields import Choice, Code, Int, Line
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING
-from service.listing import page_of
+from service.paging import page_of
 
 
 class MessageSchema(Schema):

@@ -11,8 +11,7 @@ from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
 from service.errors import NotFound
 from service.jobs.topics import TOPICS
-from service.listing import keyset_rows
-from service.paging import Page
+from service.paging import Page, keyset_rows
 from service.processes.definitions import Deployed, deploy_definition, list_definitions
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.rulesets.models import RulesetVersion

@@ -13,8 +13,7 @@ from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.errors import Invalid
 from service.jobs import services as jobs
-from service.listing import PageArgs
-from service.paging import Page
+from service.paging import Page, PageArgs
 from service.processes import versions
 from service.processes.messages import send_message
 from service.processes.migration import MigrationReport, TicketFilter, migrate_tickets

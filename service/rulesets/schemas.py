@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.fields import Code, Document, Int
-from service.listing import page_of
+from service.paging import page_of
 
 #: The longest rule file a draft may be (the shipped ones are a few kilobytes).
 RULE_FILE_MAX = 200_000

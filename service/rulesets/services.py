@@ -18,8 +18,7 @@ from service.auth.permissions import Permission, authorize
 from service.db import lock_name
 from service.decisions.model import ABSENT, FactRef
 from service.errors import Invalid, NotFound
-from service.listing import keyset_rows
-from service.paging import Page
+from service.paging import Page, keyset_rows
 from service.rulesets.models import RulesetVersion
 from service.teams.services import active_team_codes
 

@@ -10,8 +10,7 @@ from flask.views import MethodView
 from service.api.csv_answers import csv_attachment, wants_csv
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
-from service.listing import PageArgs
-from service.paging import Page
+from service.paging import Page, PageArgs
 from service.rulesets import services, whatif
 from service.rulesets.schemas import (
     EvaluateSchema,

@@ -15,8 +15,7 @@ from service.augmented import Augmented
 from service.auth.models import Caller, User
 from service.auth.permissions import Permission, allowed, authorize, visible_tickets
 from service.errors import Invalid, NotFound
-from service.listing import keyset_rows
-from service.paging import Page
+from service.paging import Page, keyset_rows
 from service.sla.levels import calendar_of
 from service.sla.models import BusinessCalendar, TimeEntry
 from service.sla.tracking import ENGINEERING_GROUP, engineering_group

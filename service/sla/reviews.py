@@ -18,8 +18,7 @@ from service.auth.models import Caller
 from service.auth.permissions import Permission, allowed
 from service.db import utcnow
 from service.errors import Conflict, Forbidden, NotFound
-from service.listing import keyset_rows
-from service.paging import Page
+from service.paging import Page, keyset_rows
 from service.sla.models import BREACH_REASONS, BreachReview
 from service.tickets.history import record
 from service.tickets.models import Ticket

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from webargs.fields import DelimitedList
 
 from service.fields import Choice, Code, Day, Int, Line, Text
-from service.listing import PageArgs, page_of
+from service.paging import PageArgs, page_of
 from service.sla.calendars import WEEKDAYS
 from service.sla.models import (
     BREACH,

@@ -9,7 +9,8 @@ from flask.views import MethodView
 from service.api.edge import session, user
 from service.api.guard import Blueprint
 from service.api.versions import ETAG_HEADER, IF_MATCH, if_match, tagged
-from service.directory.schemas import HistoryPageSchema, ListArgsSchema, PageArgsSchema, search_terms
+from service.directory.schemas import HistoryPageSchema, ListArgsSchema, search_terms
+from service.paging import PageArgs
 from service.teams import services
 from service.teams.schemas import TeamChangeSchema, TeamCreateSchema, TeamPageSchema, TeamSchema
 
@@ -62,7 +63,7 @@ class Team(MethodView):
 
 @blp.route("/<code>/history")
 class TeamHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryPageSchema)
     def get(self, args: dict[str, Any], code: str) -> Any:
         """Every change of the team: who, when, before and after."""

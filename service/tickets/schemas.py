@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from service.engine.forms import FIELD_TYPES
 from service.fields import Choice, Code, Email, Line, Text
-from service.listing import PageArgs, page_of
+from service.paging import PageArgs, page_of
 from service.sla.schemas import TicketSlaSchema
 
 SEVERITIES = ("critical", "high", "normal", "low")

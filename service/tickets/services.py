@@ -19,9 +19,8 @@ from service.clients.models import Client, Contact, Equipment, OneOffContract
 from service.context import Context
 from service.db import insert_unless_present
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.listing import keyset_rows
 from service.observability import metrics
-from service.paging import Page, keyset_page
+from service.paging import Page, keyset_page, keyset_rows
 from service.processes.instances import start_instance, unknown_equipment
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.sla.services import ticket_sla

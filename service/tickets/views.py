@@ -9,8 +9,7 @@ from flask.views import MethodView
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.augmented import Augmented
-from service.listing import PageArgs
-from service.paging import Page
+from service.paging import Page, PageArgs
 from service.tickets import contacts, services
 from service.tickets.models import Ticket
 from service.tickets.schemas import (
