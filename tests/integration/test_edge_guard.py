@@ -155,3 +155,16 @@ def test_a_nul_in_a_form_field_is_a_400(api: Api) -> None:
     upload = {"note": "a\x00b", "file": (io.BytesIO(b"<x/>"), "x.bpmn")}
     response = api.post("/process-definitions", as_="admin", data=upload, content_type="multipart/form-data")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("route", ["/imports/clients", "/process-definitions"])
+def test_a_form_part_with_an_empty_name_is_no_server_error(api: Api, route: str) -> None:
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name=""\r\n\r\n235949\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name=""; filename="x.csv"\r\n\r\ncode;name\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    response = api.post(route, as_="admin", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code < 500, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
