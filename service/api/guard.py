@@ -105,10 +105,10 @@ def check_request(request: Request) -> None:
         _check_bytes(unquote_to_bytes(part.replace(b"+", b" ")), "the query string")
     if request.mimetype in FORMS:
         for name, value in request.form.items(multi=True):
-            _check_text(name or "", "a form field's name")  # a part with an empty name has none
+            _check_text(name or "", "a form field's name")  # a part may come without a name
             _check_text(value, "a form field")
         for name, upload in request.files.items(multi=True):
-            _check_text(name or "", "a form field's name")  # a part with an empty name has none
+            _check_text(name or "", "a form field's name")  # a part may come without a name
             _check_text(upload.filename or "", "a file name")
 
 
