@@ -53,14 +53,16 @@ def _import(api: Api, data: bytes, *, query: str = "") -> Any:
 
 
 def _ticket_of(api: Api, ref: str) -> dict[str, Any]:
-    tickets = api.get("/tickets?page_size=500", as_="manager").get_json()["items"]
-    for ticket in tickets:
-        events = api.get(f"/tickets/{ticket['number']}/history", as_="manager").get_json()
-        events = events["items"] if isinstance(events, dict) else events
-        imported = [event for event in events if event["kind"] == "ticket_imported"]
-        if imported and imported[0]["detail"]["external_ref"] == ref:
-            return {**api.ticket(ticket["number"]), "history": events}
-    raise AssertionError(f"no ticket imported as {ref}")
+    cursor = ""
+    while True:
+        page = api.get(f"/tickets?page_size=200{cursor}", as_="manager").get_json()
+        for item in page["items"]:
+            ticket = api.ticket(item["number"])
+            if ticket["external_ref"] == ref:
+                return {**ticket, "history": api.history(item["number"], as_="manager")}
+        if page["next"] is None:
+            raise AssertionError(f"no ticket imported as {ref}")
+        cursor = f"&cursor={page['next']}"
 
 
 def _open_tasks(api: Api, number: str, as_: str) -> list[str]:
