@@ -113,17 +113,8 @@ def create_contract(session: Session, *, user: Caller, data: Mapping[str, Any], 
     items = _items(session, client, data["items"])
     fields = {key: value for key, value in data.items() if key not in ("client", "covers", "items")}
     contract = Contract(client_id=client.id, covers=_covers(session, data["covers"]), items=items, **fields)
-    session.add(contract)
-    session.flush()
-    records.record_change(
-        session,
-        kind=KIND,
-        key=contract.number,
-        actor=user.username,
-        action=records.Action.CREATED,
-        before=None,
-        after=_snapshot(contract),
-        source=source,
+    records.create(
+        session, contract, kind=KIND, key=contract.number, actor=user.username, shown=_snapshot, source=source
     )
     return contract
 

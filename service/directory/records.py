@@ -8,7 +8,7 @@ each other. The version column also catches the two that pass the check at the s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -107,12 +107,21 @@ def apply_changes(record: Base, changes: Mapping[str, Any]) -> tuple[dict[str, A
 
 
 def create(
-    session: Session, record: Base, *, kind: str, key: str, actor: str, fields: Iterable[str], source: str = ""
+    session: Session,
+    record: Base,
+    *,
+    kind: str,
+    key: str,
+    actor: str,
+    fields: Iterable[str] = (),
+    shown: Callable[[Any], Mapping[str, Any]] | None = None,
+    source: str = "",
 ) -> None:
-    """Add a new record and record its creation with the values it starts with."""
+    """Add a new record and record its creation with the values it starts with: its `fields` by name, or what
+    `shown` makes of it (for a record that shows others by their codes, not their ids)."""
     session.add(record)
     session.flush()
-    after = snapshot(record, fields)
+    after = shown(record) if shown is not None else snapshot(record, fields)
     record_change(
         session, kind=kind, key=key, actor=actor, action=Action.CREATED, before=None, after=after, source=source
     )

@@ -112,18 +112,7 @@ def create_equipment(
         raise Conflict(f"an item with the serial {data['serial']!r} exists already")
     fields = {key: value for key, value in data.items() if key not in ("client", "site")}
     item = Equipment(client_id=client.id, site_id=site.id if site else None, **fields)
-    session.add(item)
-    session.flush()
-    records.record_change(
-        session,
-        kind=KIND,
-        key=item.serial,
-        actor=user.username,
-        action=records.Action.CREATED,
-        before=None,
-        after=_snapshot(item),
-        source=source,
-    )
+    records.create(session, item, kind=KIND, key=item.serial, actor=user.username, shown=_snapshot, source=source)
     return item
 
 
