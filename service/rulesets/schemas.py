@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.fields import Code, Document, Int
-from service.paging import page_of
+from service.paging import NEXT, PageArgs, page_of
 
 #: The longest rule file a draft may be (the shipped ones are a few kilobytes).
 RULE_FILE_MAX = 200_000
@@ -74,10 +74,14 @@ class WhatIfSchema(Schema):
             raise ValidationError("give `last` (a number of tickets), or `since` and/or `until`", field_name="last")
 
 
-class WhatIfQuerySchema(Schema):
-    """The answer's format (an `Accept: text/csv` header also asks for CSV)."""
+class WhatIfQuerySchema(PageArgs):
+    """The answer's format (an `Accept: text/csv` header also asks for CSV: every row at once), and for JSON the
+    page of rows: `cursor`, `page_size`, and `changed=true` for the changed rows only."""
 
     format = fields.String(validate=validate.OneOf(("json", "csv")))
+    changed = fields.Boolean(
+        load_default=False, metadata={"description": "Only the rows the draft decides differently."}
+    )
 
 
 class WhatIfRowSchema(Schema):
@@ -101,6 +105,9 @@ class WhatIfResultSchema(Schema):
     ruleset = fields.String()
     hash = fields.String()
     version = fields.String(allow_none=True, metadata={"description": "Set when the draft is a published version."})
-    total = fields.Integer()
-    changed = fields.Integer()
+    total = fields.Integer(allow_none=True, metadata={"description": "Decisions read; on the first page only."})
+    changed = fields.Integer(
+        allow_none=True, metadata={"description": "How many the draft decides differently; on the first page only."}
+    )
     rows = fields.List(fields.Nested(WhatIfRowSchema))
+    next = NEXT

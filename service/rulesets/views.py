@@ -103,16 +103,19 @@ class WhatIf(MethodView):
     @blp.response(200, WhatIfResultSchema)
     @blp.doc(responses={"200": WHAT_IF_CONTENT})
     def post(self, query: dict[str, Any], body: dict[str, Any], name: str) -> Any:
-        """Run the draft `yaml` on the facts past decisions saw; JSON, or CSV with `?format=csv`."""
-        result = whatif.what_if_for(
+        """Run the draft `yaml` on the facts past decisions saw: a page of rows in JSON (the totals on the first
+        page), or every row as CSV with `?format=csv`."""
+        scope = {key: body.get(key) for key in ("last", "since", "until")}
+        if wants_csv(query.get("format")):
+            result = whatif.what_if_for(session(), user=user(), name=name, text=body["yaml"], **scope)
+            return csv_attachment(whatif.what_if_csv(result), f"{name}-what-if.csv")
+        return whatif.what_if_page(
             session(),
             user=user(),
             name=name,
             text=body["yaml"],
-            last=body.get("last"),
-            since=body.get("since"),
-            until=body.get("until"),
+            changed_only=query["changed"],
+            cursor=query.get("cursor"),
+            page_size=query["page_size"],
+            **scope,
         )
-        if wants_csv(query.get("format")):
-            return csv_attachment(whatif.what_if_csv(result), f"{name}-what-if.csv")
-        return result

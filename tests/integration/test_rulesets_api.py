@@ -195,6 +195,41 @@ def test_what_if_over_the_last_tickets_and_a_time_range(api: Api) -> None:
     assert refused.status_code == 422 and refused.get_json()["line"] == 31
 
 
+def _pages(api: Api, query: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every page of a what-if, walked by its cursors."""
+    pages = [api.post(f"/rulesets/routing/what-if?{query}", as_="analyst", json=body).get_json()]
+    while pages[-1]["next"] is not None:
+        cursor = pages[-1]["next"]
+        pages.append(
+            api.post(f"/rulesets/routing/what-if?{query}&cursor={cursor}", as_="analyst", json=body).get_json()
+        )
+    return pages
+
+
+def test_what_if_rows_come_a_page_at_a_time_from_the_decisions_of_the_first(api: Api) -> None:
+    first, second = routed(api), routed(api, equipment_serial="DELL-R750-0001")
+    body = {"yaml": storage_hardware_remote(), "last": 10}
+    opened = api.post("/rulesets/routing/what-if?page_size=1", as_="analyst", json=body).get_json()
+    assert (opened["total"], opened["changed"], [r["ticket"] for r in opened["rows"]]) == (2, 1, [first])
+    later = routed(api)  # decided after the first page: not part of this what-if
+    rest = api.post(f"/rulesets/routing/what-if?page_size=1&cursor={opened['next']}", as_="analyst", json=body)
+    assert rest.status_code == 200, rest.get_json()
+    assert [r["ticket"] for r in rest.get_json()["rows"]] == [second]
+    assert rest.get_json()["next"] is None and rest.get_json()["total"] is None
+
+    walked = _pages(api, "page_size=1", body)
+    assert [r["ticket"] for page in walked for r in page["rows"]] == [first, second, later]
+    assert [page["total"] for page in walked] == [3, None, None]
+    changed = _pages(api, "page_size=1&changed=true", body)
+    assert [r["ticket"] for page in changed for r in page["rows"]] == [first, later]
+
+    other = {**body, "yaml": storage_hardware_remote().replace("storage hardware remote", "remote storage")}
+    refused = api.post(f"/rulesets/routing/what-if?cursor={opened['next']}", as_="analyst", json=other)
+    assert refused.status_code == 422 and "cursor" in refused.get_json()["errors"]
+    by_offset = api.post("/rulesets/routing/what-if?offset=1", as_="analyst", json=body)
+    assert by_offset.status_code == 422 and "offset" in by_offset.get_json()["errors"]
+
+
 def test_what_if_as_csv_and_with_facts_the_draft_refuses(api: Api) -> None:
     first = routed(api)
     low = routed(api, severity="low")
