@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import http.client
 import os
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from flask import Flask, jsonify
+from sqlalchemy import Engine, TextClause, create_engine, text
 
 from adapters.mail import ConsoleMailer
 from service.config import Config
@@ -69,3 +73,37 @@ def wait_http(port: int, path: str) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start")
+
+
+def times(call: Callable[[], Any], *, repeats: int = 30) -> tuple[float, float]:
+    """p50 and p95 of `call` in milliseconds, after one warm-up."""
+    call()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def floor_page(engine: Engine, statement: TextClause, params: dict[str, Any]) -> Callable[[], Any]:
+    """The stack's floor for a list page: a bare Flask view (no token, no schema) that runs `statement` with
+    `params` and answers its rows as JSON, called through Flask's test client as the API is. The API's page against
+    it is what the service adds over any list on this stack; against the plain SQL, what it adds over the database."""
+    app = Flask("floor")
+
+    @app.get("/page")
+    def page() -> Any:
+        with engine.connect() as conn:
+            rows = conn.execute(statement, params).mappings().all()
+        return jsonify([dict(row) for row in rows])
+
+    client = app.test_client()
+
+    def call() -> Any:
+        response = client.get("/page")
+        assert response.status_code == 200, response.data
+        return response
+
+    return call

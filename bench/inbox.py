@@ -9,8 +9,6 @@ over the same indexes in the same run: the ratio is what the API adds (auth, sch
 from __future__ import annotations
 
 import logging
-import statistics
-import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text
 
-from bench.common import label, prepared
+from bench.common import floor_page, label, prepared, times
 from service.app import create_app
 from service.auth.services import issue_token
 from service.clients.models import Contact
@@ -87,18 +85,6 @@ def _fill(ctx: Any, count: int) -> None:
         session.execute(insert(TaskCandidate), [{"task_id": task["id"], "group_name": GROUP} for task in tasks])
 
 
-def _times(call: Callable[[], Any]) -> tuple[float, float]:
-    """p50 and p95 of `call` in milliseconds, after one warm-up."""
-    call()
-    samples = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
-
-
 def _measure(ctx: Any, count: int) -> None:
     app = create_app(context=ctx)
     client = app.test_client()
@@ -127,22 +113,26 @@ def _measure(ctx: Any, count: int) -> None:
         origin = (first_task.created_at - timedelta(seconds=1), "")
         deep_origin = (session.get(UserTask, deep_after["id"]).created_at, deep_after["id"])  # type: ignore[union-attr]
 
+    def params(after: tuple[Any, str]) -> dict[str, Any]:
+        return {"after_at": after[0], "after_id": after[1], "grp": GROUP, "n": PAGE + 1}
+
     def plain(after: tuple[Any, str]) -> Callable[[], Any]:
         def run() -> Any:
             with engine.connect() as conn:
-                params = {"after_at": after[0], "after_id": after[1], "grp": GROUP, "n": PAGE + 1}
-                return conn.execute(PLAIN, params).fetchall()
+                return conn.execute(PLAIN, params(after)).fetchall()
 
         return run
 
     for name, cursor_of_page, after in (("first page", None, origin), ("deep page", cursor, deep_origin)):
         size = len(page(cursor_of_page).data)
-        api50, api95 = _times(lambda c=cursor_of_page: page(c))  # type: ignore[misc]
-        sql50, sql95 = _times(plain(after))
+        api50, api95 = times(lambda c=cursor_of_page: page(c), repeats=REPEATS)  # type: ignore[misc]
+        sql50, sql95 = times(plain(after), repeats=REPEATS)
+        floor50, floor95 = times(floor_page(engine, PLAIN, params(after)), repeats=REPEATS)
         print(
             f"  {count:>6} open tasks, {name:<10}: GET /tasks p50 {api50:6.2f} ms p95 {api95:6.2f} ms, "
-            f"{size / 1024:5.1f} KiB; plain SQL p50 {sql50:5.2f} ms p95 {sql95:5.2f} ms; "
-            f"ratio p50 x{api50 / sql50:.1f} p95 x{api95 / sql95:.1f}"
+            f"{size / 1024:5.1f} KiB; the floor's page p50 {floor50:5.2f} ms p95 {floor95:5.2f} ms "
+            f"(x{api50 / floor50:.2f}, x{api95 / floor95:.2f}); plain SQL p50 {sql50:5.2f} ms p95 {sql95:5.2f} ms "
+            f"(x{api50 / sql50:.1f}, x{api95 / sql95:.1f})"
         )
 
 

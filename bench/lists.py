@@ -10,15 +10,13 @@ indexes: the ratio is what the API adds (auth, schema, JSON) on top of the datab
 from __future__ import annotations
 
 import logging
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
 
 from bench.bulk import load
-from bench.common import label, prepared
+from bench.common import floor_page, label, prepared, times
 from service.app import create_app
 from service.auth.services import issue_token
 from service.db import UtcDateTime, transaction
@@ -39,18 +37,6 @@ PLAIN = (
 
 def _plain(extra: str = "") -> Any:
     return text(PLAIN.format(extra=extra)).bindparams(bindparam("after_at", type_=UtcDateTime()))
-
-
-def _times(call: Callable[[], Any]) -> tuple[float, float]:
-    """p50 and p95 of `call` in milliseconds, after one warm-up."""
-    call()
-    samples = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
 def _measure(ctx: Any, count: int) -> None:
@@ -79,12 +65,12 @@ def _measure(ctx: Any, count: int) -> None:
     origin = (newest.created_at.replace(year=newest.created_at.year + 1), 0)
     engine = ctx.engine
 
-    def plain(after: tuple[Any, int], extra: str = "", **params: Any) -> Callable[[], Any]:
-        statement = _plain(extra)
+    def plain(after: tuple[Any, int], extra: str = "", **params: Any) -> tuple[Any, dict[str, Any]]:
+        return _plain(extra), {"after_at": after[0], "after_id": after[1], "n": PAGE + 1, **params}
 
+    def bare(statement: Any, values: dict[str, Any]) -> Callable[[], Any]:
         def run() -> Any:
             with engine.connect() as conn:
-                values = {"after_at": after[0], "after_id": after[1], "n": PAGE + 1, **params}
                 return conn.execute(statement, values).fetchall()
 
         return run
@@ -94,14 +80,16 @@ def _measure(ctx: Any, count: int) -> None:
         ("deep page", f"&cursor={cursor}", plain((deep.created_at, deep.id))),
         (f"status={status}", f"&status={status}", plain(origin, "AND t.status = :status ", status=status)),
     )
-    for name, query, sql in cases:
+    for name, query, (statement, values) in cases:
         size = len(page(query).data)
-        api50, api95 = _times(lambda q=query: page(q))  # type: ignore[misc]
-        sql50, sql95 = _times(sql)
+        api50, api95 = times(lambda q=query: page(q), repeats=REPEATS)  # type: ignore[misc]
+        sql50, sql95 = times(bare(statement, values), repeats=REPEATS)
+        floor50, floor95 = times(floor_page(engine, statement, values), repeats=REPEATS)
         print(
             f"  {count:>7,} tickets, {name:<18}: GET /tickets p50 {api50:6.2f} ms p95 {api95:6.2f} ms, "
-            f"{size / 1024:5.1f} KiB; plain SQL p50 {sql50:5.2f} ms p95 {sql95:5.2f} ms; "
-            f"ratio p50 x{api50 / sql50:.1f} p95 x{api95 / sql95:.1f}"
+            f"{size / 1024:5.1f} KiB; the floor's page p50 {floor50:5.2f} ms p95 {floor95:5.2f} ms "
+            f"(x{api50 / floor50:.2f}, x{api95 / floor95:.2f}); plain SQL p50 {sql50:5.2f} ms p95 {sql95:5.2f} ms "
+            f"(x{api50 / sql50:.1f}, x{api95 / sql95:.1f})"
         )
 
 

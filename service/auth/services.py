@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session, contains_eager
 
 from service.auth.models import ApiToken, Caller, User
@@ -64,17 +65,27 @@ def authenticate(session: Session, *, authorization: str | None) -> Caller:
     return caller_of(session, token=token, what="the bearer token")
 
 
-def caller_of(session: Session, *, token: str, kinds: frozenset[str] | None = None, what: str) -> Caller:
-    """The user a token (bearer or session cookie) belongs to, while it is unexpired and its user active."""
+def _token_query(by_kind: bool) -> Select[tuple[ApiToken]]:
+    """A token with its user and groups by digest (and kind): built once, as SQLAlchemy keeps a statement's cache
+    key with the statement, and this one is read on every request."""
     query = (
         select(ApiToken)
         .join(ApiToken.user)
-        .where(ApiToken.digest == digest(token))
+        .where(ApiToken.digest == bindparam("digest"))
         .options(contains_eager(ApiToken.user).joinedload(User.groups))
     )
+    return query.where(ApiToken.kind.in_(bindparam("kinds", expanding=True))) if by_kind else query
+
+
+_TOKEN = {by_kind: _token_query(by_kind) for by_kind in (False, True)}
+
+
+def caller_of(session: Session, *, token: str, kinds: frozenset[str] | None = None, what: str) -> Caller:
+    """The user a token (bearer or session cookie) belongs to, while it is unexpired and its user active."""
+    params: dict[str, Any] = {"digest": digest(token)}
     if kinds is not None:
-        query = query.where(ApiToken.kind.in_(kinds))
-    row = session.execute(query).unique().scalar_one_or_none()
+        params["kinds"] = sorted(kinds)
+    row = session.execute(_TOKEN[kinds is not None], params).unique().scalar_one_or_none()
     if row is None or not row.user.active:
         # A deactivated user's token (deleted at deactivation anyway) looks the same as an unknown one.
         raise Unauthorized(f"{what} is not valid")

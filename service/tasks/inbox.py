@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -19,7 +20,20 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, cast, exists, func, literal, null, select, tuple_, union_all
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -103,11 +117,23 @@ class TaskPage:
     next: str | None
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the form of an inbox query (its values are bound parameters): which filters are given, whether
+    the caller works every queue or some, whether breach reviews join, the phase's sort key, and a cursor."""
+
+    filters: frozenset[str]
+    all_queues: bool
+    reviews: bool
+    key: str | None
+    after: bool
+
+
 def _candidate(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(TaskCandidate.task_id == UserTask.id, condition)
 
 
-def _task_rows(user: Caller, where: TaskFilter) -> list[Select[Any]]:
+def _task_rows(shape: _Shape) -> list[Select[Any]]:
     """The open tasks the user may see, as one query, or two for someone who works only some queues: those of
     their groups (a semi-join walking the ordered index, probing the candidates' key) and those assigned to them
     outside their groups. One query with an OR would be planned as a hash of every candidate row of the groups."""
@@ -140,25 +166,21 @@ def _task_rows(user: Caller, where: TaskFilter) -> list[Select[Any]]:
         .join(Ticket, Ticket.id == UserTask.ticket_id)
         .where(UserTask.state == OPEN)
     )
-    if where.queue:
-        query = query.where(_candidate(TaskCandidate.group_name == where.queue))
-    if where.name:
-        query = query.where(UserTask.name == where.name)
-    if where.due_before:
-        query = query.where(UserTask.due_at < where.due_before)
-    query = _ticket_filters(query, where)
-    if allowed(user, Permission.WORK_ALL_QUEUES):
+    if "queue" in shape.filters:
+        query = query.where(_candidate(TaskCandidate.group_name == bindparam("queue")))
+    if "name" in shape.filters:
+        query = query.where(UserTask.name == bindparam("name"))
+    if "due_before" in shape.filters:
+        query = query.where(UserTask.due_at < bindparam("due_before", type_=UtcDateTime()))
+    query = _ticket_filters(query, shape)
+    if shape.all_queues:
         return [query]
-    mine = _candidate(TaskCandidate.group_name.in_(sorted(user.group_names)))
-    return [query.where(mine), query.where(UserTask.assignee == user.username, ~mine)]
+    mine = _candidate(TaskCandidate.group_name.in_(bindparam("groups", expanding=True)))
+    return [query.where(mine), query.where(UserTask.assignee == bindparam("username"), ~mine)]
 
 
-def _review_rows(user: Caller, where: TaskFilter) -> Select[Any] | None:
-    """The open breach reviews in the same columns, for those who review; None when none can match."""
-    if not reviews.may_review(user) or where.due_before or where.queue not in (None, reviews.GROUP):
-        return None
-    if where.name not in (None, reviews.NAME):
-        return None
+def _review_rows(shape: _Shape) -> Select[Any]:
+    """The open breach reviews in the same columns."""
     sla_due = cast(null(), UtcDateTime())
     query = (
         select(
@@ -185,44 +207,73 @@ def _review_rows(user: Caller, where: TaskFilter) -> Select[Any] | None:
         .join(Ticket, Ticket.id == BreachReview.ticket_id)
         .where(BreachReview.state == reviews.OPEN)
     )
-    return _ticket_filters(query, where)
+    return _ticket_filters(query, shape)
 
 
-def _ticket_filters(query: Select[Any], where: TaskFilter) -> Select[Any]:
-    if where.ticket:
-        query = query.where(Ticket.number == where.ticket)
-    if where.severity:
-        query = query.where(Ticket.severity == where.severity)
+def _with_reviews(user: Caller, where: TaskFilter) -> bool:
+    """Whether the open breach reviews can match: for those who review, unless a filter rules them out."""
+    if not reviews.may_review(user) or where.due_before or where.queue not in (None, reviews.GROUP):
+        return False
+    return where.name in (None, reviews.NAME)
+
+
+def _ticket_filters(query: Select[Any], shape: _Shape) -> Select[Any]:
+    if "ticket" in shape.filters:
+        query = query.where(Ticket.number == bindparam("ticket"))
+    if "severity" in shape.filters:
+        query = query.where(Ticket.severity == bindparam("severity"))
     return query
 
 
-def _phase(
-    session: Session, branches: list[Select[Any]], *, key: str | None, after: Cursor | None, limit: int
-) -> list[Any]:
-    """Up to `limit` rows of every branch in (key, id) order after the cursor; key None reads the undated tail."""
+@functools.lru_cache(maxsize=512)
+def _statement(shape: _Shape) -> Select[Any]:
+    """The query of one phase of a page, built once per shape: SQLAlchemy keeps a statement's cache key with the
+    statement, so a statement used again skips the walk of its whole tree that a freshly built one costs."""
+    branches = _task_rows(shape)
+    if shape.reviews:
+        branches.append(_review_rows(shape))
+    limit = bindparam("limit", type_=Integer())
     parts = []
     for part in branches:
         # the branch's own expressions (not a subquery of it): building a subquery's columns costs more than the query
         columns = {column.key: getattr(column, "element", column) for column in part.selected_columns}
         id_col: ColumnElement[Any] = columns["id"]
-        if key is None:
+        if shape.key is None:
             part = part.where(columns["due_at"].is_(None))
             order: list[ColumnElement[Any]] = [id_col]
-            if after is not None:
-                part = part.where(id_col > after.id)
+            if shape.after:
+                part = part.where(id_col > bindparam("after_id", type_=String()))
         else:
-            key_col = columns[key]
+            key_col = columns[shape.key]
             part = part.where(key_col.is_not(None))
             order = [key_col, id_col]
-            if after is not None:
-                start = tuple_(literal(after.key, UtcDateTime()), literal(after.id))
+            if shape.after:
+                start = tuple_(bindparam("after_key", type_=UtcDateTime()), bindparam("after_id", type_=String()))
                 part = part.where(tuple_(key_col, id_col) > start)
         parts.append(part.order_by(*order).limit(limit))
     if len(parts) == 1:
-        return list(session.execute(parts[0]))
+        return parts[0]
     merged = union_all(*[select(*p.subquery().c) for p in parts]).subquery()
-    order_cols = [merged.c.id] if key is None else [merged.c[key], merged.c.id]
-    return list(session.execute(select(*merged.c).order_by(*order_cols).limit(limit)))
+    order_cols = [merged.c.id] if shape.key is None else [merged.c[shape.key], merged.c.id]
+    return select(*merged.c).order_by(*order_cols).limit(limit)
+
+
+def _phase(
+    session: Session, user: Caller, where: TaskFilter, *, key: str | None, after: Cursor | None, limit: int
+) -> list[Any]:
+    """Up to `limit` rows of the user's tasks in (key, id) order after the cursor; key None reads the undated tail."""
+    filters = frozenset(name for name in FILTERS if getattr(where, name))
+    all_queues = allowed(user, Permission.WORK_ALL_QUEUES)
+    shape = _Shape(filters, all_queues, _with_reviews(user, where), key, after is not None)
+    params: dict[str, Any] = {name: getattr(where, name) for name in filters}
+    params["limit"] = limit
+    if not all_queues:
+        params["groups"], params["username"] = sorted(user.group_names), user.username
+    if after is not None:
+        params["after_id"] = after.id
+        if key is not None:
+            params["after_key"] = after.key
+    return list(session.execute(_statement(shape), params))
 
 
 def list_page(
@@ -237,20 +288,16 @@ def list_page(
     """One page of the open tasks in the user's queues (breach reviews included for those who review them)."""
     if after is not None and after.sort != sort:
         raise Invalid("the cursor belongs to another order", errors={"cursor": [f"made for sort={after.sort.value}"]})
-    branches = _task_rows(user, where)
-    review_rows = _review_rows(user, where)
-    if review_rows is not None:
-        branches.append(review_rows)
     want = page_size + 1
     if sort is TaskSort.CREATED:
-        rows = _phase(session, branches, key="created_at", after=after, limit=want)
+        rows = _phase(session, user, where, key="created_at", after=after, limit=want)
     else:
         rows = []
         if after is None or after.key is not None:
-            rows = _phase(session, branches, key="due_at", after=after, limit=want)
+            rows = _phase(session, user, where, key="due_at", after=after, limit=want)
         if len(rows) < want:
             tail_after = after if after is not None and after.key is None else None
-            rows += _phase(session, branches, key=None, after=tail_after, limit=want - len(rows))
+            rows += _phase(session, user, where, key=None, after=tail_after, limit=want - len(rows))
     now = utcnow()
     items = [_item(row, now) for row in rows[:page_size]]
     if len(rows) <= page_size:
