@@ -107,3 +107,24 @@ def floor_page(engine: Engine, statement: TextClause, params: dict[str, Any]) ->
         return response
 
     return call
+
+
+def rss_mib() -> float:
+    """This process's resident memory now, in MiB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def rss_over(pages: int, page: Callable[[str | None], Any]) -> tuple[float, float]:
+    """RSS before and after walking `pages` pages of a list (`page(cursor)` answers a page; from the start again
+    at its end), after a first walk of as many to warm the caches."""
+
+    def walk() -> None:
+        cursor = None
+        for _ in range(pages):
+            cursor = page(cursor).get_json()["next"]
+
+    walk()
+    before = rss_mib()
+    walk()
+    return before, rss_mib()

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text
 
-from bench.common import floor_page, label, prepared, times
+from bench.common import floor_page, label, prepared, rss_over, times
 from service.app import create_app
 from service.auth.services import issue_token
 from service.clients.models import Contact
@@ -134,6 +134,11 @@ def _measure(ctx: Any, count: int) -> None:
             f"(x{api50 / floor50:.2f}, x{api95 / floor95:.2f}); plain SQL p50 {sql50:5.2f} ms p95 {sql95:5.2f} ms "
             f"(x{api50 / sql50:.1f}, x{api95 / sql95:.1f})"
         )
+    before, after = rss_over(100, page)
+    print(
+        f"  {count:>6} open tasks, RSS over 100 pages: {before:.0f} MiB before, "
+        f"{after:.0f} MiB after ({after / before:.2f}x)"
+    )
 
 
 def run(url: str | None, *, sizes: tuple[int, ...] = SIZES) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text
 
 from bench.bulk import load
-from bench.common import floor_page, label, prepared, times
+from bench.common import floor_page, label, prepared, rss_over, times
 from service.app import create_app
 from service.auth.services import issue_token
 from service.db import UtcDateTime, transaction
@@ -91,6 +91,15 @@ def _measure(ctx: Any, count: int) -> None:
             f"(x{api50 / floor50:.2f}, x{api95 / floor95:.2f}); plain SQL p50 {sql50:5.2f} ms p95 {sql95:5.2f} ms "
             f"(x{api50 / sql50:.1f}, x{api95 / sql95:.1f})"
         )
+
+    def walked(cursor: str | None) -> Any:
+        return page(f"&cursor={cursor}" if cursor else "")
+
+    before, after = rss_over(100, walked)
+    print(
+        f"  {count:>7,} tickets, RSS over 100 pages: {before:.0f} MiB before, "
+        f"{after:.0f} MiB after ({after / before:.2f}x)"
+    )
 
 
 def run(url: str | None, *, tickets: int = TICKETS) -> None:
