@@ -14,7 +14,7 @@ from lxml import etree
 
 from .errors import DiagramError
 from .forms import CONSTRAINTS, FIELD_TYPES, FormField
-from .scripting import Mode, UnsafeCode, check_code, parse_template, split_list, strip_expression
+from .scripting import Mode, UnsafeCode, check_code, has_expression, parse_template, split_list, strip_expression
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -214,11 +214,11 @@ class _Checker:
             for item in split_list(value or ""):
                 self.template(node, item)
         due, priority = self.attr(node, "dueDate"), self.attr(node, "priority")
-        if due and "${" in due:
+        if due and has_expression(due):
             self.template(node, due)
         elif due:
             self.iso_date(node, due)
-        if priority and "${" in priority:
+        if priority and has_expression(priority):
             self.template(node, priority)
         elif priority:
             self.integer(node, priority)
@@ -264,14 +264,14 @@ class _Checker:
         topic = (self.attr(node, "topic") or "").strip()
         if self.attr(node, "type") != "external":
             raise self.fail(node, 'a service task must be camunda:type="external" with a camunda:topic')
-        if not topic or "${" in topic:
+        if not topic or has_expression(topic):
             raise self.fail(node, "an external service task needs a literal camunda:topic")
         self.info.topics[node.get("id")] = topic
 
     def on_businessRuleTask(self, node: etree._Element) -> None:
         ref = (self.attr(node, "decisionRef") or "").strip()
         result = (self.attr(node, "resultVariable") or "").strip()
-        if not ref or "${" in ref:
+        if not ref or has_expression(ref):
             raise self.fail(node, "a business rule task needs a literal camunda:decisionRef")
         if not result.isidentifier() or keyword.iskeyword(result) or result.startswith("__"):
             raise self.fail(node, "a business rule task needs camunda:resultVariable, a plain identifier")
@@ -299,11 +299,14 @@ class _Checker:
         if (condition.get("language") or "python").lower() not in SCRIPT_FORMATS - {""}:
             raise self.fail(node, f"condition language {condition.get('language')!r} is not supported")
         raw = condition.text or ""
-        text = strip_expression(raw)
+        line = (condition.sourceline or node.sourceline) + raw.count("\n", 0, len(raw) - len(raw.lstrip()))
+        try:
+            text = strip_expression(raw)
+        except UnsafeCode as err:
+            raise self.fail(node, f"refused condition {raw.strip()!r}: {err.detail}", line) from None
         if not text:
             raise self.fail(node, "empty condition")
-        leading_lines = raw.count("\n", 0, len(raw) - len(raw.lstrip()))
-        self.code(node, text, "eval", (condition.sourceline or node.sourceline) + leading_lines)
+        self.code(node, text, "eval", line)
 
     def code(self, node: etree._Element, source: str, mode: Mode, line: int | None) -> None:
         try:

@@ -1,5 +1,9 @@
 """Restricted Python for diagram scripts, gateway conditions and ``${...}`` expressions.
 
+The inside of ``${...}`` (or ``#{...}``) is Camunda's expression language, translated by ``juel`` into the same
+restricted Python; an expression that is not JUEL but is restricted Python (what earlier diagrams of this service
+wrote) is taken as Python.
+
 A diagram is uploaded by a person, so everything in it that runs is untrusted input. The code is checked when
 the diagram loads (``check_code``): the project's own rules first (no imports, definitions, ``while``, ``try``,
 ``with``, ``match``; a whitelist of names and methods), then RestrictedPython's compiler, which turns every
@@ -19,6 +23,7 @@ from typing import Any, Literal, cast
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 
+from . import juel
 from .budget import ScriptLimits
 from .sandbox import GUARD_NAMES, SAFE_ATTRIBUTES, ScriptPolicy, run_globals
 
@@ -136,6 +141,7 @@ def evaluate(source: str, variables: Mapping[str, Any], limits: ScriptLimits = D
     code = compile_checked(source, "eval")
     scope = run_globals(limits)
     scope.update(variables)
+    scope[juel.GET_VARIABLE] = lambda name: variables.get(name) if isinstance(name, str) else None
     return eval(code, scope)  # noqa: S307 - compiled restricted, guards and builtins bound to this run's budget
 
 
@@ -162,16 +168,45 @@ def unsafe_value(value: Any, path: str = "") -> str | None:
     return f"{path or 'value'} has type {type(value).__name__}, which is not JSON data"
 
 
-# --- ${...} templates (Camunda expressions, here in restricted Python) ----------------------------
+# --- ${...} templates (Camunda expressions, translated into restricted Python) ---------------------
+
+#: What opens an expression in an attribute or a condition: Camunda's `${...}` and its deferred `#{...}`.
+OPENERS = ("${", "#{")
+
+
+def has_expression(text: str) -> bool:
+    """Whether the text holds a ``${...}`` or ``#{...}``."""
+    return any(opener in text for opener in OPENERS)
+
+
+def _next_opener(text: str, pos: int) -> int:
+    found = [index for index in (text.find(opener, pos) for opener in OPENERS) if index >= 0]
+    return min(found, default=-1)
+
+
+def expression_python(text: str) -> str:
+    """The checked Python of the inside of ``${...}``: JUEL translated, else restricted Python as it is written.
+
+    UnsafeCode when it is neither, naming the position of the fault in the expression."""
+    try:
+        python = juel.to_python(text)
+    except juel.JuelError as error:
+        try:
+            check_code(text, "eval")
+        except UnsafeCode:
+            raise UnsafeCode(f"{error.detail} at position {error.position + 1} of {text!r}") from None
+        return text
+    check_code(python, "eval")
+    return python
 
 
 @lru_cache(maxsize=1024)
 def parse_template(text: str) -> tuple[tuple[bool, str], ...]:
-    """Split ``a-${x}-b`` into ((False, 'a-'), (True, 'x'), (False, '-b')); checks expressions."""
+    """Split ``a-${x}-b`` into ((False, 'a-'), (True, 'x'), (False, '-b')), each expression as checked Python."""
     parts: list[tuple[bool, str]] = []
     pos = 0
     while True:
-        start = text.find("${", pos)
+        start = _next_opener(text, pos)
         if start < 0:
             if pos < len(text):
                 parts.append((False, text[pos:]))
@@ -180,12 +215,11 @@ def parse_template(text: str) -> tuple[tuple[bool, str], ...]:
             parts.append((False, text[pos:start]))
         end = _closing_brace(text, start + 2)
         if end < 0:
-            raise UnsafeCode(f"unclosed '${{' in {text!r}")
+            raise UnsafeCode(f"unclosed {text[start : start + 2]!r} in {text!r}")
         expression = text[start + 2 : end].strip()
         if not expression:
-            raise UnsafeCode(f"empty '${{}}' in {text!r}")
-        check_code(expression, "eval")
-        parts.append((True, expression))
+            raise UnsafeCode(f"empty '{text[start]}{{}}' in {text!r}")
+        parts.append((True, expression_python(expression)))
         pos = end + 1
 
 
@@ -214,7 +248,7 @@ def split_list(text: str) -> list[str]:
     current: list[str] = []
     pos = 0
     while pos < len(text):
-        if text.startswith("${", pos):
+        if text.startswith(OPENERS, pos):
             end = _closing_brace(text, pos + 2)
             end = len(text) - 1 if end < 0 else end
             current.append(text[pos : end + 1])
@@ -246,10 +280,10 @@ def _as_text(value: Any) -> str:
 
 
 def strip_expression(text: str) -> str:
-    """Accept a condition written Camunda-style as ``${...}``: return the Python inside."""
+    """A condition as checked Python: written Camunda-style as ``${...}`` (JUEL), or as restricted Python."""
     stripped = text.strip()
-    if stripped.startswith("${") and _closing_brace(stripped, 2) == len(stripped) - 1:
-        return stripped[2:-1].strip()
+    if stripped.startswith(OPENERS) and _closing_brace(stripped, 2) == len(stripped) - 1:
+        return expression_python(stripped[2:-1].strip())
     return stripped
 
 

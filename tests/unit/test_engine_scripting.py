@@ -124,7 +124,7 @@ def test_split_list_ignores_commas_inside_expressions():
 
 
 def test_strip_expression_accepts_camunda_style_conditions():
-    assert strip_expression('  ${route == "contract"} ') == 'route == "contract"'
+    assert strip_expression('  ${route == "contract"} ') == "(route == 'contract')"
     assert strip_expression('route == "contract"') == 'route == "contract"'
     assert strip_expression("${a}-${b}") == "${a}-${b}"
 
