@@ -83,15 +83,22 @@ class Invalid(ServiceError):
 
 
 class ProcessFailed(ServiceError):
-    """The engine failed inside a diagram (a script, a decision, a budget); nothing was saved.
+    """The engine failed inside a diagram (a script, an expression, a gateway, a decision, a budget); the step's own
+    changes were not saved, and the process stands stopped at `element` until a person resolves the incident.
 
-    ``ticket_id`` and ``actor`` say whose step failed, so that whoever ends the transaction can record the incident.
+    ``ticket_id`` and ``actor`` say whose step failed, ``action`` and ``action_data`` what it was doing (so that a
+    retry can do it again), ``incident_id`` the incident being retried, if any: whoever ends the transaction records
+    the incident (``service.incidents.records``). ``database`` marks a failure caused by a database error.
     """
 
-    status = 500
+    status = 409
     title = "Process failed"
     ticket_id: int | None = None
     actor: str | None = None
+    action: str | None = None
+    action_data: dict[str, Any] | None = None
+    incident_id: int | None = None
+    database: bool = False
 
 
 def from_the_database(error: BaseException) -> bool:

@@ -13,6 +13,7 @@ from service.clients.models import (
 )
 from service.db import Base
 from service.directory.models import ChangeRecord
+from service.incidents.models import Incident
 from service.jobs.models import Job
 from service.observability.models import WorkerHeartbeat
 from service.processes.models import ProcessDefinition, ProcessInstance
@@ -55,6 +56,7 @@ __all__ = [
     "DecisionRecord",
     "Equipment",
     "Group",
+    "Incident",
     "HistoryEvent",
     "IdempotencyKey",
     "Job",

@@ -15,7 +15,7 @@ from service.auth.models import Caller
 from service.auth.services import authenticate
 from service.context import Context
 from service.errors import ProcessFailed
-from service.processes.instances import record_incident_apart
+from service.incidents.records import record_failure_apart
 
 #: Routes anyone may call: the health checks, the document, and signing in (logout ends whatever the request carries).
 PUBLIC = {
@@ -79,11 +79,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ProcessFailed)
     def _process_failed(error: ProcessFailed) -> Response:
-        # The step's transaction is lost; the incident is kept in one of its own, so a person sees what stopped.
+        # The step's transaction is lost; the incident is kept in one of its own, so a person sees what stopped,
+        # and the answer (409) names it.
         db = g.get("session")
         if db is not None:
             db.rollback()
-        record_incident_apart(context(), error)
+        record_failure_apart(context(), error)
         return problems.answer(error)
 
     @app.teardown_request

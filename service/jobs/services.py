@@ -1,4 +1,5 @@
-"""Running jobs: claim one, do its side effect once, complete its task; failures back off and become incidents."""
+"""Running jobs: claim one, do its side effect once, complete its task; failures back off and become incidents
+(listed and retried with the others, `service.incidents.services`)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,20 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, literal_column, select, update
+from sqlalchemy import Select, literal_column, select
 from sqlalchemy.orm import Session
 
-from service.auth.models import Caller
-from service.auth.permissions import Permission, authorize
 from service.context import Context
 from service.db import is_postgres, transaction, utcnow
-from service.errors import Conflict, NotFound, ProcessFailed, from_the_database
+from service.errors import ProcessFailed, from_the_database
+from service.incidents.models import JOB
+from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import summarise
 from service.jobs.topics import TOPICS, TopicCall
 from service.observability import metrics, request_id
-from service.paging import Page, keyset_rows
-from service.processes.instances import record_incident, step_instance
+from service.processes.instances import step_instance
 from service.tickets.history import record
 from service.tickets.models import Ticket
 
@@ -186,54 +185,20 @@ def _give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed
     job.locked_until = None
     job.updated_at = utcnow()
     metrics.job_ran(topic=job.topic, result="incident", created_at=job.created_at)
-    if failure is not None:  # the diagram failed: the event names the element, as for a person's step
-        record_incident(session, failure, topic=job.topic, job=job.id)
+    if failure is not None:  # the diagram failed: the incident names the element and stops the ticket there
+        record_failure(session, failure, job=job)
         return
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None
-    record(session, ticket, "worker", "incident", topic=job.topic, error=message, job=job.id)
-
-
-def list_incidents(session: Session, *, user: Caller, cursor: str | None = None, page_size: int = 50) -> Page[Any]:
-    """A page of the jobs that failed every attempt and wait for a person, oldest first, by one query of the columns
-    an incident shows (the job's id orders it; a retried job leaves the list, a new failure joins it at the end)."""
-    authorize(user, Permission.HANDLE_INCIDENTS)
-    query = (
-        select(
-            Job.id,
-            Ticket.number.label("ticket_number"),
-            Job.topic,
-            Job.element_id,
-            Job.attempts,
-            Job.last_error,
-            Job.status,
-            Job.updated_at,
-        )
-        .join(Ticket, Ticket.id == Job.ticket_id)
-        .where(Job.status == FAILED)
+    event = {"topic": job.topic, "job": job.id}
+    open_incident(
+        session,
+        ticket,
+        actor="worker",
+        kind=JOB,
+        error=message,
+        stop=False,
+        element_id=job.element_id,
+        job=job,
+        event=event,
     )
-    return keyset_rows(session, query, list_name="incidents", keys=(Job.id,), cursor=cursor, page_size=page_size)
-
-
-def retry_incident(session: Session, *, user: Caller, job_id: int) -> Job:
-    """Put a failed job back in the queue with a fresh count of attempts."""
-    authorize(user, Permission.HANDLE_INCIDENTS)
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"no incident {job_id}")
-    if job.status != FAILED:
-        raise Conflict(f"job {job_id} is {job.status}, not an incident")
-    # Only while it is still failed: of two retrying at once the second changes nothing (PostgreSQL re-reads the row
-    # it waited for), so a job a worker took after the first retry is not put back in the queue under it.
-    retried = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == FAILED)
-        .values(status=PENDING, attempts=0, run_after=utcnow(), last_error=job.last_error, updated_at=utcnow())
-    )
-    if retried.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"job {job_id} was retried by someone else meanwhile")
-    session.refresh(job)
-    ticket = session.get(Ticket, job.ticket_id)
-    assert ticket is not None
-    record(session, ticket, user.username, "incident_retried", topic=job.topic, job=job.id)
-    return job

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import utcnow
-from service.jobs.models import FAILED, Job
+from service.incidents.models import OPEN as INCIDENT_OPEN
+from service.incidents.models import Incident
 from service.observability.heartbeat import workers_seen
 from service.tasks.models import OPEN, TaskCandidate, UserTask
 
@@ -47,7 +48,9 @@ class DatabaseGauges:
 
     def _count(self) -> list[Metric]:
         with self.sessions() as session:
-            incidents = session.scalar(select(func.count()).select_from(Job).where(Job.status == FAILED)) or 0
+            incidents = (
+                session.scalar(select(func.count()).select_from(Incident).where(Incident.state == INCIDENT_OPEN)) or 0
+            )
             queues = session.execute(
                 select(TaskCandidate.group_name, func.count())
                 .join(UserTask, UserTask.id == TaskCandidate.task_id)
@@ -55,7 +58,9 @@ class DatabaseGauges:
                 .group_by(TaskCandidate.group_name)
             ).all()
             workers = workers_seen(session, since=utcnow() - WORKER_WINDOW)
-        open_incidents = GaugeMetricFamily("orchestrator_open_incidents", "Jobs that failed every attempt.")
+        open_incidents = GaugeMetricFamily(
+            "orchestrator_open_incidents", "Open incidents: failed steps and jobs that failed every attempt."
+        )
         open_incidents.add_metric([], incidents)
         tasks = GaugeMetricFamily(
             "orchestrator_open_tasks", "Open user tasks per queue (candidate group).", labels=["queue"]

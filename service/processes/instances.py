@@ -17,14 +17,14 @@ from service import engine
 from service.clients.models import Equipment
 from service.config import Config
 from service.context import Context
-from service.db import is_postgres, transaction
+from service.db import is_postgres
 from service.errors import Conflict, Invalid, NotFound, ProcessFailed, from_the_database
 from service.observability import metrics
+from service.processes.definitions import Version
 from service.processes.models import ProcessInstance
 from service.processes.projection import project
 from service.tickets.facts import ticket_facts
-from service.tickets.history import record
-from service.tickets.models import Ticket
+from service.tickets.models import INCIDENT, Ticket
 from service.tickets.schemas import TicketCreateSchema
 
 log = logging.getLogger("orchestrator.processes")
@@ -64,13 +64,17 @@ def start_instance(
     rules = ctx.rules.decider(session)
     facts = {**ticket_facts(ticket, today=date.today()), "paid": False}
     run = definition.start(facts, decide=decide(rules) if decide else rules, limits=script_limits(ctx.config))
-    events = _advance(run, version.filename)
-    if drive is not None:
-        events += drive(run, lambda: _advance(run, version.filename))
     try:
-        document = run.serialize()
-    except engine.EngineError as error:
-        raise _failed(error, version.filename) from error
+        events = _advance(run, version)
+        if drive is not None:
+            events += drive(run, lambda: _advance(run, version))
+        try:
+            document = run.serialize()
+        except engine.EngineError as error:
+            raise _failed(error, version) from error
+    except ProcessFailed as failure:  # nothing of the instance was written yet: the ticket itself is still whole
+        failure.ticket_id, failure.actor, failure.action, failure.action_data = ticket.id, actor, "start", {}
+        raise
     instance = ProcessInstance(
         definition_id=version.id, ticket_id=ticket.id, document=document, completed=run.completed
     )
@@ -89,18 +93,24 @@ def step_instance(
     action: Callable[[engine.Run], Any],
     refresh_facts: bool = False,
     completes: str | None = None,
+    redo: tuple[str, dict[str, Any]] | None = None,
+    retrying: int | None = None,
 ) -> Any:
     """Lock the ticket's instance, apply `action` to it, run it until it waits, and save it with its projections.
 
     Two callers stepping one instance cannot both win: PostgreSQL locks the row, and the version column refuses a
     stale write everywhere (409). When the engine fails (a script error, a budget) ProcessFailed is raised, naming
-    the ticket and actor: the caller rolls back and records the incident (``record_incident``).
+    the ticket, the actor and `redo` (what the step was doing, and its data, so that it can be done again): the
+    caller rolls back and records the incident (``service.incidents.records``). A ticket stopped by an incident
+    takes no step (409) but the retry of that incident (`retrying`, its id).
     """
     instance = lock_instance(session, ticket_id=ticket_id)
-    row, definition = ctx.definitions.by_id(session, definition_id=instance.definition_id)
-    run = definition.restore(instance.document, decide=ctx.rules.decider(session), limits=script_limits(ctx.config))
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
+    if ticket.status == INCIDENT and retrying is None:
+        raise Conflict(f"ticket {ticket.number} is stopped by an incident: retry it (see /incidents) first")
+    row, definition = ctx.definitions.by_id(session, definition_id=instance.definition_id)
+    run = definition.restore(instance.document, decide=ctx.rules.decider(session), limits=script_limits(ctx.config))
     try:
         outcome = action(run)
     except engine.FormError as error:
@@ -114,12 +124,13 @@ def step_instance(
     try:
         try:
             with session.no_autoflush:  # the rules it reads do not depend on the ticket's pending fields
-                events = _advance(run, row.filename)
+                events = _advance(run, row)
             project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done)
         except engine.EngineError as error:  # serialising refused the instance's data
-            raise _failed(error, row.filename) from error
+            raise _failed(error, row) from error
     except ProcessFailed as failure:
-        failure.ticket_id, failure.actor = ticket_id, actor
+        failure.ticket_id, failure.actor, failure.incident_id = ticket_id, actor, retrying
+        failure.action, failure.action_data = redo or ("step", {})
         raise
     try:
         session.flush()
@@ -144,42 +155,34 @@ def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:
     return instance
 
 
-def _advance(run: engine.Run, filename: str) -> list[Any]:
+def _advance(run: engine.Run, version: Version) -> list[Any]:
     started = time.perf_counter()
     try:
         events = run.advance()
     except engine.EngineError as error:
         metrics.engine_ran(seconds=time.perf_counter() - started, ok=False)
-        raise _failed(error, filename) from error
+        raise _failed(error, version) from error
     metrics.engine_ran(seconds=time.perf_counter() - started, ok=True)
     return events
 
 
-def _failed(error: engine.EngineError, filename: str) -> ProcessFailed:
+def _failed(error: engine.EngineError, version: Version) -> ProcessFailed:
     where = f" at {error.element_id}" if error.element_id else ""
     detail = error.detail
-    if from_the_database(error):  # its text names the statement and its parameters: logged, never shown
+    database = from_the_database(error)
+    if database:  # its text names the statement and its parameters: logged, never shown
         log.error("the process failed%s on a database error", where, exc_info=error)
         detail = "a database error (logged)"
-    return ProcessFailed(
+    failure = ProcessFailed(
         f"the process failed{where}: {detail}",
         element=error.element_id,
-        file=filename,
+        file=version.filename,
+        process=version.key,
+        version=version.version,
         budget=True if error.budget else None,
     )
-
-
-def record_incident(session: Session, failure: ProcessFailed, **detail: Any) -> None:
-    """Add an ``incident`` event for a failed step to its ticket's history (after the step's transaction ended)."""
-    ticket = session.get(Ticket, failure.ticket_id) if failure.ticket_id is not None else None
-    if ticket is not None:
-        record(session, ticket, failure.actor or "system", "incident", **failure.extra, error=failure.detail, **detail)
-
-
-def record_incident_apart(ctx: Context, failure: ProcessFailed) -> None:
-    """``record_incident`` in a transaction of its own; the caller's, which would have saved the step, rolled back."""
-    with transaction(ctx.sessions) as session:
-        record_incident(session, failure)
+    failure.database = database
+    return failure
 
 
 #: Form fields that, once a person fills them in, change the ticket itself.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,14 +30,35 @@ def send_message(
     if ticket is None:
         raise NotFound(f"no ticket {number}")
 
-    def deliver(run: engine.Run) -> None:
+    def check(run: engine.Run) -> None:
         rule = run.message_rule(name)
         if rule is not None and not has_any_role(user, rule.senders):
             senders = ", ".join(sorted(rule.senders)) or "nobody: the service itself sends it"
             raise Forbidden(f"the message {name!r} is sent by: {senders}")
-        if not run.send_message(name, data):
-            raise NotFound(f"ticket {number} is not waiting for the message {name!r}")
 
-    step_instance(session, ctx, ticket_id=ticket.id, actor=user.username, action=deliver)
-    record(session, ticket, user.username, "message_received", name=name, data=data)
+    return deliver_message(session, ctx, actor=user.username, ticket=ticket, name=name, data=data, check=check)
+
+
+def deliver_message(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: str,
+    ticket: Ticket,
+    name: str,
+    data: dict[str, Any],
+    check: Callable[[engine.Run], None] | None = None,
+) -> Ticket:
+    """Deliver the message `name` to the ticket's instance as `actor` (404 when nothing there waits for it); `check`
+    refuses a sender once the instance is read. A failing step names the message and its data, for a retry."""
+
+    def deliver(run: engine.Run) -> None:
+        if check is not None:
+            check(run)
+        if not run.send_message(name, data):
+            raise NotFound(f"ticket {ticket.number} is not waiting for the message {name!r}")
+
+    redo = ("message", {"name": name, "data": data})
+    step_instance(session, ctx, ticket_id=ticket.id, actor=actor, action=deliver, redo=redo)
+    record(session, ticket, actor, "message_received", name=name, data=data)
     return ticket

@@ -6,8 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.fields import Choice, Code, Int, Line
-from service.jobs.models import DONE, FAILED, PENDING, RUNNING
+from service.fields import Code, Int, Line
 from service.paging import page_of
 
 
@@ -36,22 +35,6 @@ class DefinitionSchema(Schema):
     filename = fields.String()
     deployed_at = fields.DateTime()
     deployed_by = fields.String()
-
-
-class IncidentSchema(Schema):
-    """A job that failed every attempt."""
-
-    id = fields.Integer()
-    ticket = fields.String(attribute="ticket_number")
-    topic = fields.String()
-    element_id = fields.String()
-    attempts = fields.Integer()
-    last_error = fields.String()
-    status = Choice((PENDING, RUNNING, DONE, FAILED))
-    updated_at = fields.DateTime()
-
-
-IncidentPageSchema = page_of(IncidentSchema, "IncidentPage")
 
 
 class UploadQuerySchema(Schema):

@@ -12,7 +12,8 @@ from sqlalchemy import text
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.errors import Invalid
-from service.jobs import services as jobs
+from service.incidents import services as incidents
+from service.incidents.schemas import IncidentPageSchema, IncidentSchema
 from service.paging import Page, PageArgs
 from service.processes import versions
 from service.processes.messages import send_message
@@ -20,8 +21,6 @@ from service.processes.migration import MigrationReport, TicketFilter, migrate_t
 from service.processes.schemas import (
     DefinitionSchema,
     DefinitionVersionPageSchema,
-    IncidentPageSchema,
-    IncidentSchema,
     MessageResultSchema,
     MessageSchema,
     MigrationReportSchema,
@@ -49,16 +48,19 @@ class Incidents(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, IncidentPageSchema)
     def get(self, args: dict[str, Any]) -> Page[Any]:
-        """A page of the jobs that failed every attempt, oldest first; `next` is the cursor of the page after it."""
-        return jobs.list_incidents(session(), user=user(), **args)
+        """A page of the open incidents (failed steps, and jobs that failed every attempt), oldest first; `next` is
+        the cursor of the page after it."""
+        return incidents.list_incidents(session(), user=user(), **args)
 
 
-@blp.route("/incidents/<int:job_id>/retry")
+@blp.route("/incidents/<int:incident_id>/retry")
 class Retry(MethodView):
     @blp.response(200, IncidentSchema)
-    def post(self, job_id: int) -> Any:
-        """Queue the failed job again with a fresh count of attempts."""
-        return jobs.retry_incident(session(), user=user(), job_id=job_id)
+    def post(self, incident_id: int) -> Any:
+        """Resolve an incident by doing the failed action again on the ticket's current process version: a job is
+        queued again with a fresh count of attempts, a step is done again with the data it was given (409 with
+        the new error when it fails again; the incident stays open)."""
+        return incidents.retry_incident(session(), context(), user=user(), incident_id=incident_id)
 
 
 UPLOAD = {

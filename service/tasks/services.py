@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -109,11 +110,36 @@ def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str,
     if number is not None:
         return breach_reviews.complete(session, user=user, task_id=task_id, number=number, data=data)
     task = get_open_task(session, user=user, task_id=task_id)
-    ticket_id, name = task.ticket_id, task.name
+    return finish_completion(
+        session,
+        ctx,
+        actor=user.username,
+        task=task,
+        data=data,
+        check=lambda: _locked_task(session, user=user, task_id=task_id),
+    )
+
+
+def finish_completion(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: str,
+    task: UserTask,
+    data: dict[str, Any],
+    check: Callable[[], Any] | None = None,
+) -> Ticket:
+    """Complete the open `task` as `actor` and run the process on; `check` runs once the instance is locked.
+
+    The caller has checked who may complete it (a person's queue, or the retry of its incident). A failing step
+    names the task and its form, so that the retry of its incident completes it again with the same data.
+    """
+    task_id, ticket_id, name = task.id, task.ticket_id, task.name
     estimate: dict[str, Any] = {}
 
     def complete(run: Any) -> None:  # runs once the instance is locked: the task is checked again there
-        _locked_task(session, user=user, task_id=task_id)
+        if check is not None:
+            check()
         estimate.update(run.data)  # what the consultant priced, as the instance holds it before this form
         run.complete_user_task(task_id, data)
 
@@ -121,16 +147,17 @@ def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str,
         session,
         ctx,
         ticket_id=ticket_id,
-        actor=user.username,
+        actor=actor,
         action=complete,
         refresh_facts=True,
         completes=task_id,
+        redo=("complete_task", {"task_id": task_id, "task": name, "data": data}),
     )
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
-    record(session, ticket, user.username, "task_completed", task=name, task_id=task_id, data=data)
-    sla_hooks.task_completed(session, task=task, actor=user.username, data=data)
+    record(session, ticket, actor, "task_completed", task=name, task_id=task_id, data=data)
+    sla_hooks.task_completed(session, task=task, actor=actor, data=data)
     if one_off.accepted(name, data):
-        contract = one_off.record_acceptance(session, ticket=ticket, variables=estimate, data=data, actor=user.username)
-        record(session, ticket, user.username, "one_off_contract", number=contract.number)
+        contract = one_off.record_acceptance(session, ticket=ticket, variables=estimate, data=data, actor=actor)
+        record(session, ticket, actor, "one_off_contract", number=contract.number)
     return ticket

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from service.engine.forms import FIELD_TYPES
 from service.fields import Choice, Code, Email, Line, Text
+from service.incidents.schemas import IncidentSchema
 from service.paging import PageArgs, page_of
 from service.sla.schemas import TicketSlaSchema
 
@@ -15,7 +16,8 @@ CHANNELS = ("portal", "email", "mobile", "phone", "api")
 #: The process sets status and route (a process owner may add values), so they are not enums in the contract.
 STATUS_NOTE = (
     "Set by the process; the shipped one uses new, clarifying, estimating, awaiting_payment, in_progress, "
-    "ordering_parts, waiting_parts, onsite, manager_review, closed and declined."
+    "ordering_parts, waiting_parts, onsite, manager_review, closed and declined; `incident` while a failed step "
+    "stops the process (see /incidents)."
 )
 ROUTE_NOTE = "Set by the entitlement decision; the shipped rules use contract and per_call."
 
@@ -139,6 +141,10 @@ class TicketDetailSchema(TicketSchema):
     sla = fields.Nested(TicketSlaSchema, allow_none=True, metadata={"description": "Reaction and resolution clocks."})
     one_off_contract = fields.String(
         allow_none=True, metadata={"description": "The number of the one-off contract of its accepted estimate."}
+    )
+    open_incidents = fields.List(
+        fields.Nested(IncidentSchema),
+        metadata={"description": "While the ticket's status is `incident`: what stopped it (retry at /incidents)."},
     )
 
 

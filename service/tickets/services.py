@@ -18,7 +18,10 @@ from service.clients.contacts import record_intake
 from service.clients.models import Client, Contact, Equipment, OneOffContract
 from service.context import Context
 from service.db import insert_unless_present
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
+from service.incidents.models import OPEN as INCIDENT_OPEN
+from service.incidents.models import Incident
+from service.incidents.records import record_failure
 from service.observability import metrics
 from service.paging import Page, keyset_page, keyset_rows
 from service.processes.instances import start_instance, unknown_equipment
@@ -26,7 +29,7 @@ from service.processes.models import ProcessDefinition, ProcessInstance
 from service.sla.services import ticket_sla
 from service.tasks.models import OPEN, UserTask
 from service.tickets.history import record
-from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
+from service.tickets.models import INCIDENT, DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,10 @@ class Opened:
 def open_ticket(
     session: Session, ctx: Context, *, user: Caller, fields: dict[str, Any], idempotency_key: str | None
 ) -> Opened:
-    """Create a ticket linked to client, contact and equipment, and start its process."""
+    """Create a ticket linked to client, contact and equipment, and start its process.
+
+    When its process fails at once (a script, a decision...), the ticket is still opened, in the `incident` status,
+    with an incident whose retry starts the process again."""
     authorize(user, Permission.OPEN_TICKETS)
     key_id = None
     if idempotency_key:
@@ -69,7 +75,12 @@ def open_ticket(
         record_intake(session, contact, client=client.code, actor=user.username)
     if key_id is not None:
         session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(ticket_id=ticket.id))
-    start_instance(session, ctx, ticket=ticket, actor=user.username)
+    try:
+        start_instance(session, ctx, ticket=ticket, actor=user.username)
+    except ProcessFailed as failure:  # the ticket is kept, stopped at an incident: nothing the caller sent is lost
+        if failure.database:  # the transaction itself may be lost: the edge records what it can
+            raise
+        record_failure(session, failure)
     metrics.ticket_opened(channel=ticket.channel)
     return Opened(ticket, True)
 
@@ -261,8 +272,18 @@ def ticket_details(session: Session, ticket: Ticket) -> Augmented:
     )
     sla = ticket_sla(session, ticket)
     contract = session.scalar(select(OneOffContract.number).where(OneOffContract.ticket_id == ticket.id))
+    incidents = []
+    if ticket.status == INCIDENT:  # asked only of a stopped ticket: the others' details cost no query more
+        query = select(Incident).where(Incident.ticket_id == ticket.id, Incident.state == INCIDENT_OPEN)
+        incidents = list(session.scalars(query.order_by(Incident.id)))
     return Augmented(
-        ticket, open_tasks=tasks, decisions=decisions, process_version=version, sla=sla, one_off_contract=contract
+        ticket,
+        open_tasks=tasks,
+        decisions=decisions,
+        process_version=version,
+        sla=sla,
+        one_off_contract=contract,
+        open_incidents=incidents,
     )
 
 

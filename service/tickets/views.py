@@ -9,6 +9,8 @@ from flask.views import MethodView
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.augmented import Augmented
+from service.incidents import services as incidents
+from service.incidents.schemas import VariablesChangedSchema, VariablesChangeSchema
 from service.paging import Page, PageArgs
 from service.tickets import contacts, services
 from service.tickets.models import Ticket
@@ -77,3 +79,13 @@ class ContactConfirmation(MethodView):
     def post(self, number: str) -> Ticket:
         """Confirm the ticket's contact address (duty officers): mails to the client go only to a confirmed one."""
         return contacts.confirm_contact(session(), user=user(), number=number)
+
+
+@blp.route("/<number>/variables")
+class TicketVariables(MethodView):
+    @blp.arguments(VariablesChangeSchema)
+    @blp.response(200, VariablesChangedSchema)
+    def patch(self, body: dict[str, Any], number: str) -> dict[str, Any]:
+        """Overwrite variables of the ticket's running instance (role `process_owner`), e.g. before retrying an
+        incident; the history records each value before and after."""
+        return incidents.change_variables(session(), context(), user=user(), number=number, variables=body["variables"])

@@ -84,8 +84,8 @@ def test_limits_are_in_the_contract(document: dict[str, Any]) -> None:
     page_size = next(p for p in ticket_list if p["name"] == "page_size")
     assert page_size["schema"]["maximum"] == 200
     assert not {"page", "offset"} & {p["name"] for p in ticket_list}
-    job_id = document["paths"]["/api/v1/incidents/{job_id}/retry"]["parameters"][0]
-    assert job_id["schema"]["maximum"] == 2**31 - 1
+    incident_id = document["paths"]["/api/v1/incidents/{incident_id}/retry"]["parameters"][0]
+    assert incident_id["schema"]["maximum"] == 2**31 - 1
 
 
 def test_raw_bodies_can_be_sent_by_a_generated_client(document: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from service.sla.models import BreachReview, SlaEvent, TimeEntry
 from service.tickets.models import HistoryEvent, Ticket
 from service.worker import drain
 from tests.integration.conftest import Api
+from tests.support.incidents import fail_job
 
 SAME_MOMENT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 DUE = datetime(2030, 1, 1, tzinfo=timezone.utc)
@@ -172,8 +173,9 @@ def test_a_history_page_is_one_query_whatever_its_size(api: Api) -> None:
 def _fail_jobs(api: Api, count: int) -> None:
     """Make `count` finished jobs failed ones, as a job that failed every attempt is."""
     with transaction(api.ctx.sessions) as session:
-        ids = list(session.scalars(select(Job.id).where(Job.status != FAILED).order_by(Job.id.desc()).limit(count)))
-        session.execute(update(Job).where(Job.id.in_(ids)).values(status=FAILED, last_error="boom"))
+        jobs = list(session.scalars(select(Job).where(Job.status != FAILED).order_by(Job.id.desc()).limit(count)))
+        for job in jobs:
+            fail_job(session, job, "boom")
 
 
 def test_incident_pages_never_skip_or_repeat_while_jobs_fail(api: Api) -> None:

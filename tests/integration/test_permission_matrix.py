@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from service.app import create_app
 from service.auth.models import User
@@ -26,7 +26,7 @@ from service.context import Context
 from service.db import transaction, utcnow
 from service.demo import load_demo
 from service.deploy import deploy_all
-from service.jobs.models import FAILED, Job
+from service.jobs.models import Job
 from service.sla.firing import run_due_event
 from service.sla.levels import forget_service_levels
 from service.sla.models import BreachReview
@@ -34,6 +34,7 @@ from service.worker import drain
 from tests.conftest import ROOT, _empty
 from tests.integration.conftest import Api
 from tests.integration.test_docs import _json_after
+from tests.support.incidents import fail_job
 
 ROLES = (
     "duty", "storage.l1", "servers.l1", "rmc", "consultant", "manager", "admin",
@@ -123,7 +124,7 @@ MATRIX = [
         body={"name": "parts_delivered", "ticket": "{parts_ticket}", "data": {"delivery_note": "DN-1"}},
     ),
     Case("GET", "/incidents", "/incidents", INCIDENTS),
-    Case("POST", "/incidents/<int:job_id>/retry", "/incidents/{incident}/retry", INCIDENTS),
+    Case("POST", "/incidents/<int:incident_id>/retry", "/incidents/{incident}/retry", INCIDENTS),
     Case("GET", "/process-definitions", "/process-definitions", PROCESS_READERS),
     Case("POST", "/process-definitions", "/process-definitions?filename=ticket.bpmn", OWNERS, raw="diagram"),
     Case("GET", "/process-definitions/<key>/versions", "/process-definitions/ticket/versions", PROCESS_READERS),
@@ -139,6 +140,13 @@ MATRIX = [
         "/migrations",
         OWNERS,
         body={"target": {"key": "ticket", "version": 1}, "tickets": ["{ticket}"], "dry_run": True},
+    ),
+    Case(
+        "PATCH",
+        "/tickets/<number>/variables",
+        "/tickets/{ticket}/variables",
+        OWNERS,
+        body={"variables": {"matrix_note": "checked"}},
     ),
     Case("GET", "/rulesets", "/rulesets", RULE_READERS),
     Case("GET", "/rulesets/<name>", "/rulesets/routing", RULE_READERS),
@@ -493,8 +501,10 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         pass
     with transaction(session_ctx.sessions) as session:
         reviews = list(session.scalars(select(BreachReview.id).order_by(BreachReview.id)))
-        jobs = list(session.scalars(select(Job.id).order_by(Job.id).limit(len(INCIDENTS) + 1)))
-        session.execute(update(Job).where(Job.id.in_(jobs)).values(status=FAILED, last_error="matrix"))
+        jobs = [
+            fail_job(session, job, "matrix")
+            for job in session.scalars(select(Job).order_by(Job.id).limit(len(INCIDENTS) + 1))
+        ]
         assert session.scalar(select(User.id).where(User.username == "admin"))
     assert len(reviews) >= 5, reviews
     objects.shared.update(review=reviews[0], claim_review=reviews[0], complete_review=reviews[0])

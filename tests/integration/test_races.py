@@ -19,12 +19,13 @@ from service.api import edge
 from service.api.problems import CONCURRENT_CHANGE
 from service.clients.models import Contact
 from service.context import Context
-from service.jobs.models import FAILED, Job
+from service.jobs.models import Job
 from service.sla.models import BREACH, BreachReview, SlaEvent
 from service.tickets.models import Ticket
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.support.diagrams import ticket_xml
+from tests.support.incidents import fail_job
 from tests.support.races import Meeting, run_parties
 from tests.support.rules import rule_text
 
@@ -328,15 +329,14 @@ def test_two_retries_of_one_incident_have_one_winner(api: Api, on_postgres: None
             select(Job).join(Ticket, Ticket.id == Job.ticket_id).where(Ticket.number == number)
         ).first()
         assert job is not None
-        job.status, job.attempts, job.last_error = FAILED, 5, "the file store is down"
+        incident_id = fail_job(session, job, "the file store is down")
         session.commit()
-        job_id = job.id
     one, two = _clients(api, 2, "manager", "admin")
     answers = _race(
         api,
         [
-            lambda: one.post(f"/incidents/{job_id}/retry", as_="manager"),
-            lambda: two.post(f"/incidents/{job_id}/retry", as_="admin"),
+            lambda: one.post(f"/incidents/{incident_id}/retry", as_="manager"),
+            lambda: two.post(f"/incidents/{incident_id}/retry", as_="admin"),
         ],
     )
     assert sorted(answer.status_code for answer in answers) == [200, 409]

@@ -45,9 +45,10 @@ def test_a_completion_whose_next_script_blows_the_budget_is_a_clear_problem_and_
     small_budget(api, monkeypatch)
     task = api.task(number, "clarify", as_="duty")
     response = api.post(f"/tasks/{task['id']}/complete", as_="duty", json={"data": {"description": "d"}})
-    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
     problem = response.get_json()
     assert problem["title"] == "Process failed" and problem["element"] == "spin" and problem["budget"] is True
+    assert problem["incident"] == api.get("/incidents", as_="manager").get_json()["items"][0]["id"]
     assert "CPU budget of 0.05 s" in problem["detail"] and "line 4 of the script" in problem["detail"]
     assert api.task(number, "clarify", as_="duty")["id"] == task["id"]  # the task stays open: nothing lost
     [incident] = [event for event in history(api, number) if event["kind"] == "incident"]
@@ -68,7 +69,7 @@ def test_a_job_whose_step_blows_the_budget_becomes_an_incident_without_retries(
     assert "CPU budget" in incidents[0]["last_error"]
     [incident] = [event for event in history(api, number) if event["kind"] == "incident"]
     assert incident["detail"]["topic"] == "files.create_folder" and incident["detail"]["element"] == "spin"
-    assert incident["detail"]["job"] == incidents[0]["id"]
+    assert (incident["detail"]["job"], incident["detail"]["incident"]) == (incidents[0]["job"], incidents[0]["id"])
 
 
 def _lease_ran_out(api: Api, *, attempts: int) -> int:
@@ -90,7 +91,7 @@ def test_a_job_whose_leases_ran_out_past_its_attempts_becomes_an_incident_not_a_
         assert "lease expired" in (job.last_error or "")
     [incident] = [event for event in history(api, number) if event["kind"] == "incident"]
     assert incident["detail"]["job"] == job_id and "lease expired" in incident["detail"]["error"]
-    assert [i["id"] for i in api.get("/incidents", as_="manager").get_json()["items"]] == [job_id]
+    assert [i["job"] for i in api.get("/incidents", as_="manager").get_json()["items"]] == [job_id]
 
 
 def test_a_job_whose_lease_ran_out_with_attempts_left_runs_again(api: Api) -> None:

@@ -1,0 +1,61 @@
+"""The contract of incidents and of the correction of an instance's variables."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from service.fields import Choice, Code
+from service.incidents.models import ACTIONS, OPEN, RESOLVED
+from service.jobs.models import DONE, FAILED, PENDING, RUNNING
+from service.paging import page_of
+
+
+class IncidentSchema(Schema):
+    """A failed step, or a job that failed every attempt, waiting for a person."""
+
+    id = fields.Integer()
+    ticket = fields.String(attribute="ticket_number")
+    kind = Choice(
+        ACTIONS,
+        metadata={"description": "What failed: opening the ticket, completing a task, a message, a step, a job."},
+    )
+    detail = fields.Dict(metadata={"description": "The data the failed action was given, kept for its retry."})
+    element_id = fields.String(allow_none=True, metadata={"description": "The diagram element that failed."})
+    last_error = fields.String()
+    process = fields.String(allow_none=True, metadata={"description": "The process key the step ran."})
+    version = fields.Integer(allow_none=True, metadata={"description": "The process version the step ran."})
+    state = Choice((OPEN, RESOLVED))
+    job = fields.Integer(attribute="job_id", allow_none=True, metadata={"description": "The failed job's id."})
+    topic = fields.String(allow_none=True, metadata={"description": "The failed job's topic."})
+    attempts = fields.Integer(allow_none=True, metadata={"description": "The failed job's attempts."})
+    status = fields.String(
+        allow_none=True, metadata={"description": f"The failed job's status: {PENDING}, {RUNNING}, {DONE} or {FAILED}."}
+    )
+    created_at = fields.DateTime()
+    created_by = fields.String()
+    updated_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+
+
+IncidentPageSchema = page_of(IncidentSchema, "IncidentPage")
+
+
+class VariablesChangeSchema(Schema):
+    """Variables of a running instance to overwrite, by name."""
+
+    variables = fields.Dict(
+        keys=Code(),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Each named variable gets the value given (JSON data)."},
+    )
+
+
+class VariablesChangedSchema(Schema):
+    """What the correction changed."""
+
+    ticket = fields.String()
+    before = fields.Dict()
+    after = fields.Dict()
