@@ -29,6 +29,7 @@ WORDS = {
         "declined": _l("declined"),
     },
     "task_state": {"open": _l("open"), "completed": _l("completed"), "cancelled": _l("cancelled")},
+    "category": {"hardware": _l("hardware"), "software": _l("software"), "configuration": _l("configuration")},
 }
 
 
