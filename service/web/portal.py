@@ -95,7 +95,7 @@ def event_text(event: ClientEvent) -> str:
     """What a client history event says, in the person's language."""
     detail = event.detail
     if event.kind == "ticket_opened":
-        return _("Ticket opened (channel: %(channel)s).", channel=detail.get("channel", "—"))
+        return _("Ticket opened (channel: %(channel)s).", channel=word("channel", detail.get("channel")))
     if event.kind == "status_changed":
         old, new = word("ticket_status", detail.get("old")), word("ticket_status", detail.get("new"))
         return _("Status changed from %(old)s to %(new)s.", old=old, new=new)

@@ -72,7 +72,7 @@ def test_a_client_opens_a_ticket_in_the_portal(stack: Stack, ctx: Context, brows
     assert number in page.text_content("h1")
     assert "Реакция" in page.text_content("ul.clocks")
     assert "diagnostics.log" in page.text_content("ul.files")
-    assert "Заявка открыта (канал: portal)." in page.text_content("ol.history")
+    assert "Заявка открыта (канал: портал)." in page.text_content("ol.history")
     check_accessibility(page)
     screenshot(page, "portal-ticket-phone-ru")
 

@@ -15,6 +15,7 @@ from service.auth.models import User
 from service.context import Context
 from service.db import transaction
 from service.tickets.history import CLIENT_DETAIL, SERVICE_DESK
+from service.web import portal
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.support.signin import PASSWORD, set_password
@@ -123,7 +124,7 @@ def test_the_russian_portal_speaks_russian(browser: FlaskClient, ctx: Context, a
     listed = browser.get("/portal")
     assert "Мои заявки" in listed.text and "Реакция" in listed.text
     page = browser.get(f"/portal/tickets/{number}")
-    assert "История" in page.text and "Заявка открыта (канал: portal)." in page.text
+    assert "История" in page.text and "Заявка открыта (канал: портал)." in page.text
 
 
 def test_another_companys_ticket_is_the_not_found_page(browser: FlaskClient, ctx: Context, api: Api) -> None:
@@ -160,3 +161,18 @@ def test_a_client_reads_through_the_api_only_what_concerns_them(ctx: Context, ap
         assert event["actor"] in ("nordbank", SERVICE_DESK)
     mails = [e for e in theirs if e["kind"] == "job_done"]
     assert mails and all(e["detail"]["topic"].startswith("mail.") for e in mails)
+
+
+def test_the_list_pages_by_the_apis_cursor(
+    browser: FlaskClient, ctx: Context, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(portal, "PAGE_SIZE", 2)
+    numbers = [api.open_ticket(as_="nordbank", summary=f"Fault {n}")["number"] for n in range(3)]
+    _sign_in(browser, ctx, "nordbank", language="en")
+    first = browser.get("/portal").text
+    assert numbers[2] in first and numbers[1] in first and numbers[0] not in first  # newest first
+    found = re.search(r'href="/portal\?cursor=([^"]+)">Next page', first)
+    assert found
+    second = browser.get(f"/portal?cursor={found.group(1)}").text
+    assert numbers[0] in second and numbers[1] not in second and "Next page" not in second
+    assert numbers[2] in browser.get("/portal?cursor=not-a-cursor").text  # a bad cursor: the first page
