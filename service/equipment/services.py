@@ -14,7 +14,8 @@ from service.clients.models import Client, Equipment, Site
 from service.clients.services import find_client
 from service.directory import records
 from service.equipment.classes import check_classes
-from service.errors import Conflict, Invalid, NotFound
+from service.equipment.schemas import IN_SERVICE
+from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.paging import Page, keyset_page
 from service.searching import contains
 
@@ -59,6 +60,15 @@ def list_equipment(
     if status is not None:
         query = query.where(Equipment.status == status)
     return keyset_page(session, query, key=Equipment.serial, cursor=cursor, page_size=page_size)
+
+
+def installed_base(session: Session, *, user: Caller) -> list[Equipment]:
+    """The equipment in service of a client user's own company, by serial: what they may open a ticket on."""
+    authorize(user, Permission.OPEN_TICKETS)
+    if user.client_id is None:
+        raise Forbidden("only a client user has an installed base of their own")
+    query = select(Equipment).where(Equipment.client_id == user.client_id, Equipment.status == IN_SERVICE)
+    return list(session.scalars(query.order_by(Equipment.serial)))
 
 
 def find_equipment(session: Session, serial: str) -> Equipment:

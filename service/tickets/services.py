@@ -28,7 +28,7 @@ from service.processes.instances import start_instance, unknown_equipment
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.sla.services import ticket_sla
 from service.tasks.models import OPEN, UserTask
-from service.tickets.history import record
+from service.tickets.history import client_event, client_visible, record
 from service.tickets.models import INCIDENT, DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 
 
@@ -287,7 +287,24 @@ def ticket_details(session: Session, ticket: Ticket) -> Augmented:
     )
 
 
-def ticket_history(session: Session, *, ticket: Ticket, cursor: str | None = None, page_size: int = 50) -> Page[Any]:
-    """A page of the ticket's events, oldest first (an event is never changed, its id orders it)."""
+def ticket_history(
+    session: Session, *, user: Caller, ticket: Ticket, cursor: str | None = None, page_size: int = 50
+) -> Page[Any]:
+    """A page of the ticket's events, oldest first (an event is never changed, its id orders it).
+
+    A client user reads only what concerns them (`history.client_visible`), with the detail trimmed to it."""
     query = select(HistoryEvent).where(HistoryEvent.ticket_id == ticket.id)
-    return keyset_page(session, query, key=HistoryEvent.id, cursor=cursor, page_size=page_size)
+    if user.client_id is None:
+        return keyset_page(session, query, key=HistoryEvent.id, cursor=cursor, page_size=page_size)
+    page = keyset_page(session, query.where(client_visible()), key=HistoryEvent.id, cursor=cursor, page_size=page_size)
+    return Page([client_event(event, user) for event in page.items], page.next)
+
+
+def folder_files(ctx: Context, ticket: Ticket) -> list[str] | None:
+    """The names of the files in the ticket's folder; None while it has no folder (or the store has none)."""
+    if not ticket.folder_url or ctx.file_store is None or not ticket.number:
+        return None
+    try:
+        return ctx.file_store.list_files(ticket.number)
+    except FileNotFoundError:
+        return None

@@ -68,9 +68,12 @@ class TicketHistory(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, HistoryEventPageSchema)
     def get(self, args: dict[str, Any], number: str) -> Page[Any]:
-        """A page of the ticket's events, oldest first; `next` is the cursor of the page after it."""
+        """A page of the ticket's events, oldest first; `next` is the cursor of the page after it.
+
+        A client user reads the ticket's opening, its status changes and the mails sent to them, nothing internal.
+        """
         ticket = services.get_ticket(session(), user=user(), number=number)
-        return services.ticket_history(session(), ticket=ticket, **args)
+        return services.ticket_history(session(), user=user(), ticket=ticket, **args)
 
 
 @blp.route("/<number>/contact/confirm")

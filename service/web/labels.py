@@ -29,6 +29,14 @@ WORDS = {
         "declined": _l("declined"),
     },
     "task_state": {"open": _l("open"), "completed": _l("completed"), "cancelled": _l("cancelled")},
+    "category": {"hardware": _l("hardware"), "software": _l("software"), "configuration": _l("configuration")},
+    "channel": {
+        "portal": _l("portal"),
+        "email": _l("e-mail"),
+        "mobile": _l("mobile app"),
+        "phone": _l("phone"),
+        "api": _l("API"),
+    },
 }
 
 

@@ -147,6 +147,8 @@ def _rows_context() -> dict[str, Any]:
 @needs_sign_in
 def my_work() -> Any:
     """The open tasks of the person's queues, with counts per queue, filters and order; the list refreshes itself."""
+    if g.web_caller.client_id is not None:  # a client user has no tasks: their page is the portal
+        return redirect(url_for("portal.tickets"), 303)
     counts = inbox.queue_counts(session(), user=g.web_caller)
     done = request.args.get("completed", "")
     return render_template("work.html", counts=counts, severities=SEVERITIES, completed=done[:20], **_rows_context())
