@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.db import insert_rows, utcnow
-from service.tickets.models import HistoryEvent, Ticket
+from service.tickets.models import INCIDENT, HistoryEvent, Ticket
 
 #: The jobs whose completion a client is told of: the mails sent to the ticket's contact.
 CLIENT_MAILS = ("mail.ticket_opened", "mail.estimate", "mail.ticket_declined", "mail.ticket_closed")
@@ -45,7 +45,13 @@ def history_row(ticket: Ticket, actor: str, kind: str, detail: dict[str, Any]) -
 def client_visible() -> ColumnElement[bool]:
     """The events a client user reads: opened, status changes (closed and declined among them), mails to them."""
     mails = and_(HistoryEvent.kind == "job_done", HistoryEvent.detail["topic"].as_string().in_(CLIENT_MAILS))
-    return or_(HistoryEvent.kind.in_(("ticket_opened", "status_changed")), mails)
+    # a ticket stopped at an incident, and set going again, is the service desk's own business
+    statuses = and_(
+        HistoryEvent.kind == "status_changed",
+        HistoryEvent.detail["old"].as_string() != INCIDENT,
+        HistoryEvent.detail["new"].as_string() != INCIDENT,
+    )
+    return or_(HistoryEvent.kind == "ticket_opened", statuses, mails)
 
 
 def client_event(event: HistoryEvent, user: Caller) -> ClientEvent:
