@@ -9,6 +9,7 @@ person's language, beside the field it is about.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
@@ -20,6 +21,7 @@ from service.api.edge import context, session
 from service.auth.permissions import Permission, allowed
 from service.clients import contacts
 from service.clients import services as clients
+from service.clients.models import Contact
 from service.directory.records import etag
 from service.equipment import services as equipment
 from service.errors import Conflict, Invalid, NotFound, PreconditionFailed
@@ -90,7 +92,7 @@ def field_errors(errors: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
-def _contacts_of(code: str, *, confirmed: bool | None) -> list[Any]:
+def _contacts_of(code: str, *, confirmed: bool | None) -> Sequence[Contact]:
     """The client's active contacts (only the confirmed ones, or all), by address."""
     return contacts.list_contacts(
         session(), user=g.web_caller, client=code, q=None, active=True, confirmed=confirmed, cursor=None,
