@@ -6,44 +6,18 @@ photographed."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from service.auth.models import User
 from service.context import Context
-from service.db import transaction
 from tests.browser.conftest import DESKTOP, check_accessibility, open_context, screenshot
+from tests.browser.test_workspace import _person, _sign_in, _task_id
 from tests.e2e.conftest import Stack
-from tests.support.signin import PASSWORD, set_password
 from tests.support.tickets import DEMO_TICKET
 
 pytestmark = pytest.mark.e2e
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
-
-
-def _person(ctx: Context, username: str, *, language: str) -> None:
-    set_password(ctx, username)
-    with transaction(ctx.sessions) as session:
-        user = session.scalar(select(User).where(User.username == username))
-        assert user is not None
-        user.language = language
-
-
-def _sign_in(page: Any, username: str, *, button: str) -> None:
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name=button).click()
-
-
-def _task_id(stack: Stack, number: str, name: str, *, as_: str) -> str:
-    deadline = time.monotonic() + 30
-    while not (found := stack.call("GET", f"/tasks?ticket={number}&name={name}", as_=as_).json()["items"]):
-        assert time.monotonic() < deadline, f"{as_} has no {name} task for {number}"
-        time.sleep(0.1)
-    return str(found[0]["id"])
 
 
 def test_a_phone_call_becomes_a_ticket_in_my_work(stack: Stack, ctx: Context, browser: Any) -> None:
