@@ -63,6 +63,7 @@ class Permission(str, Enum):
     READ_PEOPLE = "read_people"
     MANAGE_PEOPLE = "manage_people"
     READ_ONE_OFF_CONTRACTS = "read_one_off_contracts"
+    REASSIGN_TASKS = "reassign_tasks"
 
 
 _R = Role
@@ -99,6 +100,8 @@ ROLES: dict[Permission, frozenset[Role]] = {
         Permission.MANAGE_PEOPLE: (),
         # A client user reads only the contracts of the caller's own company.
         Permission.READ_ONE_OFF_CONTRACTS: (_R.MANAGER, _R.CONSULTANT, _R.CLIENT),
+        # Giving an open task to a person of its team, or moving it to another level queue of the team.
+        Permission.REASSIGN_TASKS: (_R.DUTY, _R.MANAGER),
     }.items()
 }
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
-from service.clients.models import Contact
+from service.clients.models import Client, Contact
 from service.clients.services import find_client
 from service.db import insert_rows
 from service.directory import records
@@ -212,3 +212,17 @@ def contact_history(
     find_client(session, client)
     key = contact_key(client, normal_email(email))
     return records.history(session, kind=KIND, key=key, cursor=cursor, page_size=page_size)
+
+
+def unconfirmed_contacts(session: Session, *, user: Caller, limit: int) -> list[tuple[Contact, str]]:
+    """The active contacts of every client that intake created and nobody confirmed yet, with their client's code,
+    in the order of the codes and addresses: the duty officer's list to confirm or merge."""
+    authorize(user, Permission.READ_DIRECTORY)
+    query = (
+        select(Contact, Client.code)
+        .join(Client, Client.id == Contact.client_id)
+        .where(Contact.confirmed.is_(False), Contact.active.is_(True))
+        .order_by(Client.code, Contact.email)
+        .limit(limit)
+    )
+    return [(contact, code) for contact, code in session.execute(query)]

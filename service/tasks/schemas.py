@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from service.fields import Choice, Code, Int, Moment
 from service.prices.schemas import PriceItemSchema
@@ -119,3 +119,15 @@ class CompletedSchema(Schema):
 
     ticket = fields.String()
     status = fields.String()
+
+
+class AssignSchema(Schema):
+    """Whom the task goes to: a person of its team, or another level queue of its team (one of the two)."""
+
+    user = Code(metadata={"description": "The username of a person of the task's team; they hold the task at once."})
+    group = Code(metadata={"description": "Another level queue of the task's team, e.g. `storage-L2`."})
+
+    @validates_schema
+    def _one_of_them(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("user" in data) == ("group" in data):
+            raise ValidationError("give either user or group", field_name="_schema")

@@ -9,8 +9,9 @@ from flask.views import MethodView
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.augmented import Augmented
-from service.tasks import inbox, services
+from service.tasks import assigning, inbox, services
 from service.tasks.schemas import (
+    AssignSchema,
     CompletedSchema,
     CompleteSchema,
     TaskDetailSchema,
@@ -73,3 +74,15 @@ class Complete(MethodView):
         """Complete the task with the form's values (422 with field errors; 409 when it is no longer open)."""
         ticket = services.complete_task(session(), context(), user=user(), task_id=task_id, data=body["data"])
         return {"ticket": ticket.number, "status": ticket.status}
+
+
+@blp.route("/<task_id>/assign")
+class Assign(MethodView):
+    @blp.arguments(AssignSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body: dict[str, Any], task_id: str) -> Any:
+        """Give an open task to a person of its team, or move it to another level queue of its team (duty officers
+        and managers; 422 for a person or a queue outside the team, 409 when the task has ended)."""
+        return assigning.assign_task(
+            session(), user=user(), task_id=task_id, person=body.get("user"), group=body.get("group")
+        )

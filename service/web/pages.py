@@ -17,7 +17,7 @@ from service.api.edge import context, session
 from service.auth import links, login
 from service.auth.passwords import MIN_LENGTH
 from service.errors import Conflict, Invalid, TooManyRequests, Unauthorized
-from service.tasks import inbox, services
+from service.tasks import assigning, inbox, services
 from service.tasks.inbox import Cursor, TaskFilter, TaskSort
 from service.tasks.models import OPEN
 from service.tickets.schemas import SEVERITIES
@@ -162,10 +162,11 @@ def my_work_rows() -> Any:
 
 
 def _task_page(task_id: str, *, status: int = 200, errors: dict[str, Any] | None = None, **more: Any) -> Any:
-    task = services.get_task(session(), user=g.web_caller, task_id=task_id)
+    task, workable = assigning.task_to_show(session(), user=g.web_caller, task_id=task_id)
     card = cards.ticket_card(session(), task)
     values = more.pop("values", None)
     fields = forms.fields_of(task, values=values, errors=errors or {})
+    more.update(workable=workable, choices=assigning.choices(session(), user=g.web_caller, task=task))
     page = render_template("task.html", task=task, card=card, fields=fields, OPEN=OPEN, errors=errors or {}, **more)
     return page, status
 

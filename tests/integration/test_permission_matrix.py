@@ -59,6 +59,7 @@ CLIENT_USERS = frozenset({"nordbank", "megaretail"})
 CONTACT_EDITORS = frozenset({"admin", "duty"})
 NORD_IT = "it@nord-bank.example"
 PEOPLE_READERS = frozenset({"admin", "manager"})
+REASSIGNERS = frozenset({"admin", "manager", "duty"})
 ANY_VERSION = {"If-Match": "*"}
 EQUIPMENT_ADDERS = frozenset({"admin", "duty"})
 NEW_ITEM = {
@@ -116,6 +117,7 @@ MATRIX = [
         EVERYONE - WORK_T,
         body={"data": {"outcome": "solved"}},
     ),
+    Case("POST", "/tasks/<task_id>/assign", "/tasks/{assign_task}/assign", REASSIGNERS, body={"group": "storage-L2"}),
     Case(
         "POST",
         "/messages",
@@ -453,6 +455,9 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
         objects.own[("claim_task", role)] = _at_resolve(api)[1]
         objects.own[("complete_task", role)] = _at_resolve(api)[1]
     objects.shared["claim_task"] = objects.shared["complete_task"] = task
+    for role in sorted(REASSIGNERS):
+        objects.own[("assign_task", role)] = _at_resolve(api)[1]
+    objects.shared["assign_task"] = task
     for role in ("admin", "rmc"):
         objects.own[("parts_ticket", role)] = _waiting_for_parts(api)
     objects.shared["parts_ticket"] = _waiting_for_parts(api)
