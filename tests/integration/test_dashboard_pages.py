@@ -84,9 +84,12 @@ def test_a_manager_sees_the_open_tickets_per_team_level_and_status(
     storage = api.open_ticket()["number"]
     servers = api.open_ticket(**MEGA)["number"]
     waiting = api.open_ticket()["number"]
+    solved = api.open_ticket()["number"]
     drain(ctx)
-    api.complete(storage, "clarify", CLARIFY, as_="duty")
-    api.complete(servers, "clarify", CLARIFY, as_="duty")
+    for number in (storage, servers, solved):
+        api.complete(number, "clarify", CLARIFY, as_="duty")
+    api.complete(solved, "resolve", {"outcome": "solved", "hours": 1}, as_="storage.l1")
+    assert api.ticket(solved)["status"] == "closed"  # no longer open: not counted
     tickets = [api.ticket(number) for number in (storage, servers, waiting)]
     assert {t["team"] for t in tickets[:2]} == {"storage", "servers"}
     _sign_in(browser, ctx, "manager")
