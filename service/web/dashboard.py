@@ -20,7 +20,7 @@ from marshmallow import ValidationError
 from service.api.edge import session
 from service.auth.permissions import Permission, allowed
 from service.db import utcnow
-from service.errors import Conflict, Invalid
+from service.errors import Conflict
 from service.jobs import services as jobs
 from service.sla import overview, reports, reviews
 from service.sla.models import BREACH_REASONS, CLOCKS
@@ -258,7 +258,4 @@ def complete_review(review_id: int) -> Any:
         reviews.complete_review(session(), user=g.web_caller, review_id=review_id, data=body["data"])
     except Conflict:
         return _review_refused(review_id)
-    except Invalid:
-        session().rollback()
-        return _review_page(review_id, status=422, values=values, errors={"comment": _("Say what happened.")})
     return redirect(url_for("dashboard.review", review_id=review_id, done=1), 303)

@@ -111,6 +111,8 @@ def test_a_manager_sees_the_open_tickets_per_team_level_and_status(
     )
     same = api.get("/reports/open-tickets", as_="manager").get_json()
     assert same["summary"]["tickets"] == 3 and same["summary"]["by_team"]["storage"] == 1
+    narrowed = api.get("/reports/open-tickets?team=servers", as_="manager").get_json()
+    assert narrowed["summary"] == {"tickets": 1, "by_team": {"servers": 1}}
 
 
 def test_only_managers_see_the_dashboard(browser: FlaskClient, ctx: Context, api: Api) -> None:
