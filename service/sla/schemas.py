@@ -377,3 +377,15 @@ SlaReportSchema = _report(SlaRowSchema, "SLA compliance per clock and group.")
 BreachReportSchema = _report(BreachRowSchema, "The breaches with their reasons; the summary counts them by reason.")
 LabourReportSchema = _report(LabourRowSchema, "Labour hours per engineer, team or client.")
 UtilisationReportSchema = _report(UtilisationRowSchema, "Utilisation per engineer or team.")
+
+
+class OpenTicketRowSchema(Schema):
+    """How many open tickets one team holds at one level in one status."""
+
+    team = fields.String(allow_none=True)
+    level = fields.Integer(allow_none=True)
+    status = fields.String()
+    tickets = fields.Integer()
+
+
+OpenTicketReportSchema = _report(OpenTicketRowSchema, "Open tickets per team, level and status.")

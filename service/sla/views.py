@@ -15,7 +15,7 @@ from service.api.csv_answers import csv_attachment, wants_csv
 from service.api.edge import session, user
 from service.api.guard import Blueprint
 from service.paging import Page
-from service.sla import labour, reports, reviews, services
+from service.sla import labour, overview, reports, reviews, services
 from service.sla.schemas import (
     BreachReportSchema,
     BreachRowSchema,
@@ -24,6 +24,8 @@ from service.sla.schemas import (
     CalendarYearSchema,
     LabourReportSchema,
     LabourRowSchema,
+    OpenTicketReportSchema,
+    OpenTicketRowSchema,
     RecomputedSchema,
     ReportQuerySchema,
     ReviewCompleteSchema,
@@ -258,3 +260,14 @@ class UtilisationReport(MethodView):
         """Productive hours over available working hours per engineer or team (`group_by`); this month by default."""
         report = reports.utilisation_report(session(), user=user(), filters=_filters(args))
         return _answer(report, UtilisationRowSchema, args)
+
+
+@blp.route("/reports/open-tickets")
+class OpenTicketReport(MethodView):
+    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.response(200, OpenTicketReportSchema)
+    @blp.doc(responses=_with_csv("OpenTicketReport"))
+    def get(self, args: dict[str, Any]) -> Any:
+        """The open tickets (not closed or declined) counted per team, level and status (`team` narrows it)."""
+        report = overview.open_tickets(session(), user=user(), filters=_filters(args))
+        return _answer(report, OpenTicketRowSchema, args)

@@ -353,6 +353,7 @@ MATRIX = [
     Case("POST", "/auth/tokens", "/auth/tokens", EVERYONE, body={"name": "matrix"}),
     Case("DELETE", "/auth/tokens/<int:token_id>", "/auth/tokens/{own_token}", EVERYONE),
     Case("POST", "/auth/invitations", "/auth/invitations", ADMINS, body={"username": "megaretail"}),
+    Case("GET", "/reports/open-tickets", "/reports/open-tickets", SLA_READERS),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
