@@ -10,7 +10,7 @@ from flask_babel import format_datetime, format_timedelta, get_locale
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ServiceError
-from service.web import i18n, labels, pages
+from service.web import field, i18n, labels, pages
 from service.web.signin import CSRF_FIELD, csrf_value, keep_form_cookie, signed_in
 
 #: The npm packages the pages load, served at `/assets/vendor/<name>` from node_modules (`npm install` puts them
@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     """The pages at `/`, answered as pages even when they fail; the API's answers stay problem+json."""
     i18n.register(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(field.bp)
 
     @app.get("/assets/vendor/<name>")
     def vendor(name: str) -> Response:
