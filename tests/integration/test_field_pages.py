@@ -289,3 +289,10 @@ def test_the_parts_page_is_for_those_who_send_the_message(app: Flask, ctx: Conte
     refused = engineer.post(f"/parts/{number}/delivered", data={"csrf": _csrf(engineer.get("/").text)})
     assert refused.status_code == 403
     assert api.ticket(number)["status"] == "waiting_parts"
+
+
+def test_a_check_in_without_a_body_carries_no_position(api: Api) -> None:
+    _number, task = _at_resolve(api)
+    opened = api.post(f"/tasks/{task}/check-in", as_="storage.l1")
+    assert opened.status_code == 201, opened.get_json()
+    assert opened.get_json()["checked_in_position"] is None
