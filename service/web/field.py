@@ -77,6 +77,7 @@ def field_panel(task: Any) -> Markup:
             files=files.list_files(session(), store(), user=user, number=number),
             number=number,
             notice=NOTICES.get(notice),
+            upload_mb=f"{context().config.upload_mb:g}",
             refused=notice in REFUSALS,
         )
     )

@@ -296,3 +296,19 @@ def test_a_check_in_without_a_body_carries_no_position(api: Api) -> None:
     opened = api.post(f"/tasks/{task}/check-in", as_="storage.l1")
     assert opened.status_code == 201, opened.get_json()
     assert opened.get_json()["checked_in_position"] is None
+
+
+def test_a_photo_past_the_cap_is_said_on_the_task_page(ctx: Context, store: LocalFolderStore, api: Api) -> None:
+    small = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, upload_mb=0.001), file_store=store)
+    app = create_app(context=small)
+    number, task = _at_resolve(api)
+    browser = _signed_in(app, ctx, "storage.l1")
+    page = browser.get(f"/tasks/{task}")
+    assert "At most 0.001 MB per file." in page.text
+
+    photo = {"csrf": _csrf(page.text), "files": (io.BytesIO(PNG * 100), "big.png")}
+    refused = browser.post(f"/tasks/{task}/files", data=photo, content_type="multipart/form-data")
+
+    assert "onsite=too_big" in refused.headers["Location"]
+    assert "The file is too large." in browser.get(refused.headers["Location"]).text
+    assert store.describe_files(number) == []
