@@ -38,7 +38,8 @@ def create_app(config: Config | None = None, *, context: Context | None = None) 
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
-        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        # A request may carry at least one file of the upload cap (`upload_mb`) with its multipart framing.
+        MAX_CONTENT_LENGTH=max(8 * 1024 * 1024, int(ctx.config.upload_mb * 1024 * 1024) + 64 * 1024),
     )
     app.json = StrictJSONProvider(app)
     app.extensions["orchestrator"] = ctx

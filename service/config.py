@@ -27,6 +27,8 @@ class Config:
     file_store: str = "local"
     file_store_root: str = str(_ROOT / "var" / "files")
     file_store_base_url: str = "http://127.0.0.1:8000/files"
+    #: Megabytes one file uploaded into a ticket's folder may have (`POST /tickets/{number}/files`); larger: 413.
+    upload_mb: float = 8.0
     #: Mail: kind ("smtp" or "console"), SMTP server and sender.
     mailer: str = "console"
     smtp_host: str = "127.0.0.1"

@@ -72,6 +72,13 @@ class PreconditionRequired(ServiceError):
     title = "Precondition required"
 
 
+class TooLarge(ServiceError):
+    """The content is larger than the service accepts (an uploaded file past its cap)."""
+
+    status = 413
+    title = "Content too large"
+
+
 class Invalid(ServiceError):
     """The input is well-formed but not acceptable; `errors` maps each field to its messages."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 # 255 bytes is the usual limit for one path component (ext4, XFS, NTFS in UTF-16 units is similar).
@@ -13,6 +15,15 @@ _FORBIDDEN_CHARS = frozenset("/\\:")
 
 class FolderNotFoundError(FileNotFoundError):
     """The named folder does not exist in the store."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One file of a folder: its name, its size in bytes and when it was stored (UTC)."""
+
+    name: str
+    size: int
+    stored_at: datetime
 
 
 @runtime_checkable
@@ -35,6 +46,21 @@ class FileStore(Protocol):
         """Tell whether the folder exists."""
         ...
 
+    def describe_files(self, name: str) -> list[StoredFile]:
+        """Return the files of the folder, sorted by name, with size and time; empty when the folder is missing."""
+        ...
+
+    def save_file(self, folder: str, name: str, data: bytes) -> StoredFile:
+        """Store a new file in the folder (created if missing); FileExistsError when the name is taken.
+
+        Never overwrites: two uploads of the same name both keep their content, under names the caller chooses.
+        """
+        ...
+
+    def read_file(self, folder: str, name: str) -> bytes:
+        """Return the content of one file; FileNotFoundError when it (or the folder) is missing."""
+        ...
+
 
 def check_folder_name(name: str) -> str:
     """Return name unchanged if it is one safe path component, else raise ValueError."""
@@ -49,4 +75,15 @@ def check_folder_name(name: str) -> str:
         raise ValueError(f"folder name {name!r} contains forbidden characters {bad!r}")
     if len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
         raise ValueError(f"folder name is longer than {_MAX_NAME_BYTES} bytes")
+    return name
+
+
+def check_file_name(name: str) -> str:
+    """Return name unchanged if it is a safe file name: one path component (as for folders) not starting with a dot.
+
+    A leading dot would hide the file from listings and could name a store's own working files.
+    """
+    check_folder_name(name)
+    if name.startswith("."):
+        raise ValueError(f"file name {name!r} starts with a dot")
     return name

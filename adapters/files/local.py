@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from adapters.files.base import FolderNotFoundError, check_folder_name
+from adapters.files.base import FolderNotFoundError, StoredFile, check_file_name, check_folder_name
 
 
 class LocalFolderStore:
@@ -43,6 +45,42 @@ class LocalFolderStore:
     def folder_exists(self, name: str) -> bool:
         """Tell whether the folder exists (a plain file of that name does not count)."""
         return self._path(name).is_dir()
+
+    def describe_files(self, name: str) -> list[StoredFile]:
+        """Return the regular files of the folder (not the hidden ones being written), sorted by name."""
+        path = self._path(name)
+        if not path.is_dir():
+            return []
+        found = []
+        for entry in sorted(path.iterdir()):
+            if entry.name.startswith(".") or not entry.is_file():
+                continue
+            status = entry.stat()
+            found.append(StoredFile(entry.name, status.st_size, datetime.fromtimestamp(status.st_mtime, UTC)))
+        return found
+
+    def save_file(self, folder: str, name: str, data: bytes) -> StoredFile:
+        """Write the content to a hidden file of the folder, then link it under its name: a reader never sees half a
+        file, and the link fails (FileExistsError) rather than replace a file of that name."""
+        path = self._path(folder)
+        path.mkdir(exist_ok=True)
+        target = path / check_file_name(name)
+        handle, temporary = tempfile.mkstemp(dir=path, prefix=".upload-")
+        try:
+            with os.fdopen(handle, "wb") as written:
+                written.write(data)
+            os.link(temporary, target)
+        finally:
+            os.unlink(temporary)
+        status = target.stat()
+        return StoredFile(target.name, status.st_size, datetime.fromtimestamp(status.st_mtime, UTC))
+
+    def read_file(self, folder: str, name: str) -> bytes:
+        """Return the content of the file; FileNotFoundError when it is missing."""
+        target = self._path(folder) / check_file_name(name)
+        if not target.is_file():
+            raise FileNotFoundError(f"no file {name!r} in folder {folder!r}")
+        return target.read_bytes()
 
     def _path(self, name: str) -> Path:
         return self.root / check_folder_name(name)

@@ -14,8 +14,10 @@ from service.prices.views import contracts as one_off_contracts
 from service.processes.views import blp as processes
 from service.rulesets.views import blp as rulesets
 from service.sla.views import blp as sla
+from service.sla.visit_views import blp as visits
 from service.tasks.views import blp as tasks
 from service.teams.views import blp as teams
+from service.tickets.file_views import blp as ticket_files
 from service.tickets.views import blp as tickets
 
 BLUEPRINTS = [
@@ -36,4 +38,6 @@ BLUEPRINTS = [
     one_off_contracts,
     imports,
     health,
+    ticket_files,
+    visits,
 ]

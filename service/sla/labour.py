@@ -17,7 +17,7 @@ from service.auth.permissions import Permission, allowed, authorize, visible_tic
 from service.errors import Invalid, NotFound
 from service.paging import Page, keyset_rows
 from service.sla.levels import calendar_of
-from service.sla.models import BusinessCalendar, TimeEntry
+from service.sla.models import BusinessCalendar, SiteVisit, TimeEntry
 from service.sla.tracking import ENGINEERING_GROUP, engineering_group
 from service.tasks.models import UserTask
 from service.tickets.models import Ticket
@@ -36,17 +36,20 @@ def entry_from_task(
     hours = _hours(data.get("hours"), required=False)
     if queue is None or hours is None or hours <= 0:
         return None
-    if session.scalar(select(TimeEntry.id).where(TimeEntry.task_id == task.id)) is not None:
+    # Once per task; and not at all after a check-in: the visits' entries are the time on site, the form's would
+    # count it twice. One statement for both.
+    booked = select(TimeEntry.id).where(TimeEntry.task_id == task.id)
+    visited = select(SiteVisit.id).where(SiteVisit.task_id == task.id)
+    if session.scalar(booked.union_all(visited).limit(1)) is not None:
         return None
     team, level = queue
-    kind = "onsite" if task.name in ONSITE_TASKS or level <= 1 else "remote"
-    calendar = _staff_calendar(session, None)
+    kind = "onsite" if on_site(task) else "remote"
     entry = TimeEntry(
         ticket_id=ticket.id,
         engineer=engineer,
         team=team,
         level=level,
-        day=calendar.local_date(now) if calendar is not None else now.date(),
+        day=staff_day(session, now),
         hours=hours,
         kind=kind,
         source="task",
@@ -56,6 +59,18 @@ def entry_from_task(
     )
     session.add(entry)
     return entry
+
+
+def on_site(task: UserTask) -> bool:
+    """True for on-site work: an engineering task of `ONSITE_TASKS`, or any engineering task at L1."""
+    queue = engineering_group(task.candidate_groups)
+    return queue is not None and (task.name in ONSITE_TASKS or queue[1] <= 1)
+
+
+def staff_day(session: Session, moment: datetime) -> date:
+    """The day of `moment` in the staff calendar's time zone (the UTC day when there is no such calendar)."""
+    calendar = _staff_calendar(session, None)
+    return calendar.local_date(moment) if calendar is not None else moment.date()  # type: ignore[no-any-return]
 
 
 def add_entry(session: Session, *, user: Caller, fields: dict[str, Any]) -> TimeEntry:

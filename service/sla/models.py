@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
@@ -236,3 +236,40 @@ class TimeEntry(Base):
     def ticket_number(self) -> str:
         """The number of its ticket (a list reads it with the row instead)."""
         return self.ticket.number
+
+
+#: A visit not yet checked out.
+_OPEN_VISIT = text("checked_out_at IS NULL")
+
+
+class SiteVisit(Base):
+    """An engineer on site for a task: checked in, then checked out, when its on-site time entry is written.
+
+    The position of each end is kept only when the person's browser gave it (they allowed it).
+    """
+
+    __tablename__ = "site_visit"
+    #: One open visit per engineer and task (a second check-in loses the race); a task's visits are read by task.
+    __table_args__ = (
+        Index("ix_site_visit_task", "task_id", "engineer"),
+        Index(
+            "ux_site_visit_open",
+            "task_id",
+            "engineer",
+            unique=True,
+            postgresql_where=_OPEN_VISIT,
+            sqlite_where=_OPEN_VISIT,
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    engineer: Mapped[str] = mapped_column(String(80))
+    checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_out_at: Mapped[datetime | None] = mapped_column(default=None)
+    in_lat: Mapped[float | None] = mapped_column(default=None)
+    in_lon: Mapped[float | None] = mapped_column(default=None)
+    out_lat: Mapped[float | None] = mapped_column(default=None)
+    out_lon: Mapped[float | None] = mapped_column(default=None)
+    time_entry_id: Mapped[int | None] = mapped_column(ForeignKey("time_entry.id", ondelete="SET NULL"), default=None)
+    time_entry: Mapped[TimeEntry | None] = relationship(lazy="joined")

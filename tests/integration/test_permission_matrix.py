@@ -10,6 +10,7 @@ depend on each other's order; refusals change nothing and share T.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,6 +63,14 @@ PEOPLE_READERS = frozenset({"admin", "manager"})
 REASSIGNERS = frozenset({"admin", "manager", "duty"})
 ANY_VERSION = {"If-Match": "*"}
 EQUIPMENT_ADDERS = frozenset({"admin", "duty"})
+#: Who checks in and out on T's task: those who book time and may work it.
+VISITORS = BOOKERS & WORK_T
+#: A multipart body of one file, for the upload into a ticket's folder.
+PHOTO_BOUNDARY = "matrix-boundary"
+PHOTO = (
+    f'--{PHOTO_BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="matrix.png"\r\n'
+    f"Content-Type: image/png\r\n\r\n\x89PNG\r\n--{PHOTO_BOUNDARY}--\r\n"
+).encode("latin-1")
 NEW_ITEM = {
     "serial": "{new_serial}",
     "client": "NEW-CLIENT",
@@ -354,6 +363,11 @@ MATRIX = [
     Case("DELETE", "/auth/tokens/<int:token_id>", "/auth/tokens/{own_token}", EVERYONE),
     Case("POST", "/auth/invitations", "/auth/invitations", ADMINS, body={"username": "megaretail"}),
     Case("GET", "/reports/open-tickets", "/reports/open-tickets", SLA_READERS),
+    Case("GET", "/tickets/<number>/files", "/tickets/{ticket}/files", SEE_T, EVERYONE - SEE_T),
+    Case("POST", "/tickets/<number>/files", "/tickets/{ticket}/files", SEE_T, EVERYONE - SEE_T, raw="photo"),
+    Case("GET", "/tickets/<number>/files/<name>", "/tickets/{ticket}/files/matrix.txt", SEE_T, EVERYONE - SEE_T),
+    Case("POST", "/tasks/<task_id>/check-in", "/tasks/{check_in_task}/check-in", VISITORS, BOOKERS - VISITORS, {}),
+    Case("POST", "/tasks/<task_id>/check-out", "/tasks/{check_out_task}/check-out", VISITORS, BOOKERS - VISITORS, {}),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -462,6 +476,14 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
     for role in ("admin", "rmc"):
         objects.own[("parts_ticket", role)] = _waiting_for_parts(api)
     objects.shared["parts_ticket"] = _waiting_for_parts(api)
+    objects.shared.update(photo=PHOTO, check_in_task=task, check_out_task=task)
+    for role in sorted(VISITORS):
+        objects.own[("check_in_task", role)] = _at_resolve(api)[1]
+        objects.own[("check_out_task", role)] = visited = _at_resolve(api)[1]
+        assert api.post(f"/tasks/{visited}/check-in", as_=role, json={}).status_code == 201
+    upload = {"files": (io.BytesIO(b"matrix"), "matrix.txt")}
+    stored = api.post(f"/tickets/{ticket}/files", as_="admin", data=upload, content_type="multipart/form-data")
+    assert stored.status_code == 201, stored.get_json()
 
     text = (ROOT / "docs" / "sla.md").read_text()
     calendar = _json_after(text, '{"title": "Moscow office"')
@@ -539,6 +561,7 @@ def test_route_answers_the_role(matrix: Matrix, case: Case, role: str) -> None:
     if case.raw is not None:
         kwargs["data"] = objects.shared[case.raw]
         types = {"diagram": "application/xml", "clients_csv": "text/csv"}
+        types["photo"] = f"multipart/form-data; boundary={PHOTO_BOUNDARY}"
         kwargs["content_type"] = types.get(case.raw, "application/yaml")
     elif case.body is not None:
         kwargs["json"] = objects.fill(case.body, role)

@@ -198,3 +198,38 @@ def test_local_list_files_skips_subfolders(tmp_path: Path) -> None:
     (tmp_path / "SD-000042" / "a.txt").write_text("a")
 
     assert store.list_files("SD-000042") == ["a.txt"]
+
+
+def test_save_file_stores_then_reads_and_describes_it(case: StoreCase) -> None:
+    saved = case.store.save_file("SD-000042", "photo.png", b"\x89PNG data")
+
+    assert (saved.name, saved.size) == ("photo.png", 9)
+    assert case.store.read_file("SD-000042", "photo.png") == b"\x89PNG data"
+    assert [(f.name, f.size) for f in case.store.describe_files("SD-000042")] == [("photo.png", 9)]
+    assert case.store.list_files("SD-000042") == ["photo.png"]  # no hidden working file left behind
+
+
+def test_save_file_never_replaces_a_file_of_that_name(case: StoreCase) -> None:
+    case.store.save_file("SD-000042", "image.jpg", b"first")
+
+    with pytest.raises(FileExistsError):
+        case.store.save_file("SD-000042", "image.jpg", b"second")
+    assert case.store.read_file("SD-000042", "image.jpg") == b"first"
+
+
+def test_describe_files_of_a_missing_folder_is_empty(case: StoreCase) -> None:
+    assert case.store.describe_files("SD-000043") == []
+
+
+def test_read_file_of_a_missing_file_raises(case: StoreCase) -> None:
+    case.store.create_folder("SD-000042")
+    with pytest.raises(FileNotFoundError):
+        case.store.read_file("SD-000042", "nothing.txt")
+
+
+@pytest.mark.parametrize("bad", [*BAD_NAMES, ".htaccess", ".upload-x"])
+def test_file_names_that_could_leave_the_folder_or_hide_are_refused(case: StoreCase, bad: str) -> None:
+    with pytest.raises(ValueError):
+        case.store.save_file("SD-000042", bad, b"x")
+    with pytest.raises(ValueError):
+        case.store.read_file("SD-000042", bad)
