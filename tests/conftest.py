@@ -100,20 +100,20 @@ def _empty(ctx: Context) -> None:
     ctx.definitions.forget_versions()  # the ids of the versions deployed next are those of the ones deleted
 
 
+def fill(ctx: Context) -> None:
+    """Empty the database, then load exactly the demo data and deploy the shipped processes and rules."""
+    _empty(ctx)
+    with transaction(ctx.sessions) as session:
+        load_demo(session)
+    lines = deploy_all(ctx, rules_dir=ctx.config.rules_dir, processes_dir=ctx.config.processes_dir, actor="tests")
+    assert all(line.ok for line in lines), lines
+    ctx.rules.refresh_seconds = 0.0
+    forget_service_levels()  # the database was emptied under this process: its cached rows' ids are gone
+
+
 @pytest.fixture
 def ctx(session_ctx: Context, smtp_server: SmtpTestServer) -> Context:
     """The context over a database holding exactly the demo data and the shipped processes and rules."""
-    _empty(session_ctx)
-    with transaction(session_ctx.sessions) as session:
-        load_demo(session)
-    lines = deploy_all(
-        session_ctx,
-        rules_dir=session_ctx.config.rules_dir,
-        processes_dir=session_ctx.config.processes_dir,
-        actor="tests",
-    )
-    assert all(line.ok for line in lines), lines
-    session_ctx.rules.refresh_seconds = 0.0
-    forget_service_levels()  # the database was emptied under this process: its cached rows' ids are gone
+    fill(session_ctx)
     smtp_server.clear()
     return session_ctx
