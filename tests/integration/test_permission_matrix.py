@@ -20,15 +20,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from service.app import create_app
 from service.auth.models import User
 from service.context import Context
 from service.db import transaction, utcnow
+from service.demo import load_demo
+from service.deploy import deploy_all
 from service.jobs.models import FAILED, Job
 from service.sla.firing import run_due_event
+from service.sla.levels import forget_service_levels
 from service.sla.models import BreachReview
 from service.worker import drain
-from tests.conftest import ROOT, fill
-from tests.integration.conftest import Api, as_new
+from tests.conftest import ROOT, _empty
+from tests.integration.conftest import Api
 from tests.integration.test_docs import _json_after
 
 ROLES = (
@@ -418,10 +422,19 @@ def _waiting_for_parts(api: Api) -> str:
 
 
 @pytest.fixture(scope="module")
-def matrix(session_ctx: Context, session_app: Flask) -> Iterator[Matrix]:
+def matrix(session_ctx: Context) -> Iterator[Matrix]:
     """One database load for every case: the demo, the shipped processes and rules, and the objects."""
-    fill(session_ctx)
-    api = Api(as_new(session_app).test_client(), session_ctx)
+    _empty(session_ctx)
+    with transaction(session_ctx.sessions) as session:
+        load_demo(session)
+    lines = deploy_all(
+        session_ctx, rules_dir=session_ctx.config.rules_dir, processes_dir=session_ctx.config.processes_dir, actor="t"
+    )
+    assert all(line.ok for line in lines), lines
+    session_ctx.rules.refresh_seconds = 0.0
+    forget_service_levels()
+    app: Flask = create_app(context=session_ctx)
+    api = Api(app.test_client(), session_ctx)
     ticket, task = _at_resolve(api)
     objects = Objects(
         {"ticket": ticket, "task": task, "own_client": "NORD-BANK", "own_contact": "it@nord-bank.example"}
