@@ -12,6 +12,8 @@ from service.app import create_app
 from service.auth.services import issue_token
 from service.context import Context
 from service.db import transaction
+from service.logs import configure_logging
+from service.observability.views import metrics_registry
 from service.worker import drain
 
 
@@ -88,10 +90,26 @@ class Api:
         return response.get_json()
 
 
+@pytest.fixture(scope="session")
+def session_app(session_ctx: Context) -> Flask:
+    """One API app for the whole run, like one process of the service: building it (every route, the OpenAPI
+    document) costs more than most tests, and it holds no state of its own between requests."""
+    return create_app(context=session_ctx)
+
+
+def as_new(app: Flask) -> Flask:
+    """The app set up as a freshly created one would be: its metrics' database gauges not yet counted (they are
+    cached for a few seconds), the logs as the configuration says."""
+    metrics_registry(app)
+    config = app.extensions["orchestrator"].config
+    configure_logging(config.log_level, config.log_format)
+    return app
+
+
 @pytest.fixture
-def app(ctx: Context) -> Flask:
+def app(session_app: Flask, ctx: Context) -> Flask:
     """The API app over the test context."""
-    return create_app(context=ctx)
+    return as_new(session_app)
 
 
 @pytest.fixture

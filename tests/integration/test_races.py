@@ -12,11 +12,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from service.api import edge
 from service.api.problems import CONCURRENT_CHANGE
+from service.app import create_app
 from service.clients.models import Contact
 from service.context import Context
 from service.jobs.models import Job
@@ -359,8 +359,10 @@ def test_two_tickets_at_once_from_a_new_address_make_one_contact(api: Api, on_po
     assert sorted(unconfirmed) == [0, 1]
 
 
-def test_a_constraint_that_catches_a_concurrent_loser_answers_409(app: Flask, api: Api) -> None:
+def test_a_constraint_that_catches_a_concurrent_loser_answers_409(ctx: Context) -> None:
     """Were a race left unguarded, the database's refusal reaches the caller as the conflict it is, not as a 500."""
+    app = create_app(context=ctx)  # its own: the shared app has answered requests, so it takes no new route
+    api = Api(app.test_client(), ctx)
 
     def duplicate_contact() -> None:
         session = edge.session()
