@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.engine import DiagramError, Known, load_definition
-from tests.unit.test_engine_helpers import linear, process_xml
+from tests.unit.test_engine_helpers import linear
 
 USER = '<bpmn:userTask id="{id}" camunda:candidateGroups="duty" />'
 
@@ -184,17 +184,3 @@ def test_a_user_task_without_a_status_is_a_warning_not_a_refusal():
     definition = load_definition(linear(USER.format(id="e1")), filename="w.bpmn")
     [warning] = definition.warnings
     assert warning.element_id == "e1" and "no ticket status" in warning.detail
-
-
-def test_what_spiffworkflow_refuses_after_our_checks_is_a_problem_with_a_line():
-    # Two start events pass our checks; SpiffWorkflow's own parser objects to the process.
-    body = """
-    <bpmn:startEvent id="start" />
-    <bpmn:userTask id="fork" camunda:candidateGroups="duty" />
-    <bpmn:endEvent id="a" />
-    <bpmn:endEvent id="b" />
-    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="fork" />
-    <bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="a" />
-    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="b" />"""
-    err = refused(process_xml(body))
-    assert err.line is not None and len(err.problems) == 1
