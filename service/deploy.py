@@ -54,5 +54,9 @@ def _one(ctx: Context, path: Path, actor: str, *, rules: bool) -> DeployLine:
                 )
                 number, created = deployed.definition.version, deployed.created
     except ServiceError as error:
+        problems = error.extra.get("problems") or []
+        if len(problems) > 1:  # every problem of a refused diagram, one a line
+            lines = (f"{path.name}:{p['line']} ({p['element']}): {p['detail']}" for p in problems)
+            return DeployLine(str(path), "refused:\n  " + "\n  ".join(lines), ok=False)
         return DeployLine(str(path), f"refused: {error.detail}", ok=False)
     return DeployLine(str(path), f"new version {number}" if created else f"unchanged (version {number})", ok=True)

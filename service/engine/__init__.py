@@ -5,8 +5,8 @@ See docs/architecture.md, "The engine contract".
 
 from .budget import ScriptLimits
 from .definition import Definition, load_definition
-from .diagram import MessageRule
-from .errors import DiagramError, EngineError, FormError, MigrationRefused, TaskNotOpen
+from .diagram import Known, MessageRule
+from .errors import DiagramError, EngineError, FormError, MigrationRefused, Problem, TaskNotOpen
 from .forms import FormField
 from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
@@ -22,8 +22,10 @@ __all__ = [
     "ExternalTaskView",
     "FormError",
     "FormField",
+    "Known",
     "MessageRule",
     "MigrationRefused",
+    "Problem",
     "ReachedElement",
     "Run",
     "ScriptLimits",

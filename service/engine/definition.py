@@ -12,8 +12,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import migration
 from .budget import ScriptLimits
-from .diagram import DiagramInfo, MessageRule, check_diagram, parse_xml
-from .errors import DiagramError, EngineError
+from .diagram import NOTHING_KNOWN, DiagramInfo, Known, MessageRule, check_diagram, parse_xml
+from .errors import DiagramError, EngineError, Problem
 from .migration import DefinitionChanges
 from .model import EngineEvent
 from .parser import DialectParser
@@ -33,6 +33,13 @@ class Definition:
         self.topics: frozenset[str] = frozenset(info.topics.values())
         self.decision_refs: frozenset[str] = frozenset(ref for ref, _ in info.decisions.values())
         self.user_tasks: frozenset[str] = frozenset(info.user_tasks)
+        #: Per user task: the ticket status while it is open, and its SLA behaviour (`pause_client`, `pause_parts`,
+        #: `reaction`), from its extension properties; tasks that declare none are left out.
+        self.task_statuses: dict[str, str] = {k: c.status for k, c in info.user_tasks.items() if c.status}
+        self.task_sla: dict[str, str] = {k: c.sla for k, c in info.user_tasks.items() if c.sla}
+        #: What deserves the process owner's attention but does not stop the diagram from running.
+        self.warnings: tuple[Problem, ...] = tuple(info.warnings)
+        self.initiator: str | None = info.initiator
         self.messages: frozenset[str] = frozenset(info.messages)
         #: Per message: the variables its data may set and the roles that may send it (see `MessageRule`).
         self.message_rules: dict[str, MessageRule] = dict(info.message_rules)
@@ -47,12 +54,22 @@ class Definition:
         self._local = threading.local()
         self._elements: dict[str, Any] | None = None
 
-    def start(self, data: dict[str, Any], *, decide: Decide, limits: ScriptLimits = DEFAULT_LIMITS) -> Run:
+    def start(
+        self,
+        data: dict[str, Any],
+        *,
+        decide: Decide,
+        limits: ScriptLimits = DEFAULT_LIMITS,
+        starter: str | None = None,
+    ) -> Run:
         """A new instance with ``data`` as its variables; nothing runs until ``advance()``.
 
-        ``limits`` are the CPU and memory budget of each script and expression, and the size budget of the data.
+        ``limits`` are the CPU and memory budget of each script and expression, and the size budget of the data;
+        ``starter`` is who starts it, set in the start event's `camunda:initiator` variable when it names one.
         """
         variables = plain_data(data, "start data")
+        if self.initiator and starter is not None:
+            variables[self.initiator] = starter
         events: list[EngineEvent] = []
         engine = RestrictedScriptEngine(decide=decide, emit=events.append, limits=limits)
         workflow = BpmnWorkflow(self._spec, copy.copy(self._subprocess_specs), script_engine=engine)
@@ -111,13 +128,14 @@ class Definition:
         return f"<Definition {self.key!r} from {self.filename!r}>"
 
 
-def load_definition(xml: bytes, *, filename: str, key: str | None = None) -> Definition:
-    """Parse and check one diagram (raises DiagramError naming the file, element and line).
+def load_definition(xml: bytes, *, filename: str, key: str | None = None, known: Known = NOTHING_KNOWN) -> Definition:
+    """Parse and check one diagram (raises DiagramError listing every problem: element, line, reason, hint).
 
-    ``key`` picks the executable process when the file holds more than one.
+    ``key`` picks the executable process when the file holds more than one; ``known`` is what the service offers
+    (topics, decisions, ticket statuses), checked at deployment.
     """
     root = parse_xml(xml, filename)
-    info = check_diagram(root, filename, key)
+    info = check_diagram(root, filename, key, known)
     parser = DialectParser(info)
     try:
         parser.add_bpmn_xml(root, filename)
@@ -125,9 +143,11 @@ def load_definition(xml: bytes, *, filename: str, key: str | None = None) -> Def
         subprocess_specs = parser.get_subprocess_specs(info.key)
     except ValidationException as err:
         element = err.id or None
-        raise DiagramError(filename, element, _line_of(root, element), _message(err)) from None
-    except SpiffWorkflowException as err:
-        raise DiagramError(filename, None, None, _message(err)) from None
+        raise DiagramError(filename, element, _line_of(root, element) or root.sourceline, _message(err)) from None
+    except Exception as err:  # noqa: BLE001 - whatever SpiffWorkflow raises becomes a problem, never a raw error
+        element = getattr(err, "id", None) or None
+        line = _line_of(root, element) or root.sourceline
+        raise DiagramError(filename, element, line, f"the engine cannot read the diagram: {_message(err)}") from None
     return Definition(info, filename, spec, subprocess_specs)
 
 

@@ -12,12 +12,14 @@ from datetime import datetime
 
 from lxml import etree
 
-from .errors import DiagramError
+from .errors import DiagramError, Problem
 from .forms import CONSTRAINTS, FIELD_TYPES, FormField
 from .scripting import Mode, UnsafeCode, check_code, has_expression, parse_template, split_list, strip_expression
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+#: Diagrams saved by Activiti (and old Camunda Modeler versions) use this namespace for the same attributes.
+ACTIVITI = "http://activiti.org/bpmn"
 NS = {"bpmn": BPMN, "camunda": CAMUNDA}
 
 FLOW_NODES = frozenset(
@@ -35,12 +37,29 @@ PASSIVE = frozenset(
         "incoming", "outgoing", "property",
     }
 )  # fmt: skip
+EXTERNAL_HINT = 'use camunda:type="external" with a camunda:topic, served by an adapter'
+SCRIPT_HINT = "use a Python script task"
+#: Extension elements refused, with what to use instead.
 UNSUPPORTED_EXTENSIONS = {
-    "executionListener": "execution listeners are not supported",
-    "taskListener": "task listeners are not supported",
-    "inputOutput": "input/output mappings are not supported",
-    "connector": 'connectors are not supported: use camunda:type="external" with a topic',
+    "executionListener": (
+        "execution listeners are not supported",
+        "put the work in a Python script task or an external service task on the flow",
+    ),
+    "taskListener": (
+        "task listeners are not supported",
+        "set assignment with camunda:candidateGroups, camunda:candidateUsers or camunda:assignee, and do the work in"
+        " a script task or an external service task after the user task",
+    ),
+    "connector": ("connectors are not supported", EXTERNAL_HINT),
 }
+#: Camunda attributes that name Java code; the engine runs none.
+JAVA_ATTRIBUTES = {
+    "class": "camunda:class names a Java class",
+    "delegateExpression": "camunda:delegateExpression names a Java delegate",
+    "expression": "camunda:expression on a service task calls Java",
+}
+#: The elements that may carry `camunda:inputOutput`.
+MAPPED_TASKS = frozenset({"task", "userTask", "serviceTask", "scriptTask", "businessRuleTask"})
 ALLOWED_EVENTS = {
     "startEvent": (),
     "endEvent": ("terminateEventDefinition",),
@@ -61,6 +80,10 @@ class UserTaskConfig:
     due_date: str | None
     priority: str | None
     form: tuple[FormField, ...]
+    candidate_users: str | None = None
+    #: The ticket status while the task is open, and its SLA behaviour (`SLA_VALUES`), from `camunda:properties`.
+    status: str | None = None
+    sla: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +98,22 @@ class MessageRule:
     senders: frozenset[str] = frozenset()
 
 
+#: A `camunda:inputOutput` value: a text (a literal, or a template with ``${...}``), a list or a map of values.
+IoValue = str | list["IoValue"] | dict[str, "IoValue"]
+
+
+@dataclass(frozen=True)
+class IoMapping:
+    """A task's `camunda:inputOutput`: variables set before the task runs (inputs) and after it completes (outputs)."""
+
+    inputs: tuple[tuple[str, IoValue], ...] = ()
+    outputs: tuple[tuple[str, IoValue], ...] = ()
+
+
 MESSAGE_PROPERTIES = ("variables", "senders")
+#: What a user task's `sla` property may say: the clocks pause while it is open (waiting for the client, or for parts
+#: where the service level says so), or a person's first touch of it is the ticket's reaction.
+SLA_VALUES = frozenset({"pause_client", "pause_parts", "reaction"})
 
 
 @dataclass
@@ -90,23 +128,62 @@ class DiagramInfo:
     user_tasks: dict[str, UserTaskConfig] = field(default_factory=dict)
     messages: set[str] = field(default_factory=set)
     message_rules: dict[str, MessageRule] = field(default_factory=dict)
+    initiator: str | None = None  # camunda:initiator of the start event: the variable that gets the starter's name
+    io: dict[str, IoMapping] = field(default_factory=dict)  # element id -> its camunda:inputOutput
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the service offers a diagram, checked at deployment: None where it is not checked (a stored version)."""
+
+    topics: frozenset[str] | None = None
+    decisions: frozenset[str] | None = None
+    statuses: frozenset[str] | None = None
+
+
+NOTHING_KNOWN = Known()
 
 
 def parse_xml(xml: bytes, filename: str) -> etree._Element:
-    """Parse untrusted XML (no entities, no network)."""
+    """Parse untrusted XML (no entities, no network); the Activiti namespace is read as Camunda's."""
     try:
-        return etree.fromstring(xml, _SAFE_PARSER)
+        root = etree.fromstring(xml, _SAFE_PARSER)
     except etree.XMLSyntaxError as err:
         raise DiagramError(filename, None, err.lineno, f"the XML does not parse: {err.msg}") from None
+    _as_camunda(root)
+    return root
 
 
-def check_diagram(root: etree._Element, filename: str, key: str | None = None) -> DiagramInfo:
-    """Run every load-time check and collect what the parser needs (raises DiagramError)."""
+def _as_camunda(root: etree._Element) -> None:
+    """Rename `activiti:` elements and attributes to `camunda:` in place (the two dialects share these names)."""
+    old = f"{{{ACTIVITI}}}"
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag.startswith(old):
+            node.tag = f"{{{CAMUNDA}}}{node.tag[len(old) :]}"
+        for name in [name for name in node.attrib if name.startswith(old)]:
+            node.set(f"{{{CAMUNDA}}}{name[len(old) :]}", node.attrib.pop(name))
+
+
+def check_diagram(
+    root: etree._Element, filename: str, key: str | None = None, known: Known = NOTHING_KNOWN
+) -> DiagramInfo:
+    """Run every load-time check and collect what the parser needs.
+
+    Raises DiagramError with every problem found, in the file's order; warnings are kept in ``info.warnings``.
+    """
     if root.tag != f"{{{BPMN}}}definitions":
         raise DiagramError(filename, None, root.sourceline, "the document is not a BPMN 2.0 <definitions>")
     process = _pick_process(root, filename, key)
     info = DiagramInfo(root=root, key=process.get("id"), name=process.get("name") or process.get("id"))
-    _Checker(info, filename).container(process)
+    checker = _Checker(info, filename, known)
+    checker.container(process)
+    checker.references()
+    if checker.problems:
+        problems = sorted(checker.problems, key=lambda problem: problem.line or 0)
+        raise DiagramError(filename, None, None, "", problems=problems)
     return info
 
 
@@ -124,12 +201,23 @@ def _pick_process(root: etree._Element, filename: str, key: str | None) -> etree
 
 
 class _Checker:
-    def __init__(self, info: DiagramInfo, filename: str) -> None:
+    """Checks one process; each element's first problem is kept and the checks go on with the next element."""
+
+    def __init__(self, info: DiagramInfo, filename: str, known: Known = NOTHING_KNOWN) -> None:
         self.info = info
         self.filename = filename
+        self.known = known
+        self.problems: list[Problem] = []
 
-    def fail(self, node: etree._Element, detail: str, line: int | None = None) -> DiagramError:
-        return DiagramError(self.filename, node.get("id"), line or node.sourceline, detail)
+    def fail(self, node: etree._Element, detail: str, line: int | None = None, hint: str | None = None) -> DiagramError:
+        """The problem of ``node``, named by its own id or, inside extension elements, by the element holding it."""
+        return DiagramError(self.filename, _owner_id(node), line or node.sourceline, detail, hint)
+
+    def keep(self, error: DiagramError) -> None:
+        self.problems.extend(error.problems)
+
+    def warn(self, node: etree._Element, detail: str, hint: str | None = None) -> None:
+        self.info.warnings.append(Problem(_owner_id(node), node.sourceline, detail, hint))
 
     def container(self, container: etree._Element) -> None:
         tags: dict[str, str] = {}
@@ -139,20 +227,56 @@ class _Checker:
             tag = etree.QName(node).localname
             if tag in PASSIVE:
                 continue
-            if tag not in FLOW_NODES:
-                raise self.fail(node, f"bpmn:{tag} is not supported by this engine")
-            self.flow_node(node, tag)
             tags[node.get("id")] = tag
+            try:
+                if tag not in FLOW_NODES:
+                    raise self.fail(node, f"bpmn:{tag} is not supported by this engine")
+                self.flow_node(node, tag)
+            except DiagramError as error:
+                self.keep(error)
         for flow in container.iterfind("bpmn:sequenceFlow", NS):
-            self.sequence_flow(flow, tags)
+            try:
+                self.sequence_flow(flow, tags)
+            except DiagramError as error:
+                self.keep(error)
+
+    def references(self) -> None:
+        """Every topic and decision the process calls must be one the service offers."""
+        calls = [
+            (element, topic, self.known.topics, "no adapter serves the topic")
+            for element, topic in self.info.topics.items()
+        ]
+        calls += [
+            (element, ref, self.known.decisions, "no ruleset is published for the decision")
+            for element, (ref, _) in self.info.decisions.items()
+        ]
+        for element, name, offered, says in calls:
+            if offered is not None and name not in offered:
+                node = self.info.root.xpath("//*[@id=$id]", id=element)[0]
+                self.keep(self.fail(node, f"{says} {name!r}"))
 
     def flow_node(self, node: etree._Element, tag: str) -> None:
         if not node.get("id"):
             raise self.fail(node, f"bpmn:{tag} without an id")
+        refused = False
         for ext in node.iterfind("bpmn:extensionElements/*", NS):
             local = etree.QName(ext).localname
             if local in UNSUPPORTED_EXTENSIONS:
-                raise self.fail(ext, UNSUPPORTED_EXTENSIONS[local])
+                detail, hint = UNSUPPORTED_EXTENSIONS[local]
+                self.keep(self.fail(ext, detail, hint=hint))
+                refused = True
+            elif local == "inputOutput" and tag not in MAPPED_TASKS:
+                hint = "map variables on a task next to it, or in a script task"
+                self.keep(self.fail(ext, f"input/output mappings are not supported on bpmn:{tag}", hint=hint))
+                refused = True
+            elif local == "inputOutput":
+                try:
+                    self.info.io[node.get("id")] = self.input_output(ext)
+                except DiagramError as error:
+                    self.keep(error)
+                    refused = True
+        if refused:
+            return
         for marker in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
             if node.find(f"bpmn:{marker}", NS) is not None:
                 raise self.fail(node, "loop markers are not supported: model the loop with a gateway")
@@ -200,6 +324,52 @@ class _Checker:
             detail = f"another event catching the message {name!r} declares other variables or senders"
             raise self.fail(node, detail)
 
+    def input_output(self, node: etree._Element) -> IoMapping:
+        """Read input and output parameters: a text (literal or ``${...}``), a `camunda:list` or a `camunda:map`."""
+        sides: dict[str, list[tuple[str, IoValue]]] = {"inputParameter": [], "outputParameter": []}
+        for parameter in node:
+            local = etree.QName(parameter).localname if isinstance(parameter.tag, str) else ""
+            if local not in sides:
+                continue
+            name = (parameter.get("name") or "").strip()
+            if not _plain_identifier(name):
+                raise self.fail(parameter, f"input/output parameter {name!r} must be a plain identifier")
+            sides[local].append((name, self.io_value(parameter)))
+        return IoMapping(tuple(sides["inputParameter"]), tuple(sides["outputParameter"]))
+
+    def io_value(self, node: etree._Element) -> IoValue:
+        children = [child for child in node if isinstance(child.tag, str)]
+        if not children:
+            text = (node.text or "").strip()
+            if has_expression(text):
+                self.template(node, text)
+            return text
+        if len(children) > 1:
+            raise self.fail(node, "a parameter, list item or map entry holds one value")
+        child = children[0]
+        local = etree.QName(child).localname
+        if local == "list":
+            return [self.io_value(item) for item in child if isinstance(item.tag, str)]
+        if local == "map":
+            entries: dict[str, IoValue] = {}
+            for entry in child.iterfind("camunda:entry", NS):
+                entries[entry.get("key") or ""] = self.io_value(entry)
+            return entries
+        if local == "script":
+            raise self.fail(
+                child, "scripts in input/output parameters are not supported", hint="use a ${...} expression"
+            )
+        # A value element (camunda:value in a list) holds its text.
+        return self.io_value(child)
+
+    def on_startEvent(self, node: etree._Element) -> None:
+        initiator = self.attr(node, "initiator")
+        if initiator is None:
+            return
+        if not _plain_identifier(initiator.strip()):
+            raise self.fail(node, "camunda:initiator must be a plain identifier (it becomes a variable)")
+        self.info.initiator = initiator.strip()
+
     def on_subProcess(self, node: etree._Element) -> None:
         if node.get("triggeredByEvent") == "true":
             raise self.fail(node, "event sub-processes are not supported")
@@ -208,9 +378,14 @@ class _Checker:
     def on_userTask(self, node: etree._Element) -> None:
         groups = self.attr(node, "candidateGroups")
         assignee = self.attr(node, "assignee")
-        if not groups and not assignee:
-            raise self.fail(node, "a user task needs camunda:candidateGroups or camunda:assignee")
-        for value in (groups, assignee):
+        users = self.attr(node, "candidateUsers")
+        if not groups and not assignee and not users:
+            raise self.fail(
+                node,
+                "a user task needs camunda:candidateGroups, camunda:candidateUsers or camunda:assignee",
+                hint="name the group whose queue it goes to",
+            )
+        for value in (groups, assignee, users):
             for item in split_list(value or ""):
                 self.template(node, item)
         due, priority = self.attr(node, "dueDate"), self.attr(node, "priority")
@@ -229,7 +404,27 @@ class _Checker:
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise self.fail(node, f"duplicate form field ids: {', '.join(duplicates)}")
-        self.info.user_tasks[node.get("id")] = UserTaskConfig(groups, assignee, due, priority, form)
+        status, sla = self.ticket_properties(node)
+        self.info.user_tasks[node.get("id")] = UserTaskConfig(groups, assignee, due, priority, form, users, status, sla)
+
+    def ticket_properties(self, node: etree._Element) -> tuple[str | None, str | None]:
+        """The task's `status` and `sla` extension properties, checked against what the service knows."""
+        values: dict[str, str] = {}
+        for prop in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
+            key = (prop.get("name") or "").strip()
+            if key not in ("status", "sla"):
+                continue
+            value = (prop.get("value") or "").strip()
+            statuses = self.known.statuses
+            if key == "status" and statuses is not None and value not in statuses:
+                hint = f"one of {', '.join(sorted(statuses))}"
+                raise self.fail(prop, f"unknown ticket status {value!r}", hint=hint)
+            if key == "sla" and value and value not in SLA_VALUES:
+                raise self.fail(prop, f"unknown sla {value!r}", hint=f"one of {', '.join(sorted(SLA_VALUES))}, or none")
+            values[key] = value
+        if "status" not in values:
+            self.warn(node, "the user task declares no ticket status", hint='add the extension property "status"')
+        return values.get("status") or None, values.get("sla") or None
 
     def form_field(self, node: etree._Element) -> FormField:
         field_id = (node.get("id") or "").strip()
@@ -262,6 +457,9 @@ class _Checker:
 
     def on_serviceTask(self, node: etree._Element) -> None:
         topic = (self.attr(node, "topic") or "").strip()
+        for name, detail in JAVA_ATTRIBUTES.items():
+            if self.attr(node, name) is not None:
+                raise self.fail(node, f"{detail}: this engine runs no Java", hint=EXTERNAL_HINT)
         if self.attr(node, "type") != "external":
             raise self.fail(node, 'a service task must be camunda:type="external" with a camunda:topic')
         if not topic or has_expression(topic):
@@ -279,7 +477,8 @@ class _Checker:
 
     def on_scriptTask(self, node: etree._Element) -> None:
         if (node.get("scriptFormat") or "").strip().lower() not in SCRIPT_FORMATS:
-            raise self.fail(node, f"script format {node.get('scriptFormat')!r} is not supported: use python")
+            detail = f"script format {node.get('scriptFormat')!r} is not supported"
+            raise self.fail(node, detail, hint=SCRIPT_HINT)
         if self.attr(node, "resource"):
             raise self.fail(node, "external script resources are not supported")
         script = node.find("bpmn:script", NS)
@@ -335,3 +534,20 @@ class _Checker:
     @staticmethod
     def attr(node: etree._Element, name: str) -> str | None:
         return node.get(f"{{{CAMUNDA}}}{name}")
+
+
+def _plain_identifier(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__")
+
+
+def _owner_id(node: etree._Element) -> str | None:
+    """The id of ``node``, or of the nearest element holding it (a form field's, a listener's task)."""
+    while node is not None:
+        if node.get("id") and not _inside_extensions(node):
+            return str(node.get("id"))
+        node = node.getparent()
+    return None
+
+
+def _inside_extensions(node: etree._Element) -> bool:
+    return any(etree.QName(parent).localname == "extensionElements" for parent in node.iterancestors())

@@ -2,21 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in a diagram: the element, its XML line, what and what to do instead."""
+
+    element_id: str | None
+    line: int | None
+    detail: str
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as the API answers it."""
+        return {"element": self.element_id, "line": self.line, "detail": self.detail, "hint": self.hint}
+
+    def text(self, filename: str) -> str:
+        """``file:line (element): detail (hint)``, as the command line prints it."""
+        where = filename
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.element_id:
+            where += f" ({self.element_id})"
+        return f"{where}: {self.detail}" + (f"; {self.hint}" if self.hint else "")
+
 
 class DiagramError(Exception):
-    """A diagram was refused at load time: file, element, XML line and reason."""
+    """A diagram was refused at load time: file, and every problem found (element, XML line, reason, hint).
 
-    def __init__(self, filename: str, element_id: str | None, line: int | None, detail: str) -> None:
+    ``element_id``, ``line``, ``detail`` and ``hint`` are those of the first problem (in the file's order).
+    """
+
+    def __init__(
+        self,
+        filename: str,
+        element_id: str | None,
+        line: int | None,
+        detail: str,
+        hint: str | None = None,
+        *,
+        problems: list[Problem] | None = None,
+    ) -> None:
         self.filename = filename
-        self.element_id = element_id
-        self.line = line
-        self.detail = detail
-        where = filename
-        if line is not None:
-            where += f":{line}"
-        if element_id:
-            where += f" ({element_id})"
-        super().__init__(f"{where}: {detail}")
+        self.problems = problems or [Problem(element_id, line, detail, hint)]
+        first = self.problems[0]
+        self.element_id, self.line, self.detail, self.hint = first.element_id, first.line, first.detail, first.hint
+        more = len(self.problems) - 1
+        super().__init__(first.text(filename) + (f" (and {more} more problem{'s' * (more > 1)})" if more else ""))
 
 
 class FormError(Exception):

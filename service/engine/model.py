@@ -46,6 +46,9 @@ class UserTaskView:
     form_fields: tuple[FormField, ...]
     due: str | None  # ISO date or date-time, as the diagram (or its expression) gave it
     priority: int | None
+    candidate_users: tuple[str, ...] = ()  # camunda:candidateUsers: people who may claim it besides the groups
+    status: str | None = None  # the ticket status while it is open (its `status` property)
+    sla: str | None = None  # its SLA behaviour (its `sla` property)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     InclusiveGateway,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
-    ScriptTask,
     StartEvent,
     SubWorkflowTask,
 )
@@ -35,7 +34,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from .diagram import CAMUNDA, DiagramInfo
 from .scripting import strip_expression
-from .specs import BusinessRuleTask, ExternalTask, PassTask, UserTask
+from .specs import BusinessRuleTask, ExternalTask, Mapped, PassTask, ScriptTask, UserTask
 
 
 def _info(parser: TaskParser) -> DiagramInfo:
@@ -110,3 +109,25 @@ class DialectParser(CamundaParser):  # type: ignore[misc]
     def __init__(self, info: DiagramInfo) -> None:
         super().__init__()
         self.info = info
+
+    def get_spec(self, process_id: str, required: bool = True) -> Any:
+        """The process spec, its tasks given their checked `camunda:inputOutput`."""
+        spec = super().get_spec(process_id, required)
+        _map_io(spec, self.info)
+        return spec
+
+    def get_subprocess_specs(
+        self, name: str, specs: dict[str, Any] | None = None, require_call_activity_specs: bool = True
+    ) -> Any:
+        """The sub-process specs, their tasks given their checked `camunda:inputOutput`."""
+        found = super().get_subprocess_specs(name, specs, require_call_activity_specs)
+        for spec in found.values():
+            _map_io(spec, self.info)
+        return found
+
+
+def _map_io(spec: Any, info: DiagramInfo) -> None:
+    for task_spec in spec.task_specs.values():
+        mapping = info.io.get(getattr(task_spec, "bpmn_id", None) or "")
+        if mapping is not None and isinstance(task_spec, Mapped):
+            task_spec.io = mapping

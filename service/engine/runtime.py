@@ -128,6 +128,9 @@ class Run:
                     form_fields=spec.config.form,
                     due=assignment["due"],
                     priority=assignment["priority"],
+                    candidate_users=tuple(assignment.get("candidate_users") or ()),
+                    status=spec.config.status,
+                    sla=spec.config.sla,
                 )
             )
         return views

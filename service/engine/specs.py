@@ -5,17 +5,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, ScriptTaskConverter
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as BpmnScriptTask
 from SpiffWorkflow.bpmn.specs.defaults import UserTask as BpmnUserTask
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
 from .budget import BudgetExceeded, ScriptLimits
-from .diagram import UserTaskConfig
+from .diagram import IoMapping, IoValue, UserTaskConfig
 from .errors import EngineError
 from .forms import FormField
 from .model import DecisionTaken
-from .scripting import DEFAULT_LIMITS, render_template, split_list, unsafe_value
+from .scripting import DEFAULT_LIMITS, has_expression, render_template, split_list, unsafe_value
 
 
 def element_of(task: Any) -> str:
@@ -45,7 +46,43 @@ _KINDS = {
 }
 
 
-class UserTask(BpmnUserTask):
+class Mapped:
+    """A task with Camunda's `camunda:inputOutput`: inputs set variables as the task becomes ready (before its
+    assignment, script or decision), outputs after it completes. ``io`` is set by the parser."""
+
+    io: IoMapping | None = None
+    bpmn_id: str
+
+    def _on_ready_hook(self, my_task: Any) -> None:
+        if self.io is not None:
+            self._assign(my_task, self.io.inputs, "input")
+        super()._on_ready_hook(my_task)  # type: ignore[misc]
+
+    def _on_complete_hook(self, my_task: Any) -> None:
+        if self.io is not None:
+            self._assign(my_task, self.io.outputs, "output")
+        super()._on_complete_hook(my_task)  # type: ignore[misc]
+
+    def _assign(self, my_task: Any, parameters: tuple[tuple[str, IoValue], ...], side: str) -> None:
+        for name, value in parameters:
+            try:
+                my_task.data[name] = _resolve(value, my_task)
+            except Exception as err:
+                detail = f"{side} parameter {name!r} failed: {type(err).__name__}: {err}"
+                raise EngineError(
+                    self.bpmn_id, filename_of(my_task), detail, budget=isinstance(err, BudgetExceeded)
+                ) from err
+
+
+def _resolve(value: IoValue, my_task: Any) -> Any:
+    if isinstance(value, list):
+        return [_resolve(item, my_task) for item in value]
+    if isinstance(value, dict):
+        return {key: _resolve(item, my_task) for key, item in value.items()}
+    return render_template(value, my_task.data, _limits(my_task)) if has_expression(value) else value
+
+
+class UserTask(Mapped, BpmnUserTask):
     """A user task with Camunda assignment, form, due date and priority."""
 
     def __init__(self, wf_spec: Any, bpmn_id: str, config: UserTaskConfig | None = None, **kwargs: Any) -> None:
@@ -66,11 +103,17 @@ class UserTask(BpmnUserTask):
                 value = render_template(item, my_task.data, _limits(my_task))
                 values = value if isinstance(value, (list, tuple)) else [value]
                 groups.extend(str(v) for v in values if v not in (None, ""))
+            users: list[str] = []
+            for item in split_list(self.config.candidate_users or ""):
+                value = render_template(item, my_task.data, _limits(my_task))
+                values = value if isinstance(value, (list, tuple)) else [value]
+                users.extend(str(v) for v in values if v not in (None, ""))
             assignee = self._text(self.config.assignee, my_task)
             due = self._text(self.config.due_date, my_task)
             priority = self._text(self.config.priority, my_task)
             return {
                 "candidate_groups": groups,
+                "candidate_users": users,
                 "assignee": assignee or None,
                 "due": due or None,
                 "priority": int(priority) if priority not in (None, "") else None,
@@ -92,7 +135,7 @@ def _limits(my_task: Any) -> ScriptLimits:
     return getattr(my_task.workflow.script_engine, "limits", DEFAULT_LIMITS)
 
 
-class ExternalTask(ServiceTask):
+class ExternalTask(Mapped, ServiceTask):
     """A service task with ``camunda:type="external"``: parked until a worker completes it."""
 
     def __init__(self, wf_spec: Any, bpmn_id: str, topic: str = "", **kwargs: Any) -> None:
@@ -104,7 +147,7 @@ class ExternalTask(ServiceTask):
         return True  # the worker did the work; its result is already in the task's data
 
 
-class BusinessRuleTask(BpmnSpecMixin):
+class BusinessRuleTask(Mapped, BpmnSpecMixin):
     """A business rule task: ``decide(decisionRef, facts)``, outcome stored in resultVariable."""
 
     def __init__(
@@ -134,12 +177,16 @@ class BusinessRuleTask(BpmnSpecMixin):
         return True
 
 
-class PassTask(NoneTask):
+class PassTask(Mapped, NoneTask):
     """A plain bpmn:task passes straight through, as in Camunda (SpiffWorkflow would wait on it)."""
 
     def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.manual = False
+
+
+class ScriptTask(Mapped, BpmnScriptTask):
+    """A Python script task, with `camunda:inputOutput`."""
 
 
 # --- converters: how the specs above are written by SpiffWorkflow's serializer ------------------
@@ -157,6 +204,9 @@ class UserTaskConverter(BpmnTaskSpecConverter):  # type: ignore[misc]
             "due_date": config.due_date,
             "priority": config.priority,
             "form": [f.to_dict() for f in config.form],
+            "candidate_users": config.candidate_users,
+            "status": config.status,
+            "sla": config.sla,
         }
         return dct
 
@@ -192,4 +242,5 @@ SPEC_CONVERTERS: dict[type, type] = {
     ExternalTask: ExternalTaskConverter,
     BusinessRuleTask: BusinessRuleTaskConverter,
     PassTask: BpmnTaskSpecConverter,
+    ScriptTask: ScriptTaskConverter,
 }

@@ -14,14 +14,16 @@ from service import engine
 from service.db import lock_name
 from service.errors import Invalid, NotFound
 from service.processes.models import ProcessDefinition
+from service.processes.projection import TASK_STATUSES
 
 
 @dataclass(frozen=True)
 class Deployed:
-    """The outcome of a deployment: the version, and whether it is new."""
+    """The outcome of a deployment: the version, whether it is new, and what the diagram's check warns about."""
 
     definition: ProcessDefinition
     created: bool
+    warnings: tuple[engine.Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,21 +104,29 @@ def deploy_definition(
     known_topics: set[str],
     known_rulesets: set[str],
 ) -> Deployed:
-    """Validate a diagram and store it as a new version, or return the version with the same content."""
+    """Validate a diagram and store it as a new version, or return the version with the same content.
+
+    A refused diagram's answer lists every problem (`problems`: element, line, detail, hint); the first one is also
+    its `element` and `line`. Every external topic must have an adapter, every decision a published ruleset, and every
+    user task's `status` must be one the service knows (`TASK_STATUSES`).
+    """
     content_hash = hashlib.sha256(xml).hexdigest()
     existing = _deployed(session, content_hash)
     if existing is not None:
         return Deployed(existing, created=False)
+    known = engine.Known(
+        topics=frozenset(known_topics), decisions=frozenset(known_rulesets), statuses=frozenset(TASK_STATUSES)
+    )
     try:
-        parsed = engine.load_definition(xml, filename=filename)
+        parsed = engine.load_definition(xml, filename=filename, known=known)
     except engine.DiagramError as error:
         raise Invalid(
-            f"{filename}: {error.detail}", file=filename, element=error.element_id, line=error.line
+            str(error),
+            file=filename,
+            element=error.element_id,
+            line=error.line,
+            problems=[problem.to_dict() for problem in error.problems],
         ) from error
-    _check_references(parsed, filename, parsed.topic_elements, known_topics, "no adapter serves the topic {name!r}")
-    _check_references(
-        parsed, filename, parsed.decision_elements, known_rulesets, "no ruleset is published for the decision {name!r}"
-    )
     # Deployments of one process take turns from here: each numbers its version after the last one committed, and
     # of two deploying the same content at once the second finds the first's version.
     lock_name(session, f"process:{parsed.key}")
@@ -135,24 +145,11 @@ def deploy_definition(
     )
     session.add(row)
     session.flush()
-    return Deployed(row, created=True)
+    return Deployed(row, created=True, warnings=parsed.warnings)
 
 
 def _deployed(session: Session, content_hash: str) -> ProcessDefinition | None:
     return session.scalar(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash))
-
-
-def _check_references(
-    parsed: engine.Definition, filename: str, used: dict[str, str], known: set[str], says: str
-) -> None:
-    """Refuse the first element (in the file's order) that calls a topic or decision the service lacks."""
-    unknown = sorted((parsed.lines.get(element, 0), element) for element, name in used.items() if name not in known)
-    if not unknown:
-        return
-    line, element = unknown[0]
-    others = sorted({used[other] for _, other in unknown} - {used[element]})
-    detail = says.format(name=used[element]) + (f" (nor {', '.join(others)})" if others else "")
-    raise Invalid(f"{filename}:{line} ({element}): {detail}", file=filename, element=element, line=line or None)
 
 
 def latest_definition(session: Session, *, key: str) -> ProcessDefinition:

@@ -63,7 +63,9 @@ def start_instance(
     version, definition = ctx.definitions.latest(session, key=ctx.config.ticket_process)
     rules = ctx.rules.decider(session)
     facts = {**ticket_facts(ticket, today=date.today()), "paid": False}
-    run = definition.start(facts, decide=decide(rules) if decide else rules, limits=script_limits(ctx.config))
+    run = definition.start(
+        facts, decide=decide(rules) if decide else rules, limits=script_limits(ctx.config), starter=actor
+    )
     try:
         events = _advance(run, version)
         if drive is not None:

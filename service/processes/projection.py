@@ -18,26 +18,30 @@ from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, User
 from service.tickets.history import history_row, record
 from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
 
-#: The status a ticket shows while one of these user tasks of the default flow is open (most advanced first).
-STATUS_BY_TASK = (
-    ("manager_review", "manager_review"),
-    ("onsite_visit", "onsite"),
-    ("order_parts", "ordering_parts"),
-    ("resolve", "in_progress"),
-    ("record_payment", "awaiting_payment"),
-    ("estimate", "estimating"),
-    ("clarify", "clarifying"),
+#: The statuses a user task may give the ticket (its `status` property in the diagram), most advanced first: when
+#: several tasks are open, the ticket shows the most advanced one's.
+TASK_STATUSES = (
+    "manager_review",
+    "onsite",
+    "ordering_parts",
+    "in_progress",
+    "awaiting_payment",
+    "estimating",
+    "clarifying",
 )
 STATUS_BY_MESSAGE = {"parts_delivered": "waiting_parts"}
 TICKET_VARIABLES = ("route", "paid", "team", "level", "circle", "folder_url")
+#: What a user task's `sla` property pauses the clocks for (`reaction` pauses nothing).
+PAUSE_BY_SLA = {"pause_client": "client", "pause_parts": "parts"}
 
 
-def ticket_status(run: engine.Run, open_names: set[str], previous: str) -> str:
-    """The ticket's status from what its instance waits for."""
+def ticket_status(run: engine.Run, open_tasks: list[engine.UserTaskView], previous: str) -> str:
+    """The ticket's status from what its instance waits for: the open tasks' declared statuses, then messages."""
     if run.completed:
         return str(run.data.get("status") or "closed")
-    for name, status in STATUS_BY_TASK:
-        if name in open_names:
+    declared = {task.status for task in open_tasks if task.status}
+    for status in TASK_STATUSES:
+        if status in declared:
             return status
     for message in run.waiting_messages():
         if message in STATUS_BY_MESSAGE:
@@ -106,7 +110,7 @@ def project(
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new)
     _add_jobs(session, instance, ticket, run.external_tasks(), new)
-    _update_ticket(session, ticket, run, {task.name for task in user_tasks}, actor, now, new)
+    _update_ticket(session, ticket, run, user_tasks, actor, now, new)
 
 
 def _sync_tasks(
@@ -173,7 +177,13 @@ def _add_jobs(
 
 
 def _update_ticket(
-    session: Session, ticket: Ticket, run: engine.Run, open_names: set[str], actor: str, now: datetime, new: bool
+    session: Session,
+    ticket: Ticket,
+    run: engine.Run,
+    open_tasks: list[engine.UserTaskView],
+    actor: str,
+    now: datetime,
+    new: bool,
 ) -> None:
     data = run.data
     changed = False
@@ -182,7 +192,7 @@ def _update_ticket(
         if value is not None and getattr(ticket, name) != value:
             setattr(ticket, name, value)
             changed = True
-    status = ticket_status(run, open_names, ticket.status)
+    status = ticket_status(run, open_tasks, ticket.status)
     if status != ticket.status:
         record(
             session,
@@ -200,7 +210,15 @@ def _update_ticket(
             ticket.closed_at = now
     if changed:
         ticket.updated_at = now
-    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now, new=new)
+    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now, new=new, pause=_pause(run, open_tasks))
+
+
+def _pause(run: engine.Run, open_tasks: list[engine.UserTaskView]) -> str:
+    """Why the clocks pause now: an open task's `sla` says (the client's wait first), or the parts message awaited."""
+    pauses = {PAUSE_BY_SLA.get(task.sla or "", "") for task in open_tasks}
+    if open_tasks:
+        return "client" if "client" in pauses else "parts" if "parts" in pauses else ""
+    return "parts" if any(STATUS_BY_MESSAGE.get(m) == "waiting_parts" for m in run.waiting_messages()) else ""
 
 
 def _parse_due(value: str | None) -> datetime | None:

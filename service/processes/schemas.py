@@ -37,6 +37,27 @@ class DefinitionSchema(Schema):
     deployed_by = fields.String()
 
 
+class DiagramProblemSchema(Schema):
+    """Something the check of a diagram found: the element (or the one holding it), its XML line, what, and what to
+    do instead."""
+
+    element = fields.String(attribute="element_id", allow_none=True)
+    line = fields.Integer(allow_none=True)
+    detail = fields.String()
+    hint = fields.String(allow_none=True)
+
+
+class DeployedSchema(DefinitionSchema):
+    """A deployment's answer: the version, and the warnings of the diagram's check (none if deployed before)."""
+
+    warnings = fields.List(fields.Nested(DiagramProblemSchema))
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr == "warnings":
+            return obj.warnings
+        return super().get_attribute(obj.definition, attr, default)
+
+
 class UploadQuerySchema(Schema):
     """How to name a diagram sent as the raw body."""
 

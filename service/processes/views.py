@@ -21,6 +21,7 @@ from service.processes.migration import MigrationReport, TicketFilter, migrate_t
 from service.processes.schemas import (
     DefinitionSchema,
     DefinitionVersionPageSchema,
+    DeployedSchema,
     MessageResultSchema,
     MessageSchema,
     MigrationReportSchema,
@@ -113,14 +114,15 @@ class Definitions(MethodView):
 
     @blp.arguments(UploadQuerySchema, location="query")
     @blp.doc(requestBody=UPLOAD)
-    @blp.response(201, DefinitionSchema)
-    @blp.alt_response(200, schema=DefinitionSchema, description="A version with the same content was deployed before.")
+    @blp.response(201, DeployedSchema)
+    @blp.alt_response(200, schema=DeployedSchema, description="A version with the same content was deployed before.")
     def post(self, args: dict[str, Any]) -> tuple[Any, int]:
-        """Deploy a diagram (role `process_owner`): 422 names the element and line of what is refused."""
+        """Deploy a diagram (role `process_owner`): 422 lists every problem found (`problems`: element, line, detail,
+        hint); a deployed diagram's answer lists what its check warns about (`warnings`)."""
         xml, filename = _diagram(args["filename"])
         deployed = versions.upload_definition(session(), user=user(), xml=xml, filename=filename)
         context().definitions.forget_latest()
-        return deployed.definition, 201 if deployed.created else 200
+        return deployed, 201 if deployed.created else 200
 
 
 @blp.route("/process-definitions/<key>/versions")

@@ -120,6 +120,9 @@ class Segment(Base):
     team: Mapped[str | None] = mapped_column(String(40), default=None)
     level: Mapped[int | None] = mapped_column(default=None)
     paid: Mapped[bool] = mapped_column(default=False)
+    #: Why the clocks pause in this stretch, as the open task's `sla` property says: `client`, `parts` or "" (none);
+    #: None for stretches written before diagrams said so, which pause by their status (`tracking.CLIENT_WAIT`...).
+    pause: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class SlaClock(Base):

@@ -28,7 +28,7 @@ from service.sla.models import (
     SlaEvent,
     TimeEntry,
 )
-from service.sla.tracking import CLIENT_WAIT, PARTS_WAIT, compute_clocks, pauses_for, refresh_ticket
+from service.sla.tracking import compute_clocks, pause_of, pauses_for, refresh_ticket
 from service.tickets.models import Ticket
 
 SEVERITIES = ("critical", "high", "normal", "low")
@@ -293,7 +293,7 @@ def holds(segments: list[Segment], calendar: Calendar, *, now: datetime) -> list
         if segment.status in ("closed", "declined"):
             continue
         wall, working = end - start, calendar.business_time(start, end)
-        waiting = working if segment.status in CLIENT_WAIT | PARTS_WAIT else timedelta(0)
+        waiting = working if pause_of(segment) else timedelta(0)
         held = totals[(segment.team, segment.level)]
         totals[(segment.team, segment.level)] = [held[0] + wall, held[1] + working, held[2] + waiting]
     return [

@@ -66,11 +66,14 @@ def on_ticket_changed(
     now: datetime,
     variables: Mapping[str, Any] | None = None,
     new: bool = False,
+    pause: str = "",
 ) -> None:
     """After a step of the ticket's instance: extend its timeline and recompute its clocks if anything they depend on
-    changed (status, team, level, paid, severity, service level). A `new` ticket starts its timeline and clocks
-    without reading anything."""
+    changed (status, team, level, paid, pause, severity, service level). A `new` ticket starts its timeline and
+    clocks without reading anything. `pause` is why the clocks pause now (`client`, `parts`, or "" for none), from
+    the diagram's open tasks."""
     status = _effective_status(ticket, variables or {})
+    pause = "" if status in (SOLVED, DECLINED) else pause
     if new:
         first = {
             "ticket_id": ticket.id,
@@ -79,11 +82,12 @@ def on_ticket_changed(
             "team": ticket.team,
             "level": ticket.level,
             "paid": bool(ticket.paid),
+            "pause": pause,
         }
         insert_rows(session, Segment, [first])
         refresh_ticket(session, ticket, now=now, segments=[Segment(**first)], new=True)
         return
-    segment_changed, segments = _extend_timeline(session, ticket, status=status, now=now)
+    segment_changed, segments = _extend_timeline(session, ticket, status=status, pause=pause, now=now)
     clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
@@ -118,14 +122,21 @@ def _effective_status(ticket: Ticket, variables: Mapping[str, Any]) -> str:
 
 
 def _key(segment: Segment) -> tuple[Any, ...]:
-    return segment.status, segment.team, segment.level, bool(segment.paid)
+    return segment.status, segment.team, segment.level, bool(segment.paid), pause_of(segment)
+
+
+def pause_of(segment: Segment) -> str:
+    """Why the clocks pause in a segment: its `pause`, or for segments older than that column, its status's."""
+    if segment.pause is not None:
+        return segment.pause
+    return "client" if segment.status in CLIENT_WAIT else "parts" if segment.status in PARTS_WAIT else ""
 
 
 def _extend_timeline(
-    session: Session, ticket: Ticket, *, status: str, now: datetime
+    session: Session, ticket: Ticket, *, status: str, pause: str, now: datetime
 ) -> tuple[bool, list[Segment] | None]:
-    """Close the open segment and open a new one when status, team, level or paid changed; True when it did, and
-    the timeline as it then is (None when it was rebuilt from the history: read it again)."""
+    """Close the open segment and open a new one when status, team, level, paid or pause changed; True when it did,
+    and the timeline as it then is (None when it was rebuilt from the history: read it again)."""
     segments = timeline(session, ticket)
     current = next((segment for segment in reversed(segments) if segment.ended_at is None), None)
     built = current is None
@@ -133,13 +144,19 @@ def _extend_timeline(
         rebuilt = _segments_from_history(session, ticket)
         session.add_all(rebuilt)
         current = rebuilt[-1]
-    key = (status, ticket.team, ticket.level, bool(ticket.paid))
+    key = (status, ticket.team, ticket.level, bool(ticket.paid), pause)
     if _key(current) == key:
         return built, None if built else segments
     moment = max(aware(now), aware(current.started_at))
     current.ended_at = moment
     added = Segment(
-        ticket_id=ticket.id, started_at=moment, status=status, team=ticket.team, level=ticket.level, paid=key[3]
+        ticket_id=ticket.id,
+        started_at=moment,
+        status=status,
+        team=ticket.team,
+        level=ticket.level,
+        paid=bool(ticket.paid),
+        pause=pause,
     )
     session.add(added)
     if built:
@@ -239,11 +256,8 @@ def pauses_for(level: Level, segments: list[Segment], *, created: datetime) -> l
     """The pause intervals, with their reasons, that the service level applies to this timeline."""
     result: list[tuple[str, Interval]] = []
     for segment in segments:
-        if segment.status in CLIENT_WAIT:
-            reason = "client"
-        elif segment.status in PARTS_WAIT and level.pause_for_parts:
-            reason = "parts"
-        else:
+        reason = pause_of(segment)
+        if reason not in ("client", "parts") or (reason == "parts" and not level.pause_for_parts):
             continue
         end = aware(segment.ended_at) if segment.ended_at is not None else None
         result.append((reason, (aware(segment.started_at), end)))

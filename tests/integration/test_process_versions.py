@@ -61,12 +61,12 @@ REFUSED = {
     "user task with no queue": (
         _refusal(SHIPPED, ' camunda:candidateGroups="rmc"', ""),
         "order_parts",
-        "candidateGroups or camunda:assignee",
+        "candidateUsers or camunda:assignee",
         'id="order_parts"',
     ),
     "form field of an unknown type": (
         _refusal(SHIPPED, 'id="eta" label="Expected delivery" type="date"', 'id="eta" type="datetime"'),
-        "eta",  # the form field
+        "order_parts",  # the user task holding the form field
         "unknown type 'datetime'",
         'id="eta" type="datetime"',
     ),
