@@ -15,6 +15,7 @@ from lxml import etree
 from .errors import DiagramError
 from .forms import CONSTRAINTS, FIELD_TYPES, FormField
 from .scripting import Mode, UnsafeCode, check_code, has_expression, parse_template, split_list, strip_expression
+from .timers import TimerError, TimerSpec, check_timer_event
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -42,11 +43,11 @@ UNSUPPORTED_EXTENSIONS = {
     "connector": 'connectors are not supported: use camunda:type="external" with a topic',
 }
 ALLOWED_EVENTS = {
-    "startEvent": (),
+    "startEvent": ("timerEventDefinition",),
     "endEvent": ("terminateEventDefinition",),
-    "intermediateCatchEvent": ("messageEventDefinition",),
+    "intermediateCatchEvent": ("messageEventDefinition", "timerEventDefinition"),
     "intermediateThrowEvent": (),
-    "boundaryEvent": ("messageEventDefinition",),
+    "boundaryEvent": ("messageEventDefinition", "timerEventDefinition"),
 }
 SCRIPT_FORMATS = frozenset({"", "python", "python3"})
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
@@ -90,6 +91,7 @@ class DiagramInfo:
     user_tasks: dict[str, UserTaskConfig] = field(default_factory=dict)
     messages: set[str] = field(default_factory=set)
     message_rules: dict[str, MessageRule] = field(default_factory=dict)
+    timers: dict[str, TimerSpec] = field(default_factory=dict)  # element id -> its timer
 
 
 def parse_xml(xml: bytes, filename: str) -> etree._Element:
@@ -174,6 +176,14 @@ class _Checker:
                 name = self.message_name(node, definition)
                 self.info.messages.add(name)
                 self.message_rule(node, name)
+            if local == "timerEventDefinition":
+                self.info.timers[node.get("id")] = self.timer(node, tag, definition)
+
+    def timer(self, node: etree._Element, tag: str, definition: etree._Element) -> TimerSpec:
+        try:
+            return check_timer_event(node, tag, definition)
+        except TimerError as err:
+            raise self.fail(node, str(err)) from None
 
     def message_name(self, node: etree._Element, definition: etree._Element) -> str:
         ref = definition.get("messageRef")

@@ -17,6 +17,7 @@ from service.sla import tracking as sla_tracking
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, UserTask
 from service.tickets.history import history_row, record
 from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
+from service.timers.projection import sync_timers
 
 #: The status a ticket shows while one of these user tasks of the default flow is open (most advanced first).
 STATUS_BY_TASK = (
@@ -106,6 +107,8 @@ def project(
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new)
     _add_jobs(session, instance, ticket, run.external_tasks(), new)
+    passed = {event.element_id for event in events if isinstance(event, engine.TaskCompleted)}
+    sync_timers(session, instance=instance, timers=run.timers(), completed=passed, now=now, new=new)
     _update_ticket(session, ticket, run, {task.name for task in user_tasks}, actor, now, new)
 
 
