@@ -173,6 +173,11 @@ class Run:
                     names.add(item.name)
         return sorted(names)
 
+    @property
+    def has_timers(self) -> bool:
+        """Whether the diagram has timer events at all (when not, ``timers()`` is always empty)."""
+        return bool(self._definition.timer_elements)
+
     def timers(self) -> list[WaitingTimer]:
         """The timer events the instance waits on, with when each is due."""
         found = []

@@ -26,7 +26,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-from .budget import ScriptLimits
+from .budget import BudgetExceeded, ScriptLimits
+from .errors import EngineError
 from .scripting import DEFAULT_LIMITS, UnsafeCode, has_expression, parse_template, render_template
 
 TIME_DATE, TIME_DURATION, TIME_CYCLE = "timeDate", "timeDuration", "timeCycle"
@@ -188,9 +189,18 @@ def _horizon(my_task: Any) -> datetime | None:
     return horizon
 
 
-def _value(my_task: Any, text: str) -> str:
+def _started(my_task: Any, kind: str, text: str) -> Any:
+    """The timer's first moment (a Cycle for a cycle), from now; a failure names the event's element."""
     limits = getattr(_engine(my_task), "limits", DEFAULT_LIMITS)
-    return timer_text(text, my_task.data, limits)
+    try:
+        value = timer_text(text, my_task.data, limits)
+        return parse_cycle(value, _now(my_task)) if kind == TIME_CYCLE else first_due(kind, value, _now(my_task))
+    except Exception as err:
+        from .specs import element_of, filename_of  # here: specs reads the diagram module, which reads this one
+
+        detail = f"the timer failed: {type(err).__name__}: {err}"
+        budget = isinstance(err, BudgetExceeded)
+        raise EngineError(element_of(my_task), filename_of(my_task), detail, budget=budget) from err
 
 
 class _OnceTimer:
@@ -202,7 +212,7 @@ class _OnceTimer:
     def has_fired(self, my_task: Any) -> bool:
         due = my_task._get_internal_data("event_value")
         if due is None:
-            due = first_due(self.kind, _value(my_task, self.expression), _now(my_task)).isoformat()
+            due = _started(my_task, self.kind, self.expression).isoformat()
             my_task._set_internal_data(event_value=due)
         horizon = _horizon(my_task)
         if horizon is not None and datetime.fromisoformat(due) <= horizon:
@@ -231,7 +241,7 @@ class CycleTimer(CycleTimerEventDefinition):  # type: ignore[misc]
     def cycle_complete(self, my_task: Any) -> bool:
         state = my_task._get_internal_data("event_value")
         if state is None:
-            cycle = parse_cycle(_value(my_task, self.expression), _now(my_task))
+            cycle = _started(my_task, TIME_CYCLE, self.expression)
             state = {"cycles": cycle.repeats, "next": cycle.first.isoformat(), "duration": cycle.every.total_seconds()}
         ready = False
         horizon = _horizon(my_task)

@@ -107,8 +107,7 @@ def project(
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new)
     _add_jobs(session, instance, ticket, run.external_tasks(), new)
-    passed = {event.element_id for event in events if isinstance(event, engine.TaskCompleted)}
-    sync_timers(session, instance=instance, timers=run.timers(), completed=passed, now=now, new=new)
+    sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
     _update_ticket(session, ticket, run, {task.name for task in user_tasks}, actor, now, new)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -17,17 +18,22 @@ def sync_timers(
     session: Session,
     *,
     instance: ProcessInstance,
-    timers: list[engine.WaitingTimer],
-    completed: set[str],
+    run: engine.Run,
+    events: list[Any],
     now: datetime,
     new: bool,
 ) -> None:
     """One waiting row per waiting timer, its `due_at` as the instance says (a cycle's moves on after each firing).
 
     A row whose timer the instance no longer waits on is closed: fired when its element completed in this step
-    (`completed`: the elements the step passed; the worker marks its own row first), else dropped (the task the
-    timer watched ended first and cancelled it). A `new` instance has no rows yet.
+    (`events`: what the step did; the worker marks its own row first), else dropped (the task the timer watched
+    ended first and cancelled it). A `new` instance has no rows yet, and one of a diagram without timers none ever:
+    neither costs a statement.
     """
+    if not run.has_timers:
+        return
+    timers = run.timers()
+    completed = {event.element_id for event in events if isinstance(event, engine.TaskCompleted)}
     current = {timer.id: timer for timer in timers}
     rows: dict[str, DueTimer] = {}
     if not new:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from lxml import etree
 from sqlalchemy import select
 
 from service.db import transaction
@@ -13,48 +12,11 @@ from service.timers.firing import run_due_timer
 from service.timers.models import DROPPED, FIRED, WAITING, DueTimer
 from service.worker import drain
 from tests.integration.conftest import Api
-from tests.support.diagrams import BPMN, CAMUNDA, insert_step, ticket_xml
+from tests.support.diagrams import insert_step, ticket_xml
+from tests.support.timers import PAUSE, SET_PAUSE, timer, with_boundary
 
 XML = {"Content-Type": "application/xml"}
 CLARIFY = {"description": "Controller B failed"}
-
-
-def _timer(kind: str, text: str) -> str:
-    return f"<bpmn:timerEventDefinition><bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition>"
-
-
-#: What a timer on `clarify` leads to: interrupting, a manager's task that goes on as clarify would; not, a note.
-LATE = (
-    '<bpmn:userTask id="clarify_late" name="Clarify, late" camunda:candidateGroups="managers" />'
-    '<bpmn:sequenceFlow id="flow_late" sourceRef="clarify_late" targetRef="entitlement" />'
-)
-REMIND = (
-    '<bpmn:scriptTask id="clarify_late" scriptFormat="python"><bpmn:script>reminded = True</bpmn:script>'
-    '</bpmn:scriptTask><bpmn:endEvent id="reminded" />'
-    '<bpmn:sequenceFlow id="flow_late" sourceRef="clarify_late" targetRef="reminded" />'
-)
-PAUSE = '<bpmn:intermediateCatchEvent id="cool_down">{}</bpmn:intermediateCatchEvent>'
-SET_PAUSE = (
-    '<bpmn:scriptTask id="set_pause" scriptFormat="python"><bpmn:script>pause = "PT15M"</bpmn:script></bpmn:scriptTask>'
-)
-
-
-def with_boundary(*, interrupting: bool, duration: str = "PT4H") -> bytes:
-    """The default flow with a timer on `clarify` (see LATE and REMIND)."""
-    root = etree.fromstring(ticket_xml())
-    process = root.find(f"{{{BPMN}}}process")
-    assert process is not None
-    cancel = "" if interrupting else ' cancelActivity="false"'
-    parts = (
-        f'<bpmn:boundaryEvent id="clarify_timer" attachedToRef="clarify"{cancel}>{_timer("timeDuration", duration)}'
-        "</bpmn:boundaryEvent>"
-        f"{LATE if interrupting else REMIND}"
-        '<bpmn:sequenceFlow id="flow_timer" sourceRef="clarify_timer" targetRef="clarify_late" />'
-    )
-    wrapper = etree.fromstring(f'<wrap xmlns:bpmn="{BPMN}" xmlns:camunda="{CAMUNDA}">{parts}</wrap>')
-    for node in list(wrapper):
-        process.append(node)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def deploy(api: Api, xml: bytes) -> None:
@@ -116,7 +78,7 @@ def test_completing_the_task_first_drops_its_timer(api: Api) -> None:
 
 
 def test_an_intermediate_timer_holds_the_flow_until_fired(api: Api) -> None:
-    xml = insert_step(ticket_xml(), after="notify_duty_officers", step=PAUSE.format(_timer("timeDuration", "${pause}")))
+    xml = insert_step(ticket_xml(), after="notify_duty_officers", step=PAUSE.format(timer("timeDuration", "${pause}")))
     deploy(api, insert_step(xml, after="start", step=SET_PAUSE))
     number = api.open_ticket()["number"]
     drain(api.ctx)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from service.engine import DiagramError, Run, load_definition
+from service.engine import DiagramError, EngineError, Run, load_definition
 from service.engine.timers import TimerError, add_duration, first_due, parse_cycle, parse_date
 
 DIAGRAMS = Path(__file__).parent / "diagrams" / "timers"
@@ -140,8 +140,9 @@ def test_a_timer_start_event_with_a_cycle_runs_the_process_each_time() -> None:
 def test_an_expression_that_gives_no_duration_fails_naming_the_element() -> None:
     definition = load_definition((DIAGRAMS / "intermediate_wait.bpmn").read_bytes(), filename="w.bpmn")
     run = definition.start({"pause": "soon"}, decide=lambda ref, facts: None)
-    with pytest.raises(Exception, match="soon"):
+    with pytest.raises(EngineError, match="soon") as failed:
         run.advance()
+    assert failed.value.element_id == "pause"
 
 
 def _diagram(event: str) -> bytes:
