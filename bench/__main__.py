@@ -3,7 +3,8 @@ beside its baseline.
 
 `python -m bench bulk [--tickets N]` loads N tickets (100,000 by default) and prints tickets/s; `python -m bench lists
 [--tickets N]` times ticket list pages over N bulk-loaded tickets (20,000) beside plain SQL; `python -m bench steps`
-counts the SQL statements and CPU of an intake and of completions against the floor (neither runs by default).
+counts the SQL statements and CPU of an intake and of completions against the floor (neither runs by default);
+`python -m bench timers` fires 1,000 timers due in one minute and weighs a boundary timer's step cost.
 
 `python -m bench soak [--minutes N]` is the crash-safety soak (not run by default): load under SIGKILLs, then the
 books of tickets, mails and jobs."""
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import bulk, escalation, imports, inbox, intake, jobs, lists, sla_report, soak, steps, whatif
+from bench import bulk, escalation, imports, inbox, intake, jobs, lists, sla_report, soak, steps, timers, whatif
 
 
 def main() -> None:
@@ -55,6 +56,8 @@ def main() -> None:
             bulk.run(url, tickets=args.tickets or 100_000)
         if "steps" in args.which:
             steps.run(url)
+        if "timers" in args.which:
+            timers.run(url)
         if "soak" in args.which:
             soak.run(url, minutes=args.minutes, chaos_every=args.chaos_every)
 

@@ -32,8 +32,10 @@ from service.sla.models import (
 from service.tasks.models import TaskCandidate, UserTask
 from service.teams.models import Team
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
+from service.timers.models import DueTimer
 
 __all__ = [
+    "DueTimer",
     "BreachReview",
     "BusinessCalendar",
     "CalendarDay",

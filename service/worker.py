@@ -1,4 +1,4 @@
-"""The worker: runs due jobs (external service tasks) and fires due SLA events until told to stop."""
+"""The worker: runs due jobs (external service tasks), fires due timers and SLA events until told to stop."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from service.jobs.retention import Sweeper
 from service.jobs.services import WORKER_ID, Outcome, run_next_job
 from service.observability.heartbeat import Heartbeat
 from service.sla.firing import Fired, run_due_event
+from service.timers.firing import TimerFired, run_due_timer
 
 log = logging.getLogger("orchestrator.worker")
 #: How often a worker loop looks for sign-in links to mail (they are rare; a person waits a second at most).
@@ -81,13 +82,14 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
             sweeper.sweep()  # done jobs past their retention, one bounded batch
             outcome = run_one_job(ctx, worker=worker)
             fired = contextvars.copy_context().run(_one_event, ctx)  # between jobs so that neither starves
+            timer = contextvars.copy_context().run(_one_timer, ctx, worker)  # the diagrams' timer events
             mailed = links.poll()  # password-reset and invitation links
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
             stop.wait(ctx.config.worker_poll_seconds)
             continue
         if outcome is None:
-            if fired is None and not mailed:
+            if fired is None and timer is None and not mailed:
                 stop.wait(ctx.config.worker_poll_seconds)
             continue
         done += 1
@@ -114,6 +116,13 @@ def _one_event(ctx: Context) -> Fired | None:
     fired = run_due_event(ctx)  # SLA warnings and breaches
     if fired is not None:
         log.info("sla event %s %s", fired.event_id, fired.outcome)
+    return fired
+
+
+def _one_timer(ctx: Context, worker: str) -> TimerFired | None:
+    fired = run_due_timer(ctx, worker=worker)
+    if fired is not None:
+        log.info("timer %s %s", fired.timer_id, fired.outcome)
     return fired
 
 

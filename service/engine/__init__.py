@@ -11,6 +11,7 @@ from .forms import FormField
 from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .runtime import Run
+from .timers import WaitingTimer
 
 __all__ = [
     "DecisionTaken",
@@ -32,5 +33,6 @@ __all__ = [
     "TaskCompleted",
     "TaskNotOpen",
     "UserTaskView",
+    "WaitingTimer",
     "load_definition",
 ]

@@ -43,6 +43,8 @@ class Definition:
         self.messages: frozenset[str] = frozenset(info.messages)
         #: Per message: the variables its data may set and the roles that may send it (see `MessageRule`).
         self.message_rules: dict[str, MessageRule] = dict(info.message_rules)
+        #: The elements that wait on a timer (the due-timer table is kept only for instances of such diagrams).
+        self.timer_elements: frozenset[str] = frozenset(info.timers)
         #: Which element calls which topic and which decision, and the XML line of every element.
         self.topic_elements: dict[str, str] = dict(info.topics)
         self.decision_elements: dict[str, str] = {element: ref for element, (ref, _) in info.decisions.items()}

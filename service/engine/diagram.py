@@ -15,6 +15,7 @@ from lxml import etree
 from .errors import DiagramError, Problem
 from .forms import CONSTRAINTS, FIELD_TYPES, FormField
 from .scripting import Mode, UnsafeCode, check_code, has_expression, parse_template, split_list, strip_expression
+from .timers import TimerError, TimerSpec, check_timer_event
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -61,11 +62,11 @@ JAVA_ATTRIBUTES = {
 #: The elements that may carry `camunda:inputOutput`.
 MAPPED_TASKS = frozenset({"task", "userTask", "serviceTask", "scriptTask", "businessRuleTask"})
 ALLOWED_EVENTS = {
-    "startEvent": (),
+    "startEvent": ("timerEventDefinition",),
     "endEvent": ("terminateEventDefinition",),
-    "intermediateCatchEvent": ("messageEventDefinition",),
+    "intermediateCatchEvent": ("messageEventDefinition", "timerEventDefinition"),
     "intermediateThrowEvent": (),
-    "boundaryEvent": ("messageEventDefinition",),
+    "boundaryEvent": ("messageEventDefinition", "timerEventDefinition"),
 }
 SCRIPT_FORMATS = frozenset({"", "python", "python3"})
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
@@ -131,6 +132,7 @@ class DiagramInfo:
     initiator: str | None = None  # camunda:initiator of the start event: the variable that gets the starter's name
     io: dict[str, IoMapping] = field(default_factory=dict)  # element id -> its camunda:inputOutput
     warnings: list[Problem] = field(default_factory=list)
+    timers: dict[str, TimerSpec] = field(default_factory=dict)  # element id -> its timer
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,14 @@ class _Checker:
                 name = self.message_name(node, definition)
                 self.info.messages.add(name)
                 self.message_rule(node, name)
+            if local == "timerEventDefinition":
+                self.info.timers[node.get("id")] = self.timer(node, tag, definition)
+
+    def timer(self, node: etree._Element, tag: str, definition: etree._Element) -> TimerSpec:
+        try:
+            return check_timer_event(node, tag, definition)
+        except TimerError as err:
+            raise self.fail(node, str(err)) from None
 
     def message_name(self, node: etree._Element, definition: etree._Element) -> str:
         ref = definition.get("messageRef")

@@ -35,6 +35,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from .diagram import CAMUNDA, DiagramInfo
 from .scripting import strip_expression
 from .specs import BusinessRuleTask, ExternalTask, Mapped, PassTask, ScriptTask, UserTask
+from .timers import build_timer
 
 
 def _info(parser: TaskParser) -> DiagramInfo:
@@ -82,6 +83,27 @@ class GatewayParser(ConditionalGatewayParser):  # type: ignore[misc]
         return strip_expression(text) if text is not None else None
 
 
+class _Timers:
+    """Builds our timers (ISO text or ``${...}``, fired on command) from the checked timer definitions."""
+
+    def parse_timer_event(self, event: Any) -> Any:
+        node = self.node  # type: ignore[attr-defined]
+        spec = _info(self).timers[node.get("id")]  # type: ignore[arg-type]
+        return build_timer(node.get("name", node.get("id")), spec)
+
+
+class TimerStartEventParser(_Timers, StartEventParser):  # type: ignore[misc]
+    """A start event, its timer ours."""
+
+
+class TimerCatchEventParser(_Timers, IntermediateCatchEventParser):  # type: ignore[misc]
+    """An intermediate catch event, its timer ours."""
+
+
+class TimerBoundaryEventParser(_Timers, BoundaryEventParser):  # type: ignore[misc]
+    """A boundary event, its timer ours."""
+
+
 class DialectParser(CamundaParser):  # type: ignore[misc]
     """The Camunda parser with our task specs; events use the plain BPMN parsers.
 
@@ -98,11 +120,11 @@ class DialectParser(CamundaParser):  # type: ignore[misc]
         full_tag("exclusiveGateway"): (GatewayParser, ExclusiveGateway),
         full_tag("inclusiveGateway"): (GatewayParser, InclusiveGateway),
         full_tag("eventBasedGateway"): (EventBasedGatewayParser, EventBasedGateway),
-        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("startEvent"): (TimerStartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
-        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateCatchEvent"): (TimerCatchEventParser, IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("boundaryEvent"): (TimerBoundaryEventParser, BoundaryEvent),
         full_tag("subProcess"): (SubWorkflowParser, SubWorkflowTask),
     }
 

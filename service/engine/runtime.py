@@ -6,6 +6,7 @@ import copy
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -23,6 +24,7 @@ from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .pruning import OPEN, prune_loop_passes
 from .scripting import DEFAULT_LIMITS, unsafe_value
 from .specs import ExternalTask, UserTask, element_of, kind_of
+from .timers import WaitingTimer, waiting_timer
 
 if TYPE_CHECKING:
     from .definition import Definition
@@ -56,6 +58,9 @@ class Run:
         """Run engine steps until the instance waits or ends; return what happened since last call."""
         self._current = None
         self._guard(lambda: self._workflow.do_engine_steps(self._before_step, self._after_step))
+        # The timers refreshed last (fired up to the horizon) are ready now: run on past them.
+        while self._workflow.script_engine.fire_until is not None and self._ready_to_run():
+            self._guard(lambda: self._workflow.do_engine_steps(self._before_step, self._after_step))
         prune_loop_passes(self._workflow)
         self._check_size(None)
         events = list(self._events)
@@ -74,6 +79,18 @@ class Run:
         task = self._open_task(task_id, ExternalTask)
         task.data.update(plain_data(result, "result"))
         self._complete(task, "serviceTask")
+
+    def fire_timers(self, now: datetime) -> list[str]:
+        """Fire every timer due at `now` (which is also the clock new timers start from); return their task ids.
+
+        The fired events run on the next ``advance()``. Timers never fire otherwise: ordinary steps keep them
+        waiting, whatever the time, until the worker fires their due-timer rows.
+        """
+        engine = self._workflow.script_engine
+        engine.now, engine.fire_until = (lambda: now), now
+        due = [timer.id for timer in self.timers() if timer.due_at <= now]
+        self._guard(self._workflow.refresh_timers)
+        return due
 
     def send_message(self, name: str, data: dict[str, Any]) -> bool:
         """Deliver a message (its data merges into the variables); False if nothing waits for it.
@@ -159,6 +176,21 @@ class Run:
                     names.add(item.name)
         return sorted(names)
 
+    @property
+    def has_timers(self) -> bool:
+        """Whether the diagram has timer events at all (when not, ``timers()`` is always empty)."""
+        return bool(self._definition.timer_elements)
+
+    def timers(self) -> list[WaitingTimer]:
+        """The timer events the instance waits on, with when each is due."""
+        found = []
+        for task in list(self._workflow.event_manager.tasks.values()):
+            if task.state == TaskState.WAITING:
+                timer = waiting_timer(task)
+                if timer is not None:
+                    found.append(timer)
+        return sorted(found, key=lambda timer: (timer.due_at, timer.id))
+
     def reached_elements(self) -> list[ReachedElement]:
         """The diagram elements the instance has passed or sits on."""
         return reached(self._workflow)
@@ -203,6 +235,9 @@ class Run:
         for task in self._workflow.get_tasks(state=state):
             if spec_class is None or isinstance(task.task_spec, spec_class):
                 yield task
+
+    def _ready_to_run(self) -> bool:
+        return any(not task.task_spec.manual for task in self._workflow.get_tasks(state=TaskState.READY))
 
     def _open_task(self, task_id: str, spec_class: type) -> Any:
         try:

@@ -6,6 +6,7 @@ import copy
 import json
 import traceback
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -63,6 +64,9 @@ class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         self.decide = decide
         self.emit = emit
         self.limits = limits
+        #: The clock timers start from, and the moment up to which they fire (None: they do not fire at all).
+        self.now: Callable[[], datetime] = _utcnow
+        self.fire_until: datetime | None = None
 
     def validate(self, expression: str) -> None:
         check_code(strip_expression(expression), "eval")
@@ -96,6 +100,10 @@ class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         # SpiffWorkflow's default turns any connector error into a NameError; say what happened.
         detail = 'service tasks are not run inline: use camunda:type="external" with a camunda:topic'
         raise EngineError(element_of(task), filename_of(task), detail)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _budget(err: Exception) -> bool:

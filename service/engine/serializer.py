@@ -15,8 +15,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .specs import SPEC_CONVERTERS
+from .timers import TIMER_CONVERTERS
 
-CONFIG: dict[type, type] = {**DEFAULT_CONFIG, **SPEC_CONVERTERS}
+CONFIG: dict[type, type] = {**DEFAULT_CONFIG, **SPEC_CONVERTERS, **TIMER_CONVERTERS}
 
 
 class SpecMismatch(Exception):

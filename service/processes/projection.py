@@ -17,6 +17,7 @@ from service.sla import tracking as sla_tracking
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, UserTask
 from service.tickets.history import history_row, record
 from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
+from service.timers.projection import sync_timers
 
 #: The statuses a user task may give the ticket (its `status` property in the diagram), most advanced first: when
 #: several tasks are open, the ticket shows the most advanced one's.
@@ -110,6 +111,7 @@ def project(
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new)
     _add_jobs(session, instance, ticket, run.external_tasks(), new)
+    sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
     _update_ticket(session, ticket, run, user_tasks, actor, now, new)
 
 

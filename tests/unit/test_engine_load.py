@@ -101,7 +101,7 @@ def test_gateway_conditions_are_checked():
         ('<bpmn:sendTask id="e1" />', "bpmn:sendTask is not supported"),
         (
             '<bpmn:intermediateCatchEvent id="e1"><bpmn:timerEventDefinition /></bpmn:intermediateCatchEvent>',
-            "timerEventDefinition",
+            "exactly one of timeDate, timeDuration, timeCycle",
         ),
         (
             '<bpmn:intermediateCatchEvent id="e1"><bpmn:messageEventDefinition messageRef="nope" />'

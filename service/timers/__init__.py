@@ -1,0 +1,1 @@
+"""Timer events of running instances: the due-timer table, kept in line by each step, fired by the worker."""
