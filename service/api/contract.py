@@ -38,6 +38,12 @@ class ProblemSchema(Schema):
     element = fields.String(metadata={"description": "The BPMN element where a diagram or the engine failed."})
     file = fields.String(metadata={"description": "The diagram or rule file refused."})
     line = fields.Integer(metadata={"description": "The line of the file refused."})
+    problems = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "On a refused diagram: every problem found, each with `element`, `line`, `detail`, `hint`."
+        },
+    )
 
 
 class ContractApi(Api):

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from service.api.csv_answers import csv_attachment
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
-from service.errors import Invalid
+from service.errors import Invalid, TooLarge
 from service.imports import services
 from service.imports.reading import XLSX_TYPE
 from service.imports.schemas import ImportArgsSchema, ImportReportSchema, RefusalSchema
@@ -41,14 +41,23 @@ CSV_CONTENT = {
 }
 
 
+#: The largest file an import takes through the API (the command line has no limit).
+MAX_IMPORT_BYTES = 8 * 1024 * 1024
+
+
 def _upload(filename: str) -> tuple[bytes, str]:
-    """The uploaded file: a multipart `file`, or else the raw body."""
+    """The uploaded file: a multipart `file`, or else the raw body; 413 past `MAX_IMPORT_BYTES` (the app's own
+    `MAX_CONTENT_LENGTH` bounds what is read at all)."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise Invalid("the multipart body has no `file`", errors={"file": ["Missing data for required field."]})
-        return upload.read(), upload.filename or filename
-    return request.get_data(), filename
+        data, filename = upload.read(), upload.filename or filename
+    else:
+        data = request.get_data()
+    if len(data) > MAX_IMPORT_BYTES:
+        raise TooLarge(f"an import takes a file of at most {MAX_IMPORT_BYTES // 2**20} MiB")
+    return data, filename
 
 
 @blp.route("/imports/<kind>")
