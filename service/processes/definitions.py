@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Container
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -99,7 +100,7 @@ def deploy_definition(
     xml: bytes,
     filename: str,
     actor: str,
-    known_topics: set[str],
+    known_topics: Container[str],
     known_rulesets: set[str],
 ) -> Deployed:
     """Validate a diagram and store it as a new version, or return the version with the same content."""
@@ -143,7 +144,7 @@ def _deployed(session: Session, content_hash: str) -> ProcessDefinition | None:
 
 
 def _check_references(
-    parsed: engine.Definition, filename: str, used: dict[str, str], known: set[str], says: str
+    parsed: engine.Definition, filename: str, used: dict[str, str], known: Container[str], says: str
 ) -> None:
     """Refuse the first element (in the file's order) that calls a topic or decision the service lacks."""
     unknown = sorted((parsed.lines.get(element, 0), element) for element, name in used.items() if name not in known)
