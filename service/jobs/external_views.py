@@ -12,8 +12,8 @@ from service.api.guard import Blueprint
 from service.jobs import external
 from service.jobs.external_schemas import (
     BpmnErrorSchema,
-    ExternalCompleteSchema,
     ExtendLockSchema,
+    ExternalCompleteSchema,
     ExternalFailureSchema,
     FetchAndLockSchema,
     LockedTaskSchema,

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack
 from tests.integration.test_external_tasks import TOPIC, partner_diagram
+from tests.integration.test_request_ids import TICKET
 
 pytestmark = pytest.mark.e2e
 WORKER = ROOT / "tests" / "support" / "outside_worker.py"
@@ -39,16 +40,7 @@ def test_an_outside_worker_completes_the_task_and_the_ticket_moves_on(external_t
         capture_output=True,
         timeout=60,
     )
-    body = {
-        "client": "NORD-BANK",
-        "contact_email": "it@nord-bank.example",
-        "equipment_serial": "IBM-FS5200-0001",
-        "channel": "portal",
-        "summary": "Disk array degraded",
-        "severity": "high",
-        "category": "hardware",
-    }
-    number = stack.call("POST", "/tickets", as_="duty", json=body).json()["number"]
+    number = stack.call("POST", "/tickets", as_="duty", json=TICKET).json()["number"]
     opened = stack.wait_for(number, lambda ticket: ticket["folder_url"])  # the service's own jobs ran
     assert opened["status"] == "new"  # and the flow waits for the partner
 

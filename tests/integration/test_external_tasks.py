@@ -313,3 +313,21 @@ def test_two_workers_racing_never_get_one_task(partner: Api) -> None:
 def test_only_a_worker_account_serves_topics(ctx: Context) -> None:
     with transaction(ctx.sessions) as session, pytest.raises(Invalid):
         create_user(session, actor="t", username="not.a.worker", roles=["duty"], topics=[TOPIC])
+
+
+def test_a_completion_whose_next_step_fails_becomes_an_incident(partner: Api) -> None:
+    number = _waiting(partner)
+    [task] = _locked(partner)
+    small = dataclasses.replace(partner.ctx, config=dataclasses.replace(partner.ctx.config, instance_data_mb=0.01))
+    api = Api(create_app(context=small).test_client(), small)
+    body = {"workerId": "erp-1", "variables": {"erp_blob": {"value": "x" * 20000, "type": "String"}}}
+    response = api.post(f"/external-tasks/{task['id']}/complete", as_="erp", json=body)
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["incident"]
+    assert _job(partner.ctx, task["id"]).status == FAILED
+    ticket = partner.ticket(number)
+    assert ticket["status"] == "incident"  # stopped where the step failed, until a person retries it
+    [incident] = [
+        item for item in partner.get("/incidents", as_="duty").get_json()["items"] if item["ticket"] == number
+    ]
+    assert incident["id"] == response.get_json()["incident"] and incident["topic"] == TOPIC
