@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from service.app import create_app
 from service.auth.accounts import create_user
@@ -24,6 +24,7 @@ from service.rulesets.models import RulesetVersion
 from service.worker import drain
 from tests.conftest import ROOT
 from tests.integration.conftest import Api
+from tests.integration.test_job_queue import _plan
 
 TOPIC = "partner.notify"
 FETCH = "/external-tasks/fetch-and-lock"
@@ -77,6 +78,22 @@ def _locked(api: Api, **kwargs: Any) -> list[dict[str, Any]]:
     response = _fetch(api, **kwargs)
     assert response.status_code == 200, response.get_json()
     return list(response.get_json())
+
+
+def _claim_statements_of(ctx: Context, call: Any) -> list[tuple[str, Any]]:
+    """The SELECTs of the job table that `call` runs, with their parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM job" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(ctx.engine, "before_cursor_execute", listen)
+    try:
+        call()
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", listen)
+    return seen
 
 
 def _job(ctx: Context, task_id: str) -> Job:
@@ -331,3 +348,15 @@ def test_a_completion_whose_next_step_fails_becomes_an_incident(partner: Api) ->
         item for item in partner.get("/incidents", as_="duty").get_json()["items"] if item["ticket"] == number
     ]
     assert incident["id"] == response.get_json()["incident"] and incident["topic"] == TOPIC
+
+
+def test_a_fetch_reads_the_index_of_external_jobs(partner: Api) -> None:
+    """On PostgreSQL the partial index of external jobs, which holds no job of the built-in worker; SQLite, whose
+    indexes hold every row, reads one of the job indexes rather than the whole table."""
+    _waiting(partner)
+    [(statement, parameters)] = _claim_statements_of(partner.ctx, lambda: _locked(partner))
+    plan = _plan(partner.ctx, statement, parameters)
+    if partner.ctx.engine.dialect.name == "postgresql":
+        assert "Index Scan using ix_job_external" in plan, plan
+    else:
+        assert "USING INDEX ix_job_" in plan, plan
