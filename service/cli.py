@@ -108,6 +108,7 @@ def cmd_user_create(config: Config, args: argparse.Namespace) -> int:
             client=args.client,
             email=args.email,
             password=password,
+            topics=args.topic,
         )
     print(f"user {args.username} created" + ("" if password is not None else " without a password"))
     return 0
@@ -144,6 +145,9 @@ def _user_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     create.add_argument("--role", action="append", default=[], help="a role (repeat for more)")
     create.add_argument("--group", action="append", default=[], help="a group, e.g. storage-L1 (repeat for more)")
     create.add_argument("--client", help="the client's code, for a client's user")
+    create.add_argument(
+        "--topic", action="append", default=[], help="for a worker account: a topic it serves, * for all (repeat)"
+    )
     create.add_argument("--email", default="", help="the address password-reset and invitation mails go to")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     create.add_argument("--actor", default="operator", help="who the change history names")

@@ -52,6 +52,9 @@ class Config:
     #: fewer than that (a full batch is followed by another in the next round).
     job_purge_batch: int = 500
     job_purge_seconds: float = 10.0
+    #: Topics with no adapter in the service that diagrams may still call, left to outside workers (a partner's
+    #: system, the warehouse's ERP) through fetch-and-lock: a comma-separated list, `*` for any; empty: none.
+    external_topics: str = ""
     #: Budget of each diagram script, condition and ${...} expression: CPU seconds (of the thread running it) and
     #: megabytes it may build; past either it stops and the step fails (an incident of the ticket). Also the size
     #: budget, in megabytes serialised, of an instance's variables.

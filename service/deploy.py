@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service.context import Context
 from service.db import transaction
 from service.errors import ServiceError
-from service.jobs.topics import TOPICS
+from service.jobs.topics import ServedTopics
 from service.processes.definitions import deploy_definition
 from service.rulesets.models import RulesetVersion
 from service.rulesets.services import publish_ruleset
@@ -49,7 +49,7 @@ def _one(ctx: Context, path: Path, actor: str, *, rules: bool) -> DeployLine:
                     xml=path.read_bytes(),
                     filename=path.name,
                     actor=actor,
-                    known_topics=set(TOPICS),
+                    known_topics=ServedTopics.of(ctx.config.external_topics),
                     known_rulesets=known,
                 )
                 number, created = deployed.definition.version, deployed.created

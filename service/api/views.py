@@ -7,6 +7,7 @@ from service.clients.views import blp as clients
 from service.contracts.views import blp as contracts
 from service.equipment.views import blp as equipment
 from service.imports.views import blp as imports
+from service.jobs.external_views import blp as external_tasks
 from service.observability.views import health
 from service.people.views import blp as people
 from service.prices.views import blp as prices
@@ -40,4 +41,5 @@ BLUEPRINTS = [
     health,
     ticket_files,
     visits,
+    external_tasks,
 ]

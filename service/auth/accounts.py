@@ -16,7 +16,7 @@ from service.directory import records
 from service.errors import Conflict, Invalid, NotFound
 
 KIND = "user"
-FIELDS = ("username", "roles", "client_id", "active")
+FIELDS = ("username", "roles", "client_id", "active", "worker_topics")
 
 
 def find_user(session: Session, username: str) -> User:
@@ -37,9 +37,10 @@ def create_user(
     client: str | None = None,
     email: str = "",
     password: str | None = None,
+    topics: Sequence[str] = (),
 ) -> User:
     """A new account: roles and groups that exist, a client's code for a client's user, a password (or none: a
-    service account, or a person to invite)."""
+    service account, or a person to invite); for a `worker` account, the topics it serves (`*`: every external one)."""
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"a user {username!r} exists already")
     known = {role.value for role in Role}
@@ -55,6 +56,8 @@ def create_user(
         client_id = session.scalar(select(Client.id).where(Client.code == client))
         if client_id is None:
             raise NotFound(f"no client {client!r}")
+    if topics and Role.WORKER.value not in roles:
+        raise Invalid("only a worker account serves topics: give it the role worker")
     if password is not None:
         check_policy(username, password)
     user = User(
@@ -64,6 +67,7 @@ def create_user(
         roles=" ".join(roles),
         client_id=client_id,
         groups=found,
+        worker_topics=" ".join(dict.fromkeys(topics)),
         password_hash=hash_password(password) if password is not None else None,
     )
     records.create(session, user, kind=KIND, key=username, actor=actor, fields=FIELDS, source="cli")

@@ -46,6 +46,9 @@ class User(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
     #: For an L3 engineer of an outside partner: the partner's company (they see only the tickets of their tasks).
     partner: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: For a `worker` account (an outside system): the space-separated topics it may fetch and complete, `*` for
+    #: every topic left to outside workers (`service.jobs.external`).
+    worker_topics: Mapped[str] = mapped_column(String(1000), default="")
     #: A deactivated person cannot sign in; their sessions and tokens stop working at once, their history stays.
     active: Mapped[bool] = mapped_column(default=True)
     #: argon2 hash; None for an account that has no password (a service account, an invitation not yet taken).
@@ -77,11 +80,14 @@ class Caller:
     client_id: int | None
     #: The partner company of an outside L3 engineer: they see only the tickets of tasks given to their groups.
     partner: str | None = None
+    #: The topics an outside worker's account serves (`*`: all of those left to outside workers).
+    worker_topics: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, user: User) -> Caller:
         """The snapshot of a user as loaded now."""
-        return cls(user.id, user.username, user.role_set, user.group_names, user.client_id, user.partner)
+        topics = frozenset(user.worker_topics.split())
+        return cls(user.id, user.username, user.role_set, user.group_names, user.client_id, user.partner, topics)
 
 
 class ApiToken(Base):

@@ -32,6 +32,9 @@ class Role(str, Enum):
     ANALYST = "analyst"
     CLIENT = "client"
     INTAKE = "intake"
+    #: An outside system (a partner's, the warehouse's ERP) that fetches and completes external tasks of the topics
+    #: its account names (`User.worker_topics`).
+    WORKER = "worker"
 
 
 class Permission(str, Enum):
@@ -64,6 +67,7 @@ class Permission(str, Enum):
     MANAGE_PEOPLE = "manage_people"
     READ_ONE_OFF_CONTRACTS = "read_one_off_contracts"
     REASSIGN_TASKS = "reassign_tasks"
+    WORK_EXTERNAL_TASKS = "work_external_tasks"
 
 
 _R = Role
@@ -102,6 +106,8 @@ ROLES: dict[Permission, frozenset[Role]] = {
         Permission.READ_ONE_OFF_CONTRACTS: (_R.MANAGER, _R.CONSULTANT, _R.CLIENT),
         # Giving an open task to a person of its team, or moving it to another level queue of the team.
         Permission.REASSIGN_TASKS: (_R.DUTY, _R.MANAGER),
+        # Fetching, completing and failing external tasks, of the topics the account names (`may_serve_topic`).
+        Permission.WORK_EXTERNAL_TASKS: (_R.WORKER,),
     }.items()
 }
 
@@ -159,3 +165,8 @@ def may_work_on(user: Caller, candidate_groups: Iterable[str], assignee: str | N
     if assignee is not None and assignee == user.username:
         return True
     return not user.group_names.isdisjoint(candidate_groups)
+
+
+def may_serve_topic(user: Caller, topic: str) -> bool:
+    """True when the account's topics name `topic` (or `*`), or the caller is an administrator."""
+    return Role.ADMIN.value in user.role_set or "*" in user.worker_topics or topic in user.worker_topics

@@ -7,6 +7,7 @@ assignments) is handed to the parser as ``DiagramInfo`` so nothing is read twice
 from __future__ import annotations
 
 import keyword
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -139,7 +140,7 @@ class DiagramInfo:
 class Known:
     """What the service offers a diagram, checked at deployment: None where it is not checked (a stored version)."""
 
-    topics: frozenset[str] | None = None
+    topics: Container[str] | None = None
     decisions: frozenset[str] | None = None
     statuses: frozenset[str] | None = None
 
@@ -244,18 +245,19 @@ class _Checker:
 
     def references(self) -> None:
         """Every topic and decision the process calls must be one the service offers."""
-        calls = [
-            (element, topic, self.known.topics, "no adapter serves the topic")
+        outside = "for an outside worker, name the topic in ORCHESTRATOR_EXTERNAL_TOPICS"
+        calls: list[tuple[str, str, Container[str] | None, str, str | None]] = [
+            (element, topic, self.known.topics, "no adapter serves the topic", outside)
             for element, topic in self.info.topics.items()
         ]
         calls += [
-            (element, ref, self.known.decisions, "no ruleset is published for the decision")
+            (element, ref, self.known.decisions, "no ruleset is published for the decision", None)
             for element, (ref, _) in self.info.decisions.items()
         ]
-        for element, name, offered, says in calls:
+        for element, name, offered, says, hint in calls:
             if offered is not None and name not in offered:
                 node = self.info.root.xpath("//*[@id=$id]", id=element)[0]
-                self.keep(self.fail(node, f"{says} {name!r}"))
+                self.keep(self.fail(node, f"{says} {name!r}", hint=hint))
 
     def flow_node(self, node: etree._Element, tag: str) -> None:
         if not node.get("id"):

@@ -12,7 +12,9 @@ from service.db import Base, utcnow
 from service.tickets.models import Ticket
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
-_DUE = text("status IN ('pending', 'running')")
+#: Due jobs of the built-in worker; those of topics left to outside workers have an index of their own.
+_DUE = text("status IN ('pending', 'running') AND external = false")
+_EXTERNAL_DUE = text("status IN ('pending', 'running') AND external = true")
 _FAILED = text("status = 'failed'")
 _FINISHED = text("status = 'done'")
 
@@ -26,6 +28,8 @@ class Job(Base):
     # its WHERE word for word, and keeps no dead entries, so it indexes every row.
     __table_args__ = (
         Index("ix_job_due", "status", "run_after", "id", postgresql_where=_DUE),
+        #: fetch-and-lock (`service.jobs.external`): due jobs of the topics outside workers serve.
+        Index("ix_job_external", "run_after", "id", postgresql_where=_EXTERNAL_DUE),
         Index("ix_job_done", "status", "updated_at", "id", postgresql_where=_FINISHED),
         #: The incidents list: failed jobs by id.
         Index("ix_job_failed", "id", postgresql_where=_FAILED),
@@ -36,6 +40,8 @@ class Job(Base):
     task_id: Mapped[str] = mapped_column(String(64), unique=True)
     element_id: Mapped[str] = mapped_column(String(120))
     topic: Mapped[str] = mapped_column(String(120))
+    #: A topic no adapter of the service serves: left to outside workers (fetch-and-lock), never claimed by ours.
+    external: Mapped[bool] = mapped_column(default=False)
     variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -46,6 +52,8 @@ class Job(Base):
     effect_done: Mapped[bool] = mapped_column(default=False)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The retries an outside worker said are left when it reported a failure (None before any failure).
+    retries: Mapped[int | None] = mapped_column(default=None)
     #: The id of the request whose step created the job (or of the job whose completion did): in logs and mails.
     request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, literal_column, select
+from sqlalchemy import Select, false, literal_column, select
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -52,7 +52,7 @@ def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID) -> Job
             return None
         if job.status == PENDING or job.attempts < ctx.config.job_max_attempts:
             break
-        _give_up(session, job, f"the job's lease expired {job.attempts} times: its worker hung or stopped")
+        give_up(session, job, f"the job's lease expired {job.attempts} times: its worker hung or stopped")
     job.status = RUNNING
     job.attempts += 1
     job.locked_by = worker
@@ -66,14 +66,16 @@ def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID) -> Job
 # it stays within the partial index `ix_job_due`.
 _IS_PENDING = Job.status == literal_column(f"'{PENDING}'")
 _IS_RUNNING = Job.status == literal_column(f"'{RUNNING}'")
+#: Jobs of topics left to outside workers (`service.jobs.external`) are never claimed here; `ix_job_due` holds none.
+_BUILT_IN = Job.external == false()
 
 
 def _pending_due(now: datetime) -> Select[tuple[Job]]:
-    return select(Job).where(_IS_PENDING, Job.run_after <= now)
+    return select(Job).where(_IS_PENDING, _BUILT_IN, Job.run_after <= now)
 
 
 def _expired_running(now: datetime) -> Select[tuple[Job]]:
-    return select(Job).where(_IS_RUNNING, Job.locked_until < now)
+    return select(Job).where(_IS_RUNNING, _BUILT_IN, Job.locked_until < now)
 
 
 def _first(session: Session, query: Select[tuple[Job]]) -> Job | None:
@@ -100,9 +102,9 @@ def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
         _do_effect(ctx, job_id)
         _complete(ctx, job_id, topic)
     except ProcessFailed as error:  # the diagram failed after the effect: the same step would fail again
-        return _fail(ctx, job_id, topic, error, retry=False)
+        return fail_job(ctx, job_id, topic, error, retry=False)
     except Exception as error:  # noqa: BLE001 - any failure of an adapter is retried, then an incident
-        return _fail(ctx, job_id, topic, error)
+        return fail_job(ctx, job_id, topic, error)
     return Outcome(job_id, topic, DONE)
 
 
@@ -132,30 +134,36 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
-        result, task_id = dict(job.result or {}), job.task_id
-        step_instance(
-            session,
-            ctx,
-            ticket_id=job.ticket_id,
-            actor="worker",
-            action=lambda run: run.complete_external_task(task_id, result),
-        )
-        metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
-        ticket = session.get(Ticket, job.ticket_id)
-        assert ticket is not None
-        summary = summarise(result)
-        record(
-            session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary
-        )
-        if ctx.config.job_retention_days <= 0:  # the history above is all that is kept of it
-            session.delete(job)
-            return
-        job.status = DONE
-        job.locked_until = None
-        job.updated_at = utcnow()
+        finish_job(session, ctx, job, actor="worker")
 
 
-def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:
+def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
+    """Complete the job's task with its result and step the instance on, as `actor` (the worker, or the account of
+    an outside worker); the history tells it, and the job is done (or deleted when no retention is kept)."""
+    result, task_id = dict(job.result or {}), job.task_id
+    step_instance(
+        session,
+        ctx,
+        ticket_id=job.ticket_id,
+        actor=actor,
+        action=lambda run: run.complete_external_task(task_id, result),
+    )
+    metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
+    ticket = session.get(Ticket, job.ticket_id)
+    assert ticket is not None
+    summary = summarise(result)
+    record(session, ticket, actor, "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary)
+    if ctx.config.job_retention_days <= 0:  # the history above is all that is kept of it
+        session.delete(job)
+        return
+    job.status = DONE
+    job.locked_until = None
+    job.updated_at = utcnow()
+
+
+def fail_job(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:
+    """Record a failed run: back in the queue after a backoff, or an incident once its attempts are used up (or at
+    once, when the diagram failed after the effect and `retry` is off)."""
     message = f"{type(error).__name__}: {error}"
     if from_the_database(error):  # its text names the statement and its parameters: logged, never shown
         log.error("job %s (%s) failed on a database error", job_id, topic, exc_info=error)
@@ -165,9 +173,9 @@ def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: boo
         assert job is not None
         job.locked_until = None
         if isinstance(error, ProcessFailed) and not retry:
-            _give_up(session, job, message, failure=error)
+            give_up(session, job, message, failure=error)
         elif job.attempts >= ctx.config.job_max_attempts:
-            _give_up(session, job, message)
+            give_up(session, job, message)
         else:
             job.last_error = message
             job.updated_at = utcnow()
@@ -178,7 +186,7 @@ def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: boo
         return Outcome(job_id, topic, job.status, message)
 
 
-def _give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed | None = None) -> None:
+def give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed | None = None) -> None:
     """Turn a job into an incident: failed, waiting for a person, and told in the ticket's history."""
     job.status = FAILED
     job.last_error = message

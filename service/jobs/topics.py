@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,3 +139,19 @@ TOPICS: dict[str, Handler] = {
     "mail.ticket_declined": ticket_declined,
     "mail.ticket_closed": ticket_closed,
 }
+
+
+@dataclass(frozen=True)
+class ServedTopics(Container[str]):
+    """The topics a diagram may call: those of the service's adapters, and those configuration leaves to outside
+    workers (`ORCHESTRATOR_EXTERNAL_TOPICS`)."""
+
+    external: frozenset[str]
+
+    @classmethod
+    def of(cls, setting: str) -> ServedTopics:
+        """From the setting: topic names separated by commas, `*` for any topic."""
+        return cls(frozenset(name.strip() for name in setting.split(",") if name.strip()))
+
+    def __contains__(self, topic: object) -> bool:
+        return topic in TOPICS or "*" in self.external or topic in self.external

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Container
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -101,7 +102,7 @@ def deploy_definition(
     xml: bytes,
     filename: str,
     actor: str,
-    known_topics: set[str],
+    known_topics: Container[str],
     known_rulesets: set[str],
 ) -> Deployed:
     """Validate a diagram and store it as a new version, or return the version with the same content.
@@ -115,7 +116,7 @@ def deploy_definition(
     if existing is not None:
         return Deployed(existing, created=False)
     known = engine.Known(
-        topics=frozenset(known_topics), decisions=frozenset(known_rulesets), statuses=frozenset(TASK_STATUSES)
+        topics=known_topics, decisions=frozenset(known_rulesets), statuses=frozenset(TASK_STATUSES)
     )
     try:
         parsed = engine.load_definition(xml, filename=filename, known=known)

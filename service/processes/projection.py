@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, lazyload
 from service import engine
 from service.db import insert_rows, utcnow
 from service.jobs.models import Job
+from service.jobs.topics import TOPICS
 from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
 from service.sla import tracking as sla_tracking
@@ -169,6 +170,7 @@ def _add_jobs(
             "task_id": task.id,
             "element_id": task.name,
             "topic": task.topic,
+            "external": task.topic not in TOPICS,  # deployed as left to outside workers
             "variables": dict(task.variables),
             "request_id": request_id.current(),
         }

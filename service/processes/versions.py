@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,19 +11,19 @@ from sqlalchemy.orm import Session
 from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
 from service.errors import NotFound
-from service.jobs.topics import TOPICS
 from service.paging import Page, keyset_rows
 from service.processes.definitions import Deployed, deploy_definition, list_definitions
 from service.processes.models import ProcessDefinition, ProcessInstance
 from service.rulesets.models import RulesetVersion
 
 
-def upload_definition(session: Session, *, user: Caller, xml: bytes, filename: str) -> Deployed:
-    """Check an uploaded diagram and deploy it as a new version (or find the version with the same content)."""
+def upload_definition(session: Session, *, user: Caller, xml: bytes, filename: str, topics: Container[str]) -> Deployed:
+    """Check an uploaded diagram and deploy it as a new version (or find the version with the same content); it
+    may call the `topics` served (`service.jobs.topics.ServedTopics`)."""
     authorize(user, Permission.DEPLOY_PROCESSES)
     active = set(session.scalars(select(RulesetVersion.name).where(RulesetVersion.active.is_(True))))
     return deploy_definition(
-        session, xml=xml, filename=filename, actor=user.username, known_topics=set(TOPICS), known_rulesets=active
+        session, xml=xml, filename=filename, actor=user.username, known_topics=topics, known_rulesets=active
     )
 
 

@@ -14,6 +14,7 @@ from service.api.guard import Blueprint
 from service.errors import Invalid
 from service.incidents import services as incidents
 from service.incidents.schemas import IncidentPageSchema, IncidentSchema
+from service.jobs.topics import ServedTopics
 from service.paging import Page, PageArgs
 from service.processes import versions
 from service.processes.messages import send_message
@@ -120,7 +121,8 @@ class Definitions(MethodView):
         """Deploy a diagram (role `process_owner`): 422 lists every problem found (`problems`: element, line, detail,
         hint); a deployed diagram's answer lists what its check warns about (`warnings`)."""
         xml, filename = _diagram(args["filename"])
-        deployed = versions.upload_definition(session(), user=user(), xml=xml, filename=filename)
+        topics = ServedTopics.of(context().config.external_topics)
+        deployed = versions.upload_definition(session(), user=user(), xml=xml, filename=filename, topics=topics)
         context().definitions.forget_latest()
         return deployed, 201 if deployed.created else 200
 

@@ -27,7 +27,7 @@ from service.context import Context
 from service.db import transaction, utcnow
 from service.demo import load_demo
 from service.deploy import deploy_all
-from service.jobs.models import Job
+from service.jobs.models import PENDING, RUNNING, Job
 from service.sla.firing import run_due_event
 from service.sla.levels import forget_service_levels
 from service.sla.models import BreachReview
@@ -79,6 +79,9 @@ NEW_ITEM = {
     "equipment_class": "network",
 }
 NEW_CONTRACT = {"number": "MATRIX-C-NEW", "client": "NEW-CLIENT", "starts_on": "2026-01-01", "ends_on": "2026-12-31"}
+EXTERNAL_WORKER = {"workerId": "matrix-worker"}
+FETCH_EXTERNAL = {**EXTERNAL_WORKER, "maxTasks": 1, "topics": [{"topicName": "partner.matrix", "lockDuration": 1000}]}
+EXTERNAL_ROUTES = ("external_complete", "external_failure", "external_bpmn_error", "external_extend_lock")
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 
 
@@ -368,6 +371,36 @@ MATRIX = [
     Case("GET", "/tickets/<number>/files/<name>", "/tickets/{ticket}/files/matrix.txt", SEE_T, EVERYONE - SEE_T),
     Case("POST", "/tasks/<task_id>/check-in", "/tasks/{check_in_task}/check-in", VISITORS, BOOKERS - VISITORS, {}),
     Case("POST", "/tasks/<task_id>/check-out", "/tasks/{check_out_task}/check-out", VISITORS, BOOKERS - VISITORS, {}),
+    # No demo user is an outside worker: only the administrator, who serves every topic, gets through.
+    Case("POST", "/external-tasks/fetch-and-lock", "/external-tasks/fetch-and-lock", ADMINS, body=FETCH_EXTERNAL),
+    Case(
+        "POST",
+        "/external-tasks/<int:task_id>/complete",
+        "/external-tasks/{external_complete}/complete",
+        ADMINS,
+        body=EXTERNAL_WORKER,
+    ),
+    Case(
+        "POST",
+        "/external-tasks/<int:task_id>/failure",
+        "/external-tasks/{external_failure}/failure",
+        ADMINS,
+        body={**EXTERNAL_WORKER, "retries": 1},
+    ),
+    Case(
+        "POST",
+        "/external-tasks/<int:task_id>/bpmn-error",
+        "/external-tasks/{external_bpmn_error}/bpmn-error",
+        ADMINS,
+        body={**EXTERNAL_WORKER, "errorCode": "MATRIX"},
+    ),
+    Case(
+        "POST",
+        "/external-tasks/<int:task_id>/extend-lock",
+        "/external-tasks/{external_extend_lock}/extend-lock",
+        ADMINS,
+        body={**EXTERNAL_WORKER, "newDuration": 60000},
+    ),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -437,6 +470,17 @@ def _price(api: Api, item: str) -> int:
     response = api.post("/price-list", as_="admin", json=body)
     assert response.status_code == 201, response.get_json()
     return int(response.get_json()["id"])
+
+
+def _external_task(api: Api) -> int:
+    """The first job of a new ticket, left to outside workers and locked for the matrix's, as fetch-and-lock does."""
+    api.open_ticket()
+    with transaction(api.ctx.sessions) as session:
+        job = session.scalar(select(Job).where(Job.status == PENDING).order_by(Job.id.desc()).limit(1))
+        assert job is not None
+        job.external, job.status, job.attempts = True, RUNNING, 1
+        job.locked_by, job.locked_until = EXTERNAL_WORKER["workerId"], utcnow() + timedelta(hours=1)
+        return job.id
 
 
 def _waiting_for_parts(api: Api) -> str:
@@ -543,6 +587,10 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
     objects.shared["incident"] = jobs[0]
     for role, job in zip(sorted(INCIDENTS), jobs[1:], strict=True):
         objects.own[("incident", role)] = job
+    refused = _external_task(api)
+    for route in EXTERNAL_ROUTES:
+        objects.shared[route] = refused
+        objects.own[(route, "admin")] = _external_task(api)
     yield Matrix(api, objects)
 
 
