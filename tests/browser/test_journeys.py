@@ -18,14 +18,18 @@ from tests.e2e.conftest import Stack
 pytestmark = pytest.mark.e2e
 
 
-def _open_task(page: Any, number: str) -> None:
-    """From "My work", the task of the ticket (the list refreshes itself: the row may come a little later)."""
-    page.goto("/")
+def _task_page(browser: Any, stack: Stack, username: str, number: str, *, device: dict[str, Any], locale: str) -> Any:
+    """A new browser of `username` signed in, on the ticket's task as "My work" leads to it."""
+    page = open_context(browser, stack.base, device=device, locale=locale).new_page()
+    page.goto("/login?next=/")
+    _sign_in(page, username, button="Sign in" if locale == "en-US" else "Войти")
+    page.wait_for_url(re.compile(r"/$"))
     row = page.get_by_role("link", name=re.compile(number))
     row.wait_for(timeout=30_000)
     row.click()
     page.wait_for_url(re.compile(r"/tasks/"))
     assert number in page.text_content("h2#ticket-heading")
+    return page
 
 
 def test_a_ticket_from_the_portal_to_its_closing(stack: Stack, ctx: Context, browser: Any) -> None:
@@ -51,11 +55,7 @@ def test_a_ticket_from_the_portal_to_its_closing(stack: Stack, ctx: Context, bro
     stack.wait_for(number, lambda t: t["status"] == "clarifying")
 
     # 2. The duty officer, on a desktop in English, clarifies it from "My work".
-    duty = open_context(browser, stack.base, device=DESKTOP, locale="en-US").new_page()
-    duty.goto("/login?next=/")
-    _sign_in(duty, "duty", button="Sign in")
-    duty.wait_for_url(re.compile(r"/$"))
-    _open_task(duty, number)
+    duty = _task_page(browser, stack, "duty", number, device=DESKTOP, locale="en-US")
     check_accessibility(duty)
     screenshot(duty, "journey-clarify-desktop-en")
     duty.fill("#description", "Controller B reports errors; the array is degraded")
@@ -66,11 +66,7 @@ def test_a_ticket_from_the_portal_to_its_closing(stack: Stack, ctx: Context, bro
     stack.wait_for(number, lambda t: t["team"] == "storage")
 
     # 3. A storage L1 engineer, on a phone in Russian, takes the task and solves it.
-    engineer = open_context(browser, stack.base, device=PHONE, locale="ru-RU").new_page()
-    engineer.goto("/login?next=/")
-    _sign_in(engineer, "storage.l1", button="Войти")
-    engineer.wait_for_url(re.compile(r"/$"))
-    _open_task(engineer, number)
+    engineer = _task_page(browser, stack, "storage.l1", number, device=PHONE, locale="ru-RU")
     engineer.get_by_role("button", name="Взять задачу").click()
     engineer.get_by_role("button", name="Вернуть задачу в очередь").wait_for()
     check_accessibility(engineer)
