@@ -3,8 +3,10 @@ beside its baseline.
 
 `python -m bench bulk [--tickets N]` loads N tickets (100,000 by default) and prints tickets/s; `python -m bench lists
 [--tickets N]` times ticket list pages over N bulk-loaded tickets (20,000) beside plain SQL; `python -m bench steps`
-counts the SQL statements and CPU of an intake and of completions against the floor (neither runs by default);
-`python -m bench timers` fires 1,000 timers due in one minute and weighs a boundary timer's step cost.
+counts the SQL statements and CPU of an intake and of completions against the floor; `python -m bench pages
+[--tickets N]` times "My work" and the dashboard over N bulk-loaded tickets (100000) beside `GET /tasks`; `python -m
+bench timers` fires 1,000 timers due in one minute and weighs a boundary timer's step cost (none of these runs by
+default).
 
 `python -m bench soak [--minutes N]` is the crash-safety soak (not run by default): load under SIGKILLs, then the
 books of tickets, mails and jobs."""
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import bulk, escalation, imports, inbox, intake, jobs, lists, sla_report, soak, steps, timers, whatif
+from bench import bulk, escalation, imports, inbox, intake, jobs, lists, pages, sla_report, soak, steps, timers, whatif
 
 
 def main() -> None:
@@ -29,7 +31,7 @@ def main() -> None:
     parser.add_argument(
         "--tickets",
         type=int,
-        help="tickets opened by intake (2400), loaded by bulk (100000) or by lists (20000)",
+        help="tickets opened by intake (2400), loaded by bulk or pages (100000) or by lists (20000)",
     )
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak (default 10)")
     parser.add_argument("--chaos-every", type=float, default=5.0, help="mean seconds between the soak's kills")
@@ -52,6 +54,8 @@ def main() -> None:
             imports.run(url)
         if "lists" in args.which:
             lists.run(url, tickets=args.tickets or lists.TICKETS)
+        if "pages" in args.which:
+            pages.run(url, tickets=args.tickets or 100_000)
         if "bulk" in args.which:
             bulk.run(url, tickets=args.tickets or 100_000)
         if "steps" in args.which:

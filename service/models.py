@@ -29,7 +29,7 @@ from service.sla.models import (
     SlaEvent,
     TimeEntry,
 )
-from service.tasks.models import TaskCandidate, UserTask
+from service.tasks.models import CompletionKey, TaskCandidate, UserTask
 from service.teams.models import Team
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 from service.timers.models import DueTimer
@@ -47,6 +47,7 @@ __all__ = [
     "TimeEntry",
     "ApiToken",
     "ChangeRecord",
+    "CompletionKey",
     "OneOffContract",
     "Site",
     "Team",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
@@ -80,3 +80,23 @@ class TaskCandidate(Base):
     __tablename__ = "task_candidate"
     task_id: Mapped[str] = mapped_column(ForeignKey("user_task.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class CompletionKey(Base):
+    """Makes a completion sent again (a form replayed after the connection came back, a retry after a lost answer)
+    answer what the first one did instead of completing twice or failing with 409.
+
+    One per person and key, stored before the task is completed (a concurrent retry waits on it); `ticket_id` is
+    set in the same transaction, so a committed key always names its ticket. `fingerprint` is a digest of the task
+    and the form's values: the key sent again with another task or other values is refused.
+    """
+
+    __tablename__ = "completion_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), default=None)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

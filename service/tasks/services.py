@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
 from service.auth.permissions import may_work_on
 from service.clients.models import PriceItem, Site
 from service.context import Context
-from service.errors import Conflict, NotFound
+from service.db import insert_unless_present
+from service.errors import Conflict, Invalid, NotFound
 from service.prices import one_off
 from service.prices.services import prices_for
 from service.processes.instances import lock_instance, step_instance
 from service.sla import hooks as sla_hooks
 from service.tasks import reviews as breach_reviews
-from service.tasks.models import OPEN, UserTask
+from service.tasks.models import OPEN, CompletionKey, UserTask
 from service.tickets.history import record
 from service.tickets.models import Ticket
+from service.tickets.services import request_fingerprint
 
 
 def get_task(session: Session, *, user: Caller, task_id: str) -> Any:
@@ -104,8 +107,49 @@ def release_task(session: Session, *, user: Caller, task_id: str) -> Any:
     return task
 
 
-def complete_task(session: Session, ctx: Context, *, user: Caller, task_id: str, data: dict[str, Any]) -> Ticket:
-    """Complete a task with the form's data and run the ticket's process on until it waits again."""
+def complete_task(
+    session: Session,
+    ctx: Context,
+    *,
+    user: Caller,
+    task_id: str,
+    data: dict[str, Any],
+    idempotency_key: str | None = None,
+) -> Ticket:
+    """Complete a task with the form's data and run the ticket's process on until it waits again.
+
+    With an `idempotency_key`, the same completion sent again by the same person (a form replayed once the
+    connection came back, a retry after a lost answer) answers the ticket the first one completed, instead of 409;
+    the key sent again with another task or other values is refused (422)."""
+    if not idempotency_key:
+        return _complete(session, ctx, user=user, task_id=task_id, data=data)
+    fingerprint = request_fingerprint({"task_id": task_id, "data": data})
+    row = {"user_id": user.id, "key": idempotency_key, "task_id": task_id, "fingerprint": fingerprint}
+    key_id = insert_unless_present(session, CompletionKey, row, unique=("user_id", "key"))
+    if key_id is None:
+        return _completed_by_key(session, user=user, key=idempotency_key, fingerprint=fingerprint)
+    ticket = _complete(session, ctx, user=user, task_id=task_id, data=data)
+    session.execute(update(CompletionKey).where(CompletionKey.id == key_id).values(ticket_id=ticket.id))
+    return ticket
+
+
+def _completed_by_key(session: Session, *, user: Caller, key: str, fingerprint: str) -> Ticket:
+    """The ticket whose task an earlier completion of the caller's completed with this key (422 when that
+    completion was another one). The caller completed it, so the caller gets it whatever they may read now."""
+    earlier = session.scalars(select(CompletionKey).where(CompletionKey.user_id == user.id, CompletionKey.key == key))
+    found = earlier.one()
+    if found.fingerprint != fingerprint:
+        raise Invalid(
+            "this Idempotency-Key was sent before with another completion: send a new key for a new completion",
+            errors={"Idempotency-Key": ["already used for another task or other values"]},
+        )
+    ticket = session.get(Ticket, found.ticket_id) if found.ticket_id is not None else None
+    if ticket is None:  # the ticket was deleted since
+        raise Conflict("the ticket this Idempotency-Key completed a task of no longer exists")
+    return ticket
+
+
+def _complete(session: Session, ctx: Context, *, user: Caller, task_id: str, data: dict[str, Any]) -> Ticket:
     number = breach_reviews.review_id(task_id)
     if number is not None:
         return breach_reviews.complete(session, user=user, task_id=task_id, number=number, data=data)

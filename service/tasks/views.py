@@ -19,6 +19,7 @@ from service.tasks.schemas import (
     TaskQuerySchema,
     TaskSchema,
 )
+from service.tickets.schemas import IdempotencySchema
 
 blp = Blueprint("tasks", __name__, url_prefix="/tasks", description="User tasks in the caller's queues.")
 
@@ -69,10 +70,20 @@ class Release(MethodView):
 @blp.route("/<task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(CompleteSchema)
+    @blp.arguments(IdempotencySchema, location="headers")
     @blp.response(200, CompletedSchema)
-    def post(self, body: dict[str, Any], task_id: str) -> dict[str, Any]:
-        """Complete the task with the form's values (422 with field errors; 409 when it is no longer open)."""
-        ticket = services.complete_task(session(), context(), user=user(), task_id=task_id, data=body["data"])
+    def post(self, body: dict[str, Any], headers: dict[str, Any], task_id: str) -> dict[str, Any]:
+        """Complete the task with the form's values (422 with field errors; 409 when it is no longer open).
+
+        An `Idempotency-Key` header makes the same completion sent again answer as the first did (not 409)."""
+        ticket = services.complete_task(
+            session(),
+            context(),
+            user=user(),
+            task_id=task_id,
+            data=body["data"],
+            idempotency_key=headers.get("idempotency_key"),
+        )
         return {"ticket": ticket.number, "status": ticket.status}
 
 

@@ -220,7 +220,10 @@ def complete(task_id: str) -> Any:
     task = services.get_task(session(), user=g.web_caller, task_id=task_id)
     data = forms.data_of(task, request.form)
     try:
-        ticket = services.complete_task(session(), context(), user=g.web_caller, task_id=task_id, data=data)
+        key = request.form.get("idempotency_key", "")[:200] or None
+        ticket = services.complete_task(
+            session(), context(), user=g.web_caller, task_id=task_id, data=data, idempotency_key=key
+        )
     except Conflict as refused:
         return _refused(task_id, refused)
     except Invalid as refused:
