@@ -29,7 +29,7 @@ from service.sla.models import (
     SlaEvent,
     TimeEntry,
 )
-from service.tasks.models import TaskCandidate, UserTask
+from service.tasks.models import SavedFilter, TaskCandidate, UserTask
 from service.teams.models import Team
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 
@@ -70,4 +70,5 @@ __all__ = [
     "User",
     "membership",
     "WorkerHeartbeat",
+    "SavedFilter",
 ]
