@@ -321,9 +321,12 @@ def _statement(shape: _Shape) -> Select[Any]:
     if len(parts) == 1:
         return parts[0]
     merged = union_all(*[select(*p.subquery().c) for p in parts]).subquery()
-    order_cols = [merged.c.id] if shape.key is None else [merged.c[shape.key], merged.c.id]
-    if shape.key == "severity":
+    if shape.key is None:
+        order_cols = [merged.c.id]
+    elif shape.key == "severity":
         order_cols = [merged.c.severity_rank, merged.c.created_at, merged.c.id]
+    else:
+        order_cols = [merged.c[shape.key], merged.c.id]
     return select(*merged.c).order_by(*order_cols).limit(limit)
 
 

@@ -3,7 +3,9 @@ left, each paged without skipping or repeating a task."""
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -120,6 +122,21 @@ def test_paging_by_severity_or_sla_never_skips_or_repeats_a_task(api: Api, sort:
         keys = [(item["sla_due_at"] is None, item["sla_due_at"] or "", item["id"]) for item in seen]
     assert keys == sorted(keys)
     assert seen[0]["severity"] == "critical" if sort == "severity" else seen[0]["ticket"] in numbers[:3]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"s": "severity", "k": "2026-01-01T00:00:00+00:00", "i": "x"},  # no rank
+        {"s": "severity", "k": "2026-01-01T00:00:00+00:00", "i": "x", "r": 9},
+        {"s": "severity", "k": "2026-01-01T00:00:00+00:00", "i": "x", "r": True},
+        {"s": "severity", "k": None, "i": "x", "r": 0},  # severity has no undated tail
+        {"s": "sla", "k": "2026-01-01T00:00:00+00:00", "i": "x", "r": 0},  # a rank only by severity
+    ],
+)
+def test_a_tampered_severity_or_sla_cursor_is_refused(api: Api, body: dict[str, Any]) -> None:
+    text = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+    assert api.get(f"/tasks?sort={body['s']}&cursor={text}", as_="duty").status_code == 422
 
 
 def test_a_cursor_of_one_order_is_refused_by_another(api: Api) -> None:
