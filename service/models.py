@@ -29,7 +29,7 @@ from service.sla.models import (
     SlaEvent,
     TimeEntry,
 )
-from service.tasks.models import CompletionKey, TaskCandidate, UserTask
+from service.tasks.models import CompletionKey, SavedFilter, TaskCandidate, UserTask
 from service.teams.models import Team
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 from service.timers.models import DueTimer
@@ -73,4 +73,5 @@ __all__ = [
     "User",
     "membership",
     "WorkerHeartbeat",
+    "SavedFilter",
 ]

@@ -16,6 +16,7 @@ from service.processes.views import blp as processes
 from service.rulesets.views import blp as rulesets
 from service.sla.views import blp as sla
 from service.sla.visit_views import blp as visits
+from service.tasks.saved_filter_views import blp as saved_filters
 from service.tasks.views import blp as tasks
 from service.teams.views import blp as teams
 from service.tickets.file_views import blp as ticket_files
@@ -42,4 +43,5 @@ BLUEPRINTS = [
     ticket_files,
     visits,
     external_tasks,
+    saved_filters,
 ]

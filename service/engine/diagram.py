@@ -116,6 +116,8 @@ MESSAGE_PROPERTIES = ("variables", "senders")
 #: What a user task's `sla` property may say: the clocks pause while it is open (waiting for the client, or for parts
 #: where the service level says so), or a person's first touch of it is the ticket's reaction.
 SLA_VALUES = frozenset({"pause_client", "pause_parts", "reaction"})
+#: The form field properties that give its label in a language, and that language.
+LABEL_PROPERTIES = {"label_ru": "ru", "label_en": "en"}
 
 
 @dataclass
@@ -464,8 +466,29 @@ class _Checker:
                 raise self.fail(constraint, f"constraint {name!r} needs a number as config") from None
         label = node.get("label") or field_id
         return FormField(
-            field_id, label, kind, "required" in flags, "readonly" in flags, values, node.get("defaultValue"), limits
+            field_id,
+            label,
+            kind,
+            "required" in flags,
+            "readonly" in flags,
+            values,
+            node.get("defaultValue"),
+            limits,
+            self.field_labels(node),
         )
+
+    def field_labels(self, node: etree._Element) -> tuple[tuple[str, str], ...]:
+        """A form field's label per language: its `camunda:property` `label_ru` / `label_en` (named by `id`, as the
+        Camunda modeler writes a field's properties, or by `name`)."""
+        labels = {}
+        for prop in node.iterfind("camunda:properties/camunda:property", NS):
+            key = prop.get("id") or prop.get("name") or ""
+            if key in LABEL_PROPERTIES:
+                text = (prop.get("value") or "").strip()
+                if not text:
+                    raise self.fail(prop, f"the {key} of form field {node.get('id')!r} is empty")
+                labels[LABEL_PROPERTIES[key]] = text
+        return tuple(sorted(labels.items()))
 
     def on_serviceTask(self, node: etree._Element) -> None:
         topic = (self.attr(node, "topic") or "").strip()

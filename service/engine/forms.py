@@ -27,6 +27,12 @@ class FormField:
     values: tuple[tuple[str, str], ...] = ()  # enum options: (id, label)
     default: str | None = None
     constraints: dict[str, float] = field(default_factory=dict)  # minlength/maxlength/min/max
+    #: The label per language the diagram gives (`label_ru`, `label_en` properties): (language, label).
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label_in(self, language: str) -> str:
+        """The label in this language when the diagram gives one, else the label as written."""
+        return dict(self.labels).get(language) or self.label
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (used by the serializer and the API)."""
@@ -39,6 +45,7 @@ class FormField:
             "values": [{"id": key, "label": label} for key, label in self.values],
             "default": self.default,
             "constraints": dict(self.constraints),
+            "labels": dict(self.labels),
         }
 
     @classmethod
@@ -53,6 +60,7 @@ class FormField:
             values=tuple((item["id"], item["label"]) for item in dct["values"]),
             default=dct["default"],
             constraints=dict(dct["constraints"]),
+            labels=tuple(sorted(dct.get("labels", {}).items())),  # forms stored before labels had none
         )
 
 

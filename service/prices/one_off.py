@@ -60,6 +60,18 @@ def estimate_lines(variables: Mapping[str, Any]) -> list[dict[str, Any]]:
     return lines
 
 
+def estimate_total(values: Mapping[str, Any]) -> Decimal:
+    """The total of an estimate's costs as typed so far (what is not a number counts for nothing: the form's own
+    validation refuses it): what the estimate page shows and the contract's total."""
+    total = Decimal(0)
+    for field, _item in ESTIMATE_LINES:
+        value = values.get(field)
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            continue
+        total += _money(value)
+    return total.quantize(CENT)
+
+
 def next_number(session: Session, *, year: int) -> str:
     """The next number of the series of `year` (`PC-2026-000001`, ...). The series' lock is held until the
     transaction ends, so two acceptances at once take turns and get two numbers."""
@@ -91,7 +103,7 @@ def record_acceptance(
         client_id=ticket.client_id,
         ticket_id=ticket.id,
         lines=lines,
-        total=sum((Decimal(line["amount"]) for line in lines), Decimal("0.00")),
+        total=estimate_total(variables),
         currency=CURRENCY,
         accepted_by=ticket.contact.email,
         accepted_at=now,

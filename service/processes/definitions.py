@@ -115,9 +115,7 @@ def deploy_definition(
     existing = _deployed(session, content_hash)
     if existing is not None:
         return Deployed(existing, created=False)
-    known = engine.Known(
-        topics=known_topics, decisions=frozenset(known_rulesets), statuses=frozenset(TASK_STATUSES)
-    )
+    known = engine.Known(topics=known_topics, decisions=frozenset(known_rulesets), statuses=frozenset(TASK_STATUSES))
     try:
         parsed = engine.load_definition(xml, filename=filename, known=known)
     except engine.DiagramError as error:

@@ -2,10 +2,18 @@
 
 Paging is by keyset, never by offset: a page starts after the (sort key, id) of the last task of the previous page,
 so a task opened or completed between two pages neither shifts the others nor makes one appear twice. The sort keys
-of a task (its creation and due time) never change once it is written, which is what keeps the keyset exact.
+of a task (its creation and due time, its ticket's severity) never change once it is written, which is what keeps
+the keyset exact. By severity the key is (severity rank, creation time, id): the most severe first, oldest first
+within a severity.
 
-Tasks without a due time come after those with one when sorting by due time; they are read in a second phase of
-the same page, ordered by id, and the cursor says which phase it stands in (its key is null in the second).
+The SLA order is by the due time of the ticket's running resolution clock as it stands when a page is read. That
+time moves when the clock pauses (the ticket waits for the client or for parts) and resumes, so a task whose clock
+paused or resumed between two pages is placed by its new deadline: it may then be seen twice or not at all. Every
+task whose clock did not move is seen exactly once.
+
+Tasks without a due time (or without a running clock) come after those with one when sorting by due time (or SLA);
+they are read in a second phase of the same page, ordered by id, and the cursor says which phase it stands in (its
+key is null in the second).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
@@ -25,6 +33,7 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    case,
     cast,
     exists,
     func,
@@ -39,35 +48,55 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.auth.models import Caller
 from service.auth.permissions import Permission, allowed
+from service.clients.models import Client
 from service.db import UtcDateTime, utcnow
 from service.errors import Invalid
 from service.sla import reviews
-from service.sla.models import RESOLUTION, RUNNING, BreachReview, SlaClock
+from service.sla.models import BREACHED, RESOLUTION, RUNNING, BreachReview, SlaClock
 from service.tasks.models import OPEN, TaskCandidate, UserTask
 from service.tasks.reviews import PREFIX as REVIEW_PREFIX
 from service.tickets.models import Ticket
+from service.tickets.schemas import SEVERITIES
 
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 
 
 class TaskSort(str, Enum):
-    """The orders of the inbox: by creation (oldest first) or by due time (soonest first, undated last)."""
+    """The orders of the inbox: by creation (oldest first), by due time (soonest first, undated last), by severity
+    (most severe first, oldest first within one) or by SLA time left (least first, tickets without a running
+    resolution clock last)."""
 
     CREATED = "created"
     DUE = "due"
+    SEVERITY = "severity"
+    SLA = "sla"
+
+
+#: The column each order pages by (severity pages by its rank, then by creation time).
+SORT_KEYS = {
+    TaskSort.CREATED: "created_at",
+    TaskSort.DUE: "due_at",
+    TaskSort.SEVERITY: "severity",
+    TaskSort.SLA: "sla_due_at",
+}
+#: The orders whose key may be missing: those tasks come last, in a second phase ordered by id.
+WITH_TAIL = (TaskSort.DUE, TaskSort.SLA)
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where the next page starts: after the task with this sort key and id."""
+    """Where the next page starts: after the task with this sort key and id (by severity: this rank, time and id)."""
 
     sort: TaskSort
     key: datetime | None
     id: str
+    rank: int | None = None
 
     def encode(self) -> str:
         """The opaque form given to the client."""
-        body = {"s": self.sort.value, "k": self.key.isoformat() if self.key else None, "i": self.id}
+        body: dict[str, Any] = {"s": self.sort.value, "k": self.key.isoformat() if self.key else None, "i": self.id}
+        if self.sort is TaskSort.SEVERITY:
+            body["r"] = self.rank
         return base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).decode().rstrip("=")
 
     @classmethod
@@ -77,9 +106,13 @@ class Cursor:
             body = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
         except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ValueError("not a cursor of this list") from error
-        if not isinstance(body, dict) or set(body) != {"s", "k", "i"}:
+        if not isinstance(body, dict) or set(body) - {"r"} != {"s", "k", "i"}:
             raise ValueError("not a cursor of this list")
-        sort, key, task_id = body["s"], body["k"], body["i"]
+        sort, key, task_id, rank = body["s"], body["k"], body["i"], body.get("r")
+        if ("r" in body) != (sort == TaskSort.SEVERITY.value):
+            raise ValueError("not a cursor of this list")
+        if "r" in body and (type(rank) is not int or not 0 <= rank < len(SEVERITIES)):
+            raise ValueError("not a cursor of this list")
         if sort not in {s.value for s in TaskSort} or not isinstance(task_id, str) or not _ID.fullmatch(task_id):
             raise ValueError("not a cursor of this list")
         moment = None
@@ -90,9 +123,9 @@ class Cursor:
             if moment.tzinfo is None:
                 raise ValueError("not a cursor of this list")
             moment = moment.astimezone(timezone.utc)
-        elif sort == TaskSort.CREATED.value:
+        elif TaskSort(sort) not in WITH_TAIL:
             raise ValueError("not a cursor of this list")
-        return cls(TaskSort(sort), moment, task_id)
+        return cls(TaskSort(sort), moment, task_id, rank)
 
 
 @dataclass(frozen=True)
@@ -104,9 +137,15 @@ class TaskFilter:
     name: str | None = None
     severity: str | None = None
     due_before: datetime | None = None
+    #: The ticket's status, team and client (by code).
+    status: str | None = None
+    team: str | None = None
+    client: str | None = None
+    #: Hours: only tasks of tickets with a running clock due within them (or overdue), or a breached clock.
+    breach_soon: int | None = None
 
 
-FILTERS = ("queue", "ticket", "name", "severity", "due_before")
+FILTERS = ("queue", "ticket", "name", "severity", "due_before", "status", "team", "client", "breach_soon")
 
 
 @dataclass(frozen=True)
@@ -120,13 +159,15 @@ class TaskPage:
 @dataclass(frozen=True)
 class _Shape:
     """What decides the form of an inbox query (its values are bound parameters): which filters are given, whether
-    the caller works every queue or some, whether breach reviews join, the phase's sort key, and a cursor."""
+    the caller works every queue or some, whether breach reviews join, the phase's sort key (None: the tail of the
+    tasks whose `tail` column is null), and a cursor."""
 
     filters: frozenset[str]
     all_queues: bool
     reviews: bool
     key: str | None
     after: bool
+    tail: str = "due_at"
 
 
 def _candidate(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -222,7 +263,22 @@ def _ticket_filters(query: Select[Any], shape: _Shape) -> Select[Any]:
         query = query.where(Ticket.number == bindparam("ticket"))
     if "severity" in shape.filters:
         query = query.where(Ticket.severity == bindparam("severity"))
+    if "status" in shape.filters:
+        query = query.where(Ticket.status == bindparam("status"))
+    if "team" in shape.filters:
+        query = query.where(Ticket.team == bindparam("team"))
+    if "client" in shape.filters:
+        client = select(Client.id).where(Client.code == bindparam("client")).scalar_subquery()
+        query = query.where(Ticket.client_id == client)
+    if "breach_soon" in shape.filters:
+        soon = (SlaClock.state == RUNNING) & (SlaClock.due_at < bindparam("breach_soon", type_=UtcDateTime()))
+        query = query.where(exists().where(SlaClock.ticket_id == Ticket.id, soon | (SlaClock.state == BREACHED)))
     return query
+
+
+def _severity_rank(severity: ColumnElement[Any]) -> ColumnElement[int]:
+    """0 for the most severe, upwards."""
+    return case({name: rank for rank, name in enumerate(SEVERITIES)}, value=severity, else_=len(SEVERITIES))
 
 
 @functools.lru_cache(maxsize=512)
@@ -239,10 +295,21 @@ def _statement(shape: _Shape) -> Select[Any]:
         columns = {column.key: getattr(column, "element", column) for column in part.selected_columns}
         id_col: ColumnElement[Any] = columns["id"]
         if shape.key is None:
-            part = part.where(columns["due_at"].is_(None))
+            part = part.where(columns[shape.tail].is_(None))
             order: list[ColumnElement[Any]] = [id_col]
             if shape.after:
                 part = part.where(id_col > bindparam("after_id", type_=String()))
+        elif shape.key == "severity":
+            rank = _severity_rank(columns["severity"])
+            part = part.add_columns(rank.label("severity_rank"))
+            order = [rank, columns["created_at"], id_col]
+            if shape.after:
+                start = tuple_(
+                    bindparam("after_rank", type_=Integer()),
+                    bindparam("after_key", type_=UtcDateTime()),
+                    bindparam("after_id", type_=String()),
+                )
+                part = part.where(tuple_(*order) > start)
         else:
             key_col = columns[shape.key]
             part = part.where(key_col.is_not(None))
@@ -254,18 +321,33 @@ def _statement(shape: _Shape) -> Select[Any]:
     if len(parts) == 1:
         return parts[0]
     merged = union_all(*[select(*p.subquery().c) for p in parts]).subquery()
-    order_cols = [merged.c.id] if shape.key is None else [merged.c[shape.key], merged.c.id]
+    if shape.key is None:
+        order_cols = [merged.c.id]
+    elif shape.key == "severity":
+        order_cols = [merged.c.severity_rank, merged.c.created_at, merged.c.id]
+    else:
+        order_cols = [merged.c[shape.key], merged.c.id]
     return select(*merged.c).order_by(*order_cols).limit(limit)
 
 
 def _phase(
-    session: Session, user: Caller, where: TaskFilter, *, key: str | None, after: Cursor | None, limit: int
+    session: Session,
+    user: Caller,
+    where: TaskFilter,
+    *,
+    key: str | None,
+    after: Cursor | None,
+    limit: int,
+    tail: str = "due_at",
 ) -> list[Any]:
-    """Up to `limit` rows of the user's tasks in (key, id) order after the cursor; key None reads the undated tail."""
+    """Up to `limit` rows of the user's tasks in (key, id) order after the cursor; key None reads the tail of the
+    tasks whose `tail` column is null."""
     filters = frozenset(name for name in FILTERS if getattr(where, name))
     all_queues = allowed(user, Permission.WORK_ALL_QUEUES)
-    shape = _Shape(filters, all_queues, _with_reviews(user, where), key, after is not None)
+    shape = _Shape(filters, all_queues, _with_reviews(user, where), key, after is not None, tail)
     params: dict[str, Any] = {name: getattr(where, name) for name in filters}
+    if where.breach_soon:
+        params["breach_soon"] = utcnow() + timedelta(hours=where.breach_soon)
     params["limit"] = limit
     if not all_queues:
         params["groups"], params["username"] = sorted(user.group_names), user.username
@@ -273,6 +355,8 @@ def _phase(
         params["after_id"] = after.id
         if key is not None:
             params["after_key"] = after.key
+        if key == "severity":
+            params["after_rank"] = after.rank
     return list(session.execute(_statement(shape), params))
 
 
@@ -289,26 +373,29 @@ def list_page(
     if after is not None and after.sort != sort:
         raise Invalid("the cursor belongs to another order", errors={"cursor": [f"made for sort={after.sort.value}"]})
     want = page_size + 1
-    if sort is TaskSort.CREATED:
-        rows = _phase(session, user, where, key="created_at", after=after, limit=want)
+    column = SORT_KEYS[sort]
+    if sort not in WITH_TAIL:
+        rows = _phase(session, user, where, key=column, after=after, limit=want)
     else:
         rows = []
         if after is None or after.key is not None:
-            rows = _phase(session, user, where, key="due_at", after=after, limit=want)
+            rows = _phase(session, user, where, key=column, after=after, limit=want)
         if len(rows) < want:
             tail_after = after if after is not None and after.key is None else None
-            rows += _phase(session, user, where, key=None, after=tail_after, limit=want - len(rows))
+            rows += _phase(session, user, where, key=None, after=tail_after, limit=want - len(rows), tail=column)
     now = utcnow()
     items = [_item(row, now) for row in rows[:page_size]]
     if len(rows) <= page_size:
         return TaskPage(items, None)
     last = rows[page_size - 1]
-    key = last.created_at if sort is TaskSort.CREATED else last.due_at
-    return TaskPage(items, Cursor(sort, key, last.id).encode())
+    if sort is TaskSort.SEVERITY:
+        return TaskPage(items, Cursor(sort, last.created_at, last.id, last.severity_rank).encode())
+    return TaskPage(items, Cursor(sort, getattr(last, column), last.id).encode())
 
 
 def _item(row: Any, now: datetime) -> dict[str, Any]:
     item = dict(row._mapping)
+    item.pop("severity_rank", None)
     groups = item.pop("groups")
     item["candidate_groups"] = sorted(groups.split(",")) if groups else []
     sla_due = item["sla_due_at"]

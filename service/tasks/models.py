@@ -100,3 +100,16 @@ class CompletionKey(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), default=None)
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedFilter(Base):
+    """A person's named set of inbox filters and order: the query string of "My work", theirs alone."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (Index("ux_saved_filter_name", "user_id", "name", unique=True),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    #: `status=in_progress&sort=sla`: only the inbox's filters and sort (`service.tasks.saved_filters`).
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

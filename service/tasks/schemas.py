@@ -16,6 +16,8 @@ from service.tickets.schemas import SEVERITIES, FormFieldSchema, TaskSummarySche
 MAX_PAGE_SIZE = 500
 #: A cursor is far shorter than this; anything longer is refused before it is decoded.
 MAX_CURSOR = 400
+#: The widest `breach_soon` window: thirty days.
+MAX_BREACH_HOURS = 720
 
 
 class TaskSchema(TaskSummarySchema):
@@ -99,10 +101,25 @@ class TaskQuerySchema(Schema):
     ticket = Code(metadata={"description": "Only tasks of this ticket, e.g. `SD-000042`."})
     severity = Choice(SEVERITIES, metadata={"description": "Only tasks of tickets of this severity."})
     due_before = Moment(metadata={"description": "Only tasks due before this time."})
+    status = Code(metadata={"description": "Only tasks of tickets in this status, e.g. `in_progress`."})
+    team = Code(metadata={"description": "Only tasks of tickets of this team, e.g. `storage`."})
+    client = Code(metadata={"description": "Only tasks of tickets of the client with this code."})
+    breach_soon = Int(
+        minimum=1,
+        maximum=MAX_BREACH_HOURS,
+        metadata={
+            "description": "Hours: only tasks of tickets with a running SLA clock due within them (or overdue), "
+            "or a breached clock."
+        },
+    )
     sort = Choice(
         tuple(s.value for s in TaskSort),
         load_default=TaskSort.CREATED.value,
-        metadata={"description": "`created`: oldest first; `due`: soonest due first, tasks without a due time last."},
+        metadata={
+            "description": "`created`: oldest first; `due`: soonest due first, tasks without a due time last; "
+            "`severity`: most severe first, oldest first within a severity; `sla`: least SLA time left first (the "
+            "running resolution clock's deadline as each page is read), tickets without a running clock last."
+        },
     )
     page_size = Int(load_default=50, minimum=1, maximum=MAX_PAGE_SIZE)
     cursor = CursorField(metadata={"description": "The `next` of the previous page."})

@@ -70,6 +70,11 @@ class FormFieldSchema(Schema):
     )
     default = fields.String(allow_none=True)
     constraints = fields.Dict()
+    labels = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "The label per language (`ru`, `en`) when the diagram gives them; else `label`."},
+    )
 
 
 class TaskSummarySchema(Schema):

@@ -9,6 +9,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from service.web.i18n import locale
+
 #: The HTML input of each form field type (enum is a select, boolean a checkbox).
 INPUTS = {"string": "text", "long": "number", "number": "number", "double": "number", "date": "date"}
 
@@ -47,7 +49,8 @@ class PageField:
 
 
 def fields_of(task: Any, *, values: Any = None, errors: dict[str, Any]) -> list[PageField]:
-    """The task's form fields, with what was typed (after a refusal) or their defaults."""
+    """The task's form fields, with what was typed (after a refusal) or their defaults; each label in the person's
+    language when the diagram gives one."""
     out = []
     for spec in getattr(task, "form", None) or []:
         kind = spec["type"]
@@ -62,7 +65,7 @@ def fields_of(task: Any, *, values: Any = None, errors: dict[str, Any]) -> list[
         out.append(
             PageField(
                 id=spec["id"],
-                label=spec.get("label") or spec["id"],
+                label=(spec.get("labels") or {}).get(locale()) or spec.get("label") or spec["id"],
                 type=kind,
                 input="select" if kind == "enum" else "checkbox" if kind == "boolean" else INPUTS.get(kind, "text"),
                 required=bool(spec.get("required")),

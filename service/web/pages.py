@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from service.api.edge import context, session
 from service.auth import links, login
 from service.auth.passwords import MIN_LENGTH
 from service.errors import Conflict, Invalid, TooManyRequests, Unauthorized
-from service.tasks import assigning, inbox, services
+from service.prices import one_off
+from service.tasks import assigning, inbox, saved_filters, services
 from service.tasks.inbox import Cursor, TaskFilter, TaskSort
 from service.tasks.models import OPEN
 from service.tickets.schemas import SEVERITIES
 from service.web import cards, forms
 from service.web.i18n import time_zone
+from service.web.labels import WORDS
 from service.web.signin import (
     check_form_cookie,
     clear_session_cookies,
@@ -35,6 +39,8 @@ from service.web.signin import (
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 #: Rows of "My work" per page.
 PAGE_SIZE = 25
+#: The "breach soon" windows the page offers, in hours.
+BREACH_HOURS = ("1", "4", "8", "24", "72")
 
 
 @bp.get("/login")
@@ -113,8 +119,9 @@ def password_post() -> Any:
 
 def _filters() -> tuple[TaskFilter, TaskSort, Cursor | None, dict[str, str]]:
     """The filters, order and page of "My work" as the query string gives them (what does not fit is ignored)."""
-    args = {key: request.args.get(key, "").strip() for key in ("queue", "severity", "due_before", "sort", "cursor")}
-    sort = TaskSort.DUE if args["sort"] == TaskSort.DUE.value else TaskSort.CREATED
+    keys = ("queue", "severity", "due_before", "sort", "cursor", "status", "team", "client", "breach_soon")
+    args = {key: request.args.get(key, "").strip()[:200] for key in keys}
+    sort = TaskSort(args["sort"]) if args["sort"] in {s.value for s in TaskSort} else TaskSort.CREATED
     due_before = None
     if args["due_before"]:
         try:
@@ -122,7 +129,12 @@ def _filters() -> tuple[TaskFilter, TaskSort, Cursor | None, dict[str, str]]:
         except ValueError:
             args["due_before"] = ""
     severity = args["severity"] if args["severity"] in SEVERITIES else None
-    where = TaskFilter(queue=args["queue"] or None, severity=severity, due_before=due_before)
+    hours = int(args["breach_soon"]) if args["breach_soon"] in BREACH_HOURS else None
+    args["breach_soon"] = str(hours) if hours else ""
+    ticket = {key: args[key][:80] or None for key in ("status", "team", "client")}
+    where = TaskFilter(
+        queue=args["queue"] or None, severity=severity, due_before=due_before, breach_soon=hours, **ticket
+    )
     cursor = None
     if args["cursor"]:
         try:
@@ -140,7 +152,8 @@ def _rows_context() -> dict[str, Any]:
     page = inbox.list_page(session(), user=g.web_caller, where=where, sort=sort, page_size=PAGE_SIZE, after=cursor)
     query = {key: value for key, value in args.items() if value and key != "cursor"}
     here = {**query, "cursor": args["cursor"]} if cursor is not None else query  # a refresh keeps the page
-    return {"page": page, "args": args, "query": query, "here": here}
+    current = saved_filters.normal_query(urlencode(query))  # as a saved filter writes it
+    return {"page": page, "args": args, "query": query, "here": here, "query_string": current}
 
 
 @bp.get("/")
@@ -149,9 +162,26 @@ def my_work() -> Any:
     """The open tasks of the person's queues, with counts per queue, filters and order; the list refreshes itself."""
     if g.web_caller.client_id is not None:  # a client user has no tasks: their page is the portal
         return redirect(url_for("portal.tickets"), 303)
+    return work_page()
+
+
+def work_page(*, status: int = 200, **more: Any) -> Any:
+    """ "My work" with its counts, filters, saved filters and rows (`more`: a notice or an error of a saved filter)."""
     counts = inbox.queue_counts(session(), user=g.web_caller)
     done = request.args.get("completed", "")
-    return render_template("work.html", counts=counts, severities=SEVERITIES, completed=done[:20], **_rows_context())
+    saved = saved_filters.list_filters(session(), user=g.web_caller)
+    page = render_template(
+        "work.html",
+        counts=counts,
+        severities=SEVERITIES,
+        completed=done[:20],
+        saved=saved,
+        statuses=list(WORDS["ticket_status"]),
+        breach_hours=BREACH_HOURS,
+        **more,
+        **_rows_context(),
+    )
+    return page, status
 
 
 @bp.get("/work/rows")
@@ -167,8 +197,23 @@ def _task_page(task_id: str, *, status: int = 200, errors: dict[str, Any] | None
     values = more.pop("values", None)
     fields = forms.fields_of(task, values=values, errors=errors or {})
     more.update(workable=workable, choices=assigning.choices(session(), user=g.web_caller, task=task))
+    more.update(estimate=_estimate(task, values))
     page = render_template("task.html", task=task, card=card, fields=fields, OPEN=OPEN, errors=errors or {}, **more)
     return page, status
+
+
+def _estimate(task: Any, values: Any) -> dict[str, Any] | None:
+    """For the consultant's estimate: the ticket's price list (the API's) and the total of the costs as the server
+    reads them (typed ones after a refusal, else the defaults), which the page's script keeps up to date."""
+    if task.name != "estimate":
+        return None
+    typed = forms.data_of(task, values) if values is not None else {}
+    return {
+        "prices": services.price_list(session(), task=task),
+        "total": format_decimal(one_off.estimate_total(typed), format="#,##0.00"),
+        "fields": [name for name, _item in one_off.ESTIMATE_LINES],
+        "currency": one_off.CURRENCY,
+    }
 
 
 @bp.get("/tasks/<task_id>")

@@ -401,6 +401,9 @@ MATRIX = [
         ADMINS,
         body={**EXTERNAL_WORKER, "newDuration": 60000},
     ),
+    Case("GET", "/me/filters", "/me/filters", EVERYONE),
+    Case("POST", "/me/filters", "/me/filters", EVERYONE, body={"name": "matrix", "query": "sort=sla"}),
+    Case("DELETE", "/me/filters/<int:filter_id>", "/me/filters/{own_filter}", EVERYONE),
 ]
 #: Served by the framework, not by a domain: the OpenAPI document and its browsable UI, and their static files.
 #: Routes with no domain object and no role: the document, its browser, and readiness (public, like /health, and
@@ -564,6 +567,9 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
     assert api.post("/contracts", as_="admin", json=spare_contract).status_code == 201
     for role in ROLES:  # a token of each role's own to revoke
         objects.own[("own_token", role)] = api.post("/auth/tokens", as_=role, json={"name": "spare"}).get_json()["id"]
+    for role in ROLES:  # a saved filter of each role's own to delete
+        spare = {"name": "spare", "query": "severity=high"}
+        objects.own[("own_filter", role)] = api.post("/me/filters", as_=role, json=spare).get_json()["id"]
     objects.shared["diagram"] = (ROOT / "processes" / "ticket.bpmn").read_text()
     objects.shared["routing"] = (ROOT / "rules" / "routing.yaml").read_text()
     objects.shared["clients_csv"] = "code;name\r\nMATRIX-IMPORT;Matrix import\r\n"

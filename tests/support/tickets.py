@@ -13,3 +13,12 @@ DEMO_TICKET: dict[str, Any] = {
     "severity": "high",
     "category": "hardware",
 }
+
+#: A ticket of a client without a contract: it goes the per-call way, to the consultant's estimate.
+PER_CALL_TICKET: dict[str, Any] = {
+    **DEMO_TICKET,
+    "client": "NEW-CLIENT",
+    "contact_email": "it@new-client.example",
+    "equipment_serial": "CISCO-C9300-0005",
+    "category": "configuration",
+}
