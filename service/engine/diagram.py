@@ -63,11 +63,13 @@ JAVA_ATTRIBUTES = {
 MAPPED_TASKS = frozenset({"task", "userTask", "serviceTask", "scriptTask", "businessRuleTask"})
 ALLOWED_EVENTS = {
     "startEvent": ("timerEventDefinition",),
-    "endEvent": ("terminateEventDefinition",),
+    "endEvent": ("terminateEventDefinition", "errorEventDefinition"),
     "intermediateCatchEvent": ("messageEventDefinition", "timerEventDefinition"),
     "intermediateThrowEvent": (),
-    "boundaryEvent": ("messageEventDefinition", "timerEventDefinition"),
+    "boundaryEvent": ("messageEventDefinition", "timerEventDefinition", "errorEventDefinition"),
 }
+#: What an error boundary event may be attached to: the activities a BPMN error can come out of.
+ERROR_SOURCES = frozenset({"serviceTask", "subProcess"})
 SCRIPT_FORMATS = frozenset({"", "python", "python3"})
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 
@@ -111,6 +113,19 @@ class IoMapping:
     outputs: tuple[tuple[str, IoValue], ...] = ()
 
 
+@dataclass(frozen=True)
+class ErrorCatch:
+    """An error boundary event: the code it catches (None: any) and the variables that get the code and message.
+
+    The variables are Camunda's `camunda:errorCodeVariable` and `camunda:errorMessageVariable` on its
+    `bpmn:errorEventDefinition`.
+    """
+
+    code: str | None = None
+    code_variable: str | None = None
+    message_variable: str | None = None
+
+
 MESSAGE_PROPERTIES = ("variables", "senders")
 #: What a user task's `sla` property may say: the clocks pause while it is open (waiting for the client, or for parts
 #: where the service level says so), or a person's first touch of it is the ticket's reaction.
@@ -133,6 +148,7 @@ class DiagramInfo:
     io: dict[str, IoMapping] = field(default_factory=dict)  # element id -> its camunda:inputOutput
     warnings: list[Problem] = field(default_factory=list)
     timers: dict[str, TimerSpec] = field(default_factory=dict)  # element id -> its timer
+    errors: dict[str, ErrorCatch] = field(default_factory=dict)  # error boundary event id -> what it catches
 
 
 @dataclass(frozen=True)
@@ -302,12 +318,40 @@ class _Checker:
                 self.message_rule(node, name)
             if local == "timerEventDefinition":
                 self.info.timers[node.get("id")] = self.timer(node, tag, definition)
+            if local == "errorEventDefinition":
+                self.error_event(node, tag, definition)
 
     def timer(self, node: etree._Element, tag: str, definition: etree._Element) -> TimerSpec:
         try:
             return check_timer_event(node, tag, definition)
         except TimerError as err:
             raise self.fail(node, str(err)) from None
+
+    def error_event(self, node: etree._Element, tag: str, definition: etree._Element) -> None:
+        """An error end event throws a code; an error boundary event catches one (or any) from what it is on."""
+        ref = definition.get("errorRef")
+        error = next((e for e in self.info.root.iterfind("bpmn:error", NS) if ref and e.get("id") == ref), None)
+        if ref and error is None:
+            raise self.fail(node, f"the errorRef {ref!r} names no bpmn:error")
+        code = (error.get("errorCode") or "").strip() if error is not None else ""
+        if tag == "endEvent":
+            if not code:
+                raise self.fail(node, "an error end event needs an errorRef to a bpmn:error with an errorCode")
+            return
+        attached = node.getparent().find(f"*[@id='{node.get('attachedToRef')}']")
+        target = etree.QName(attached).localname if attached is not None else None
+        if target not in ERROR_SOURCES:
+            hint = "attach it to a service task (its adapter or worker throws the error) or a sub-process"
+            raise self.fail(node, f"an error boundary event on bpmn:{target} never catches anything", hint=hint)
+        if node.get("cancelActivity") == "false":
+            raise self.fail(node, 'an error boundary event always interrupts: remove cancelActivity="false"')
+        names = []
+        for attribute in ("errorCodeVariable", "errorMessageVariable"):
+            name = (self.attr(definition, attribute) or "").strip() or None
+            if name is not None and not _plain_identifier(name):
+                raise self.fail(node, f"camunda:{attribute} {name!r} must be a plain identifier")
+            names.append(name)
+        self.info.errors[node.get("id")] = ErrorCatch(code or None, names[0], names[1])
 
     def message_name(self, node: etree._Element, definition: etree._Element) -> str:
         ref = definition.get("messageRef")

@@ -19,7 +19,7 @@ from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import summarise
-from service.jobs.topics import TOPICS, TopicCall
+from service.jobs.topics import TOPICS, BpmnError, TopicCall
 from service.observability import metrics, request_id
 from service.processes.instances import step_instance
 from service.tickets.history import record
@@ -97,8 +97,12 @@ def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
             return None
         job_id, topic = job.id, job.topic
     try:
-        _do_effect(ctx, job_id)
-        _complete(ctx, job_id, topic)
+        try:
+            _do_effect(ctx, job_id)
+        except BpmnError as thrown:  # nothing was done: the diagram handles it, or it is an incident
+            _throw(ctx, job_id, thrown)
+        else:
+            _complete(ctx, job_id, topic)
     except ProcessFailed as error:  # the diagram failed after the effect: the same step would fail again
         return _fail(ctx, job_id, topic, error, retry=False)
     except Exception as error:  # noqa: BLE001 - any failure of an adapter is retried, then an incident
@@ -147,12 +151,53 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
         record(
             session, ticket, "worker", "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary
         )
-        if ctx.config.job_retention_days <= 0:  # the history above is all that is kept of it
-            session.delete(job)
-            return
-        job.status = DONE
-        job.locked_until = None
-        job.updated_at = utcnow()
+        _finish(session, ctx, job)
+
+
+def _throw(ctx: Context, job_id: int, thrown: BpmnError) -> None:
+    """Throw the adapter's BPMN error into the instance; the error boundary event catching it runs its path.
+
+    When nothing catches it the step fails (ProcessFailed): the caller makes it an incident naming the code, at once,
+    for the adapter would say the same again.
+    """
+    with transaction(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        task_id = job.task_id
+        caught = step_instance(
+            session,
+            ctx,
+            ticket_id=job.ticket_id,
+            actor="worker",
+            action=lambda run: run.throw_bpmn_error(task_id, thrown.code, thrown.message, thrown.variables),
+        )
+        metrics.job_ran(topic=job.topic, result="bpmn_error", created_at=job.created_at)
+        ticket = session.get(Ticket, job.ticket_id)
+        assert ticket is not None
+        record(
+            session,
+            ticket,
+            "worker",
+            "bpmn_error",
+            topic=job.topic,
+            code=thrown.code,
+            message=thrown.message,
+            element=job.element_id,
+            caught_by=caught,
+            job=job.id,
+        )
+        job.result = {"bpmn_error": thrown.code}
+        _finish(session, ctx, job)
+
+
+def _finish(session: Session, ctx: Context, job: Job) -> None:
+    """The job ended: deleted when no done job is kept (its history is all that stays), else marked done."""
+    if ctx.config.job_retention_days <= 0:
+        session.delete(job)
+        return
+    job.status = DONE
+    job.locked_until = None
+    job.updated_at = utcnow()
 
 
 def _fail(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:
