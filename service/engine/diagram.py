@@ -27,7 +27,7 @@ FLOW_NODES = frozenset(
     {
         "startEvent", "endEvent", "task", "userTask", "serviceTask", "scriptTask", "businessRuleTask",
         "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
-        "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "subProcess",
+        "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "subProcess", "receiveTask",
     }
 )  # fmt: skip
 # Elements that may appear in a process but do not run.
@@ -62,12 +62,19 @@ JAVA_ATTRIBUTES = {
 #: The elements that may carry `camunda:inputOutput`.
 MAPPED_TASKS = frozenset({"task", "userTask", "serviceTask", "scriptTask", "businessRuleTask"})
 ALLOWED_EVENTS = {
-    "startEvent": ("timerEventDefinition",),
-    "endEvent": ("terminateEventDefinition", "errorEventDefinition"),
-    "intermediateCatchEvent": ("messageEventDefinition", "timerEventDefinition"),
-    "intermediateThrowEvent": (),
-    "boundaryEvent": ("messageEventDefinition", "timerEventDefinition", "errorEventDefinition"),
-}
+    "startEvent": ("timerEventDefinition", "messageEventDefinition", "signalEventDefinition"),
+    "endEvent": (
+        "terminateEventDefinition", "errorEventDefinition", "escalationEventDefinition", "signalEventDefinition",
+    ),
+    "intermediateCatchEvent": ("messageEventDefinition", "timerEventDefinition", "signalEventDefinition"),
+    "intermediateThrowEvent": ("escalationEventDefinition", "signalEventDefinition"),
+    "boundaryEvent": (
+        "messageEventDefinition", "timerEventDefinition", "errorEventDefinition", "escalationEventDefinition",
+        "signalEventDefinition",
+    ),
+}  # fmt: skip
+#: Start events an event sub-process may begin with (the instance itself starts plain, or on a timer).
+EVENT_STARTS = frozenset({"messageEventDefinition", "signalEventDefinition"})
 #: What an error boundary event may be attached to: the activities a BPMN error can come out of.
 ERROR_SOURCES = frozenset({"serviceTask", "subProcess"})
 SCRIPT_FORMATS = frozenset({"", "python", "python3"})
@@ -320,6 +327,23 @@ class _Checker:
                 self.info.timers[node.get("id")] = self.timer(node, tag, definition)
             if local == "errorEventDefinition":
                 self.error_event(node, tag, definition)
+            if local == "escalationEventDefinition":
+                self.escalation_event(node, tag, definition)
+            if local == "signalEventDefinition":
+                self.named_ref(node, definition, "signalRef", "signal", "name")
+        self.start_event(node, tag, {etree.QName(d).localname for d in definitions})
+
+    def start_event(self, node: etree._Element, tag: str, kinds: set[str]) -> None:
+        """A message or signal start event begins an event sub-process, never the instance (the service starts it)."""
+        if tag != "startEvent":
+            return
+        parent = node.getparent()
+        in_event_subprocess = etree.QName(parent).localname == "subProcess" and parent.get("triggeredByEvent") == "true"
+        if kinds & EVENT_STARTS and not in_event_subprocess:
+            hint = "the service starts each instance; put the event on an event sub-process to react to it"
+            raise self.fail(node, "a message or signal start event may only start an event sub-process", hint=hint)
+        if in_event_subprocess and not kinds & EVENT_STARTS:
+            raise self.fail(node, "an event sub-process starts with a message or signal start event")
 
     def timer(self, node: etree._Element, tag: str, definition: etree._Element) -> TimerSpec:
         try:
@@ -329,17 +353,10 @@ class _Checker:
 
     def error_event(self, node: etree._Element, tag: str, definition: etree._Element) -> None:
         """An error end event throws a code; an error boundary event catches one (or any) from what it is on."""
-        ref = definition.get("errorRef")
-        error = next((e for e in self.info.root.iterfind("bpmn:error", NS) if ref and e.get("id") == ref), None)
-        if ref and error is None:
-            raise self.fail(node, f"the errorRef {ref!r} names no bpmn:error")
-        code = (error.get("errorCode") or "").strip() if error is not None else ""
+        code = self.named_ref(node, definition, "errorRef", "error", "errorCode", required=tag == "endEvent")
         if tag == "endEvent":
-            if not code:
-                raise self.fail(node, "an error end event needs an errorRef to a bpmn:error with an errorCode")
             return
-        attached = node.getparent().find(f"*[@id='{node.get('attachedToRef')}']")
-        target = etree.QName(attached).localname if attached is not None else None
+        target = _attached_tag(node)
         if target not in ERROR_SOURCES:
             hint = "attach it to a service task (its adapter or worker throws the error) or a sub-process"
             raise self.fail(node, f"an error boundary event on bpmn:{target} never catches anything", hint=hint)
@@ -351,7 +368,35 @@ class _Checker:
             if name is not None and not _plain_identifier(name):
                 raise self.fail(node, f"camunda:{attribute} {name!r} must be a plain identifier")
             names.append(name)
-        self.info.errors[node.get("id")] = ErrorCatch(code or None, names[0], names[1])
+        self.info.errors[node.get("id")] = ErrorCatch(code, names[0], names[1])
+
+    def escalation_event(self, node: etree._Element, tag: str, definition: etree._Element) -> None:
+        """An escalation is thrown by an event in a sub-process and caught on the sub-process's boundary."""
+        self.named_ref(
+            node, definition, "escalationRef", "escalation", "escalationCode", required=tag != "boundaryEvent"
+        )
+        if tag != "boundaryEvent":
+            return
+        if _attached_tag(node) != "subProcess":
+            raise self.fail(node, "an escalation boundary event goes on a sub-process (its events throw escalations)")
+
+    def named_ref(
+        self,
+        node: etree._Element,
+        definition: etree._Element,
+        ref_name: str,
+        kind: str,
+        key: str,
+        *,
+        required: bool = True,
+    ) -> str | None:
+        """The `key` of the `bpmn:<kind>` that `ref_name` names; refused when it names none, or none is named."""
+        ref = definition.get(ref_name)
+        found = next((e for e in self.info.root.iterfind(f"bpmn:{kind}", NS) if ref and e.get("id") == ref), None)
+        value = (found.get(key) or "").strip() if found is not None else ""
+        if (ref or required) and not value:
+            raise self.fail(node, f"{ref_name} must name a bpmn:{kind} that has {key}")
+        return value or None
 
     def message_name(self, node: etree._Element, definition: etree._Element) -> str:
         ref = definition.get("messageRef")
@@ -426,8 +471,19 @@ class _Checker:
 
     def on_subProcess(self, node: etree._Element) -> None:
         if node.get("triggeredByEvent") == "true":
-            raise self.fail(node, "event sub-processes are not supported")
+            starts = node.findall("bpmn:startEvent", NS)
+            if len(starts) != 1:
+                raise self.fail(node, "an event sub-process needs exactly one start event")
+            if starts[0].get("isInterrupting", "true") != "false":
+                hint = 'set isInterrupting="false" on its start event, or use a boundary event on a sub-process'
+                raise self.fail(starts[0], "interrupting event sub-processes are not supported", hint=hint)
         self.container(node)
+
+    def on_receiveTask(self, node: etree._Element) -> None:
+        """A receive task waits for its message, as a message catch event does."""
+        name = self.message_name(node, node)
+        self.info.messages.add(name)
+        self.message_rule(node, name)
 
     def on_userTask(self, node: etree._Element) -> None:
         groups = self.attr(node, "candidateGroups")
@@ -588,6 +644,12 @@ class _Checker:
     @staticmethod
     def attr(node: etree._Element, name: str) -> str | None:
         return node.get(f"{{{CAMUNDA}}}{name}")
+
+
+def _attached_tag(node: etree._Element) -> str | None:
+    """The BPMN tag of the element a boundary event is attached to (None when it names none beside it)."""
+    attached = node.getparent().find(f"*[@id='{node.get('attachedToRef')}']")
+    return etree.QName(attached).localname if attached is not None else None
 
 
 def _plain_identifier(name: str) -> bool:

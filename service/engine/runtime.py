@@ -207,7 +207,7 @@ class Run:
 
     def waiting_messages(self) -> list[str]:
         """Names of the messages the instance is waiting for."""
-        names = set()
+        names = set(self._event_subprocess_messages()) if not self.completed else set()
         for task in list(self._workflow.event_manager.tasks.values()):
             if task.state != TaskState.WAITING:
                 continue
@@ -217,6 +217,13 @@ class Run:
                 if isinstance(item, MessageEventDefinition):
                     names.add(item.name)
         return sorted(names)
+
+    def _event_subprocess_messages(self) -> Iterator[str]:
+        """The messages that start an event sub-process of the process: it waits for them as long as it runs."""
+        for name in self._workflow.spec.start.trigger_specs:
+            for start in self._workflow.subprocess_specs[name].bpmn_start_events:
+                if isinstance(start.event_definition, MessageEventDefinition):
+                    yield start.event_definition.name
 
     @property
     def has_timers(self) -> bool:
@@ -274,10 +281,10 @@ class Run:
     # --- internals ------------------------------------------------------------------------------
 
     def _check_thrown_errors(self) -> None:
-        """An error end event nothing caught ends up in the workflow's outgoing events: fail there, naming it."""
-        thrown = [e for e in self._workflow.bpmn_events if isinstance(e.event_definition, ErrorEventDefinition)]
+        """Events thrown that nothing in the instance caught end up in the workflow's outgoing events, which nobody
+        outside reads: an escalation or a signal is dropped (as BPMN says), an error fails here, naming its code."""
+        thrown = [e for e in self._workflow.get_events() if isinstance(e.event_definition, ErrorEventDefinition)]
         if thrown:
-            self._workflow.bpmn_events = [e for e in self._workflow.bpmn_events if e not in thrown]
             code = thrown[0].event_definition.code
             raise EngineError(None, self._definition.filename, f"the BPMN error {code!r} is not caught")
 

@@ -43,6 +43,7 @@ _KINDS = {
     "ScriptTask": "scriptTask",
     "PassTask": "task",
     "SubWorkflowTask": "subProcess",
+    "EventSubprocess": "subProcess",
 }
 
 

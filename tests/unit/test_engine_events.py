@@ -171,7 +171,7 @@ def test_an_error_end_event_in_a_sub_process_is_caught_on_it_and_uncaught_fails(
         (
             '<bpmn:serviceTask id="work" camunda:type="external" camunda:topic="t" />'
             + catch_error("oops", "work", "err_nowhere"),
-            "names no bpmn:error",
+            "errorRef must name a bpmn:error",
         ),
         (
             '<bpmn:serviceTask id="work" camunda:type="external" camunda:topic="t" />'
@@ -184,10 +184,177 @@ def test_an_error_end_event_in_a_sub_process_is_caught_on_it_and_uncaught_fails(
             + catch_error("oops", "work", None, ' camunda:errorCodeVariable="not valid"'),
             "plain identifier",
         ),
-        ('<bpmn:endEvent id="oops"><bpmn:errorEventDefinition /></bpmn:endEvent>', "needs an errorRef"),
+        ('<bpmn:endEvent id="oops"><bpmn:errorEventDefinition /></bpmn:endEvent>', "errorRef must name"),
     ],
 )
 def test_error_events_that_cannot_work_are_refused(body: str, says: str):
     with pytest.raises(DiagramError) as refused:
         load('<bpmn:startEvent id="start" />' + body)
     assert refused.value.element_id == "oops" and says in refused.value.detail
+
+
+SIGNALS = (
+    '<bpmn:escalation id="esc_late" name="Late" escalationCode="late" />'
+    '<bpmn:escalation id="esc_other" name="Other" escalationCode="other" />'
+    '<bpmn:signal id="sig_outage" name="outage" />'
+    '<bpmn:message id="m_reply" name="client_replied" />'
+)
+
+
+def test_an_escalation_in_a_sub_process_runs_the_non_interrupting_boundary_path_beside_it():
+    definition = load(
+        '<bpmn:startEvent id="start" />'
+        '<bpmn:subProcess id="repair"><bpmn:startEvent id="s_start" />'
+        '<bpmn:intermediateThrowEvent id="raise_late"><bpmn:escalationEventDefinition escalationRef="esc_late" />'
+        "</bpmn:intermediateThrowEvent>"
+        '<bpmn:userTask id="fix" camunda:candidateGroups="storage" /><bpmn:endEvent id="s_end" />'
+        + flow("s1", "s_start", "raise_late")
+        + flow("s2", "raise_late", "fix")
+        + flow("s3", "fix", "s_end")
+        + "</bpmn:subProcess>"
+        '<bpmn:boundaryEvent id="on_late" attachedToRef="repair" cancelActivity="false">'
+        '<bpmn:escalationEventDefinition escalationRef="esc_late" /></bpmn:boundaryEvent>'
+        '<bpmn:userTask id="tell_manager" camunda:candidateGroups="managers" />'
+        '<bpmn:endEvent id="end" /><bpmn:endEvent id="told" />'
+        + flow("f1", "start", "repair")
+        + flow("f2", "repair", "end")
+        + flow("f3", "on_late", "tell_manager")
+        + flow("f4", "tell_manager", "told"),
+        extra=SIGNALS,
+    )
+    run = started(definition)
+    assert sorted(t.name for t in run.user_tasks()) == ["fix", "tell_manager"]
+
+
+def test_an_escalation_on_an_interrupting_boundary_cancels_the_sub_process_and_an_uncaught_one_is_dropped():
+    def diagram(code_ref: str) -> str:
+        return (
+            '<bpmn:startEvent id="start" />'
+            '<bpmn:subProcess id="repair"><bpmn:startEvent id="s_start" />'
+            '<bpmn:userTask id="fix" camunda:candidateGroups="storage" />'
+            '<bpmn:endEvent id="s_late"><bpmn:escalationEventDefinition escalationRef="esc_late" /></bpmn:endEvent>'
+            + flow("s1", "s_start", "fix")
+            + flow("s2", "fix", "s_late")
+            + "</bpmn:subProcess>"
+            f'<bpmn:boundaryEvent id="on_late" attachedToRef="repair"><bpmn:escalationEventDefinition{code_ref} />'
+            "</bpmn:boundaryEvent>"
+            '<bpmn:endEvent id="end" /><bpmn:endEvent id="escalated" />'
+            + flow("f1", "start", "repair")
+            + flow("f2", "repair", "end")
+            + flow("f3", "on_late", "escalated")
+        )
+
+    cases = ((' escalationRef="esc_late"', "escalated", "end"), ("", "escalated", "end"))
+    cases += ((' escalationRef="esc_other"', "end", "escalated"),)  # not caught: the sub-process ends as drawn
+    for code_ref, reached, passed_by in cases:
+        run = started(load(diagram(code_ref), extra=SIGNALS))
+        run.complete_user_task(run.user_tasks()[0].id, {})
+        events = run.advance()
+        assert run.completed and TaskCompleted(reached, "endEvent") in events
+        assert TaskCompleted(passed_by, "endEvent") not in events
+
+
+def test_a_signal_thrown_in_one_branch_is_caught_in_the_other():
+    definition = load(
+        '<bpmn:startEvent id="start" /><bpmn:parallelGateway id="fork" />'
+        '<bpmn:intermediateCatchEvent id="wait_outage"><bpmn:signalEventDefinition signalRef="sig_outage" />'
+        "</bpmn:intermediateCatchEvent>"
+        '<bpmn:userTask id="report" camunda:candidateGroups="duty" />'
+        '<bpmn:intermediateThrowEvent id="announce"><bpmn:signalEventDefinition signalRef="sig_outage" />'
+        "</bpmn:intermediateThrowEvent>"
+        '<bpmn:endEvent id="heard" /><bpmn:endEvent id="announced" />'
+        + flow("f1", "start", "fork")
+        + flow("f2", "fork", "wait_outage")
+        + flow("f3", "fork", "report")
+        + flow("f4", "wait_outage", "heard")
+        + flow("f5", "report", "announce")
+        + flow("f6", "announce", "announced"),
+        extra=SIGNALS,
+    )
+    run = started(definition)
+    assert not run.completed
+    run = definition.restore(run.serialize(), decide=no_decisions)
+    run.complete_user_task(run.user_tasks()[0].id, {})
+    events = run.advance()
+    assert run.completed and TaskCompleted("heard", "endEvent") in events
+
+
+def test_a_receive_task_waits_for_its_message_and_takes_its_declared_data():
+    definition = load(
+        '<bpmn:startEvent id="start" /><bpmn:receiveTask id="await_reply" messageRef="m_reply">'
+        '<bpmn:extensionElements><camunda:properties><camunda:property name="variables" value="reply" />'
+        "</camunda:properties></bpmn:extensionElements></bpmn:receiveTask>"
+        '<bpmn:endEvent id="end" />' + flow("f1", "start", "await_reply") + flow("f2", "await_reply", "end"),
+        extra=SIGNALS,
+    )
+    run = started(definition)
+    assert run.waiting_messages() == ["client_replied"] and not run.completed
+    run = definition.restore(run.serialize(), decide=no_decisions)
+    assert run.send_message("client_replied", {"reply": "it works again"})
+    events = run.advance()
+    assert run.completed and TaskCompleted("await_reply", "receiveTask") in events
+    assert run.data["reply"] == "it works again"
+
+
+def test_a_message_starts_a_non_interrupting_event_sub_process_beside_the_flow():
+    definition = load(
+        '<bpmn:startEvent id="start" /><bpmn:userTask id="resolve" camunda:candidateGroups="storage" />'
+        '<bpmn:endEvent id="end" />'
+        '<bpmn:subProcess id="on_reply" triggeredByEvent="true">'
+        '<bpmn:startEvent id="reply_arrived" isInterrupting="false">'
+        '<bpmn:extensionElements><camunda:properties><camunda:property name="variables" value="reply" />'
+        "</camunda:properties></bpmn:extensionElements>"
+        '<bpmn:messageEventDefinition messageRef="m_reply" /></bpmn:startEvent>'
+        '<bpmn:userTask id="read_reply" camunda:candidateGroups="storage" /><bpmn:endEvent id="read" />'
+        + flow("e1", "reply_arrived", "read_reply")
+        + flow("e2", "read_reply", "read")
+        + "</bpmn:subProcess>"
+        + flow("f1", "start", "resolve")
+        + flow("f2", "resolve", "end"),
+        extra=SIGNALS,
+    )
+    run = started(definition)
+    assert run.waiting_messages() == ["client_replied"]
+    run = definition.restore(run.serialize(), decide=no_decisions)
+    assert run.send_message("client_replied", {"reply": "still broken"})
+    run.advance()
+    assert sorted(t.name for t in run.user_tasks()) == ["read_reply", "resolve"]
+    run = definition.restore(run.serialize(), decide=no_decisions)
+    for task in run.user_tasks():
+        run.complete_user_task(task.id, {})
+        run.advance()
+    assert run.completed
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (
+            '<bpmn:startEvent id="oops"><bpmn:messageEventDefinition messageRef="m_reply" /></bpmn:startEvent>',
+            "may only start an event sub-process",
+        ),
+        (
+            '<bpmn:startEvent id="start" /><bpmn:subProcess id="oops" triggeredByEvent="true">'
+            '<bpmn:startEvent id="on"><bpmn:messageEventDefinition messageRef="m_reply" /></bpmn:startEvent>'
+            "</bpmn:subProcess>",
+            "interrupting event sub-processes are not supported",
+        ),
+        (
+            '<bpmn:startEvent id="start" /><bpmn:userTask id="work" camunda:candidateGroups="x" />'
+            '<bpmn:boundaryEvent id="oops" attachedToRef="work"><bpmn:escalationEventDefinition />'
+            "</bpmn:boundaryEvent>",
+            "goes on a sub-process",
+        ),
+        (
+            '<bpmn:startEvent id="start" /><bpmn:intermediateThrowEvent id="oops">'
+            '<bpmn:signalEventDefinition signalRef="nowhere" /></bpmn:intermediateThrowEvent>',
+            "signalRef must name a bpmn:signal",
+        ),
+        ('<bpmn:startEvent id="start" /><bpmn:receiveTask id="oops" />', "needs a messageRef"),
+    ],
+)
+def test_events_that_cannot_work_are_refused(body: str, says: str):
+    with pytest.raises(DiagramError) as refused:
+        load(body, extra=SIGNALS)
+    problems = [(problem.element_id, problem.detail) for problem in refused.value.problems]
+    assert any(element in ("oops", "on") and says in detail for element, detail in problems), problems
