@@ -35,7 +35,7 @@ PASSIVE = frozenset(
     {
         "sequenceFlow", "laneSet", "textAnnotation", "association", "group", "dataObject",
         "dataObjectReference", "dataStoreReference", "documentation", "extensionElements",
-        "incoming", "outgoing", "property",
+        "incoming", "outgoing", "property", "multiInstanceLoopCharacteristics",
     }
 )  # fmt: skip
 EXTERNAL_HINT = 'use camunda:type="external" with a camunda:topic, served by an adapter'
@@ -133,6 +133,22 @@ class ErrorCatch:
     message_variable: str | None = None
 
 
+@dataclass(frozen=True)
+class MultiInstance:
+    """A multi-instance marker: one instance per item of `collection` (each with the item in `element_variable`) or
+    `cardinality` instances, one after the other or side by side, until all ran or `condition` holds after one."""
+
+    sequential: bool
+    collection: str | None = None
+    element_variable: str | None = None
+    cardinality: str | None = None
+    condition: str | None = None
+
+
+#: The elements that may carry a multi-instance marker.
+MULTI_INSTANCE = MAPPED_TASKS | {"subProcess", "receiveTask"}
+
+
 MESSAGE_PROPERTIES = ("variables", "senders")
 #: What a user task's `sla` property may say: the clocks pause while it is open (waiting for the client, or for parts
 #: where the service level says so), or a person's first touch of it is the ticket's reaction.
@@ -156,6 +172,7 @@ class DiagramInfo:
     warnings: list[Problem] = field(default_factory=list)
     timers: dict[str, TimerSpec] = field(default_factory=dict)  # element id -> its timer
     errors: dict[str, ErrorCatch] = field(default_factory=dict)  # error boundary event id -> what it catches
+    loops: dict[str, MultiInstance] = field(default_factory=dict)  # element id -> its multi-instance marker
 
 
 @dataclass(frozen=True)
@@ -302,14 +319,47 @@ class _Checker:
                     refused = True
         if refused:
             return
-        for marker in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
-            if node.find(f"bpmn:{marker}", NS) is not None:
-                raise self.fail(node, "loop markers are not supported: model the loop with a gateway")
+        if node.find("bpmn:standardLoopCharacteristics", NS) is not None:
+            raise self.fail(node, "loop markers are not supported: model the loop with a gateway")
+        marker = node.find("bpmn:multiInstanceLoopCharacteristics", NS)
+        if marker is not None and tag not in MULTI_INSTANCE:
+            raise self.fail(node, f"a multi-instance marker on bpmn:{tag} is not supported")
+        if marker is not None:
+            self.info.loops[node.get("id")] = self.multi_instance(node, marker)
         if tag in ALLOWED_EVENTS:
             self.event(node, tag)
         handler = getattr(self, f"on_{tag}", None)
         if handler is not None:
             handler(node)
+
+    def multi_instance(self, node: etree._Element, marker: etree._Element) -> MultiInstance:
+        """Camunda's marker: `camunda:collection` (a variable, or ``${variable}``) with `camunda:elementVariable`,
+        or a `loopCardinality`; a `completionCondition` is checked on each finished instance's variables."""
+        collection = (self.attr(marker, "collection") or "").strip()
+        element = (self.attr(marker, "elementVariable") or "").strip() or None
+        texts: dict[str, str | None] = {}
+        for part in ("loopCardinality", "completionCondition"):
+            child = marker.find(f"bpmn:{part}", NS)
+            raw = child.text if child is not None and child.text else ""
+            try:
+                text = strip_expression(raw)
+                collection = strip_expression(collection)
+            except UnsafeCode as err:
+                raise self.fail(node, f"refused multi-instance expression: {err.detail}") from None
+            if text:
+                self.code(node, text, "eval", child.sourceline if child is not None else None)
+            texts[part] = text or None
+        if bool(collection) == bool(texts["loopCardinality"]):
+            raise self.fail(node, "a multi-instance marker needs either camunda:collection or a loopCardinality")
+        for name in (collection, element):
+            if name and not _plain_identifier(name):
+                raise self.fail(node, f"multi-instance variable {name!r} must be a plain identifier")
+        if collection and element is None:
+            raise self.fail(node, "a multi-instance marker over a collection needs camunda:elementVariable")
+        sequential = marker.get("isSequential") == "true"
+        return MultiInstance(
+            sequential, collection or None, element, texts["loopCardinality"], texts["completionCondition"]
+        )
 
     def event(self, node: etree._Element, tag: str) -> None:
         definitions = [child for child in node if str(child.tag).endswith("EventDefinition")]
