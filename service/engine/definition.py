@@ -12,7 +12,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import migration
 from .budget import ScriptLimits
-from .diagram import NOTHING_KNOWN, DiagramInfo, Known, MessageRule, check_diagram, parse_xml
+from .diagram import NOTHING_KNOWN, DiagramInfo, ErrorCatch, Known, MessageRule, check_diagram, parse_xml
 from .errors import DiagramError, EngineError, Problem
 from .migration import DefinitionChanges
 from .model import EngineEvent
@@ -45,6 +45,8 @@ class Definition:
         self.message_rules: dict[str, MessageRule] = dict(info.message_rules)
         #: The elements that wait on a timer (the due-timer table is kept only for instances of such diagrams).
         self.timer_elements: frozenset[str] = frozenset(info.timers)
+        #: Per error boundary event: the code it catches and the variables that get the code and message.
+        self.error_catches: dict[str, ErrorCatch] = dict(info.errors)
         #: Which element calls which topic and which decision, and the XML line of every element.
         self.topic_elements: dict[str, str] = dict(info.topics)
         self.decision_elements: dict[str, str] = {element: ref for element, (ref, _) in info.decisions.items()}

@@ -28,7 +28,7 @@ FLOW_NODES = frozenset(
     {
         "startEvent", "endEvent", "task", "userTask", "serviceTask", "scriptTask", "businessRuleTask",
         "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
-        "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "subProcess",
+        "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "subProcess", "receiveTask",
     }
 )  # fmt: skip
 # Elements that may appear in a process but do not run.
@@ -36,7 +36,7 @@ PASSIVE = frozenset(
     {
         "sequenceFlow", "laneSet", "textAnnotation", "association", "group", "dataObject",
         "dataObjectReference", "dataStoreReference", "documentation", "extensionElements",
-        "incoming", "outgoing", "property",
+        "incoming", "outgoing", "property", "multiInstanceLoopCharacteristics",
     }
 )  # fmt: skip
 EXTERNAL_HINT = 'use camunda:type="external" with a camunda:topic, served by an adapter'
@@ -63,12 +63,21 @@ JAVA_ATTRIBUTES = {
 #: The elements that may carry `camunda:inputOutput`.
 MAPPED_TASKS = frozenset({"task", "userTask", "serviceTask", "scriptTask", "businessRuleTask"})
 ALLOWED_EVENTS = {
-    "startEvent": ("timerEventDefinition",),
-    "endEvent": ("terminateEventDefinition",),
-    "intermediateCatchEvent": ("messageEventDefinition", "timerEventDefinition"),
-    "intermediateThrowEvent": (),
-    "boundaryEvent": ("messageEventDefinition", "timerEventDefinition"),
-}
+    "startEvent": ("timerEventDefinition", "messageEventDefinition", "signalEventDefinition"),
+    "endEvent": (
+        "terminateEventDefinition", "errorEventDefinition", "escalationEventDefinition", "signalEventDefinition",
+    ),
+    "intermediateCatchEvent": ("messageEventDefinition", "timerEventDefinition", "signalEventDefinition"),
+    "intermediateThrowEvent": ("escalationEventDefinition", "signalEventDefinition"),
+    "boundaryEvent": (
+        "messageEventDefinition", "timerEventDefinition", "errorEventDefinition", "escalationEventDefinition",
+        "signalEventDefinition",
+    ),
+}  # fmt: skip
+#: Start events an event sub-process may begin with (the instance itself starts plain, or on a timer).
+EVENT_STARTS = frozenset({"messageEventDefinition", "signalEventDefinition"})
+#: What an error boundary event may be attached to: the activities a BPMN error can come out of.
+ERROR_SOURCES = frozenset({"serviceTask", "subProcess"})
 SCRIPT_FORMATS = frozenset({"", "python", "python3"})
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 
@@ -112,6 +121,35 @@ class IoMapping:
     outputs: tuple[tuple[str, IoValue], ...] = ()
 
 
+@dataclass(frozen=True)
+class ErrorCatch:
+    """An error boundary event: the code it catches (None: any) and the variables that get the code and message.
+
+    The variables are Camunda's `camunda:errorCodeVariable` and `camunda:errorMessageVariable` on its
+    `bpmn:errorEventDefinition`.
+    """
+
+    code: str | None = None
+    code_variable: str | None = None
+    message_variable: str | None = None
+
+
+@dataclass(frozen=True)
+class MultiInstance:
+    """A multi-instance marker: one instance per item of `collection` (each with the item in `element_variable`) or
+    `cardinality` instances, one after the other or side by side, until all ran or `condition` holds after one."""
+
+    sequential: bool
+    collection: str | None = None
+    element_variable: str | None = None
+    cardinality: str | None = None
+    condition: str | None = None
+
+
+#: The elements that may carry a multi-instance marker.
+MULTI_INSTANCE = MAPPED_TASKS | {"subProcess", "receiveTask"}
+
+
 MESSAGE_PROPERTIES = ("variables", "senders")
 #: What a user task's `sla` property may say: the clocks pause while it is open (waiting for the client, or for parts
 #: where the service level says so), or a person's first touch of it is the ticket's reaction.
@@ -136,6 +174,8 @@ class DiagramInfo:
     io: dict[str, IoMapping] = field(default_factory=dict)  # element id -> its camunda:inputOutput
     warnings: list[Problem] = field(default_factory=list)
     timers: dict[str, TimerSpec] = field(default_factory=dict)  # element id -> its timer
+    errors: dict[str, ErrorCatch] = field(default_factory=dict)  # error boundary event id -> what it catches
+    loops: dict[str, MultiInstance] = field(default_factory=dict)  # element id -> its multi-instance marker
 
 
 @dataclass(frozen=True)
@@ -283,14 +323,47 @@ class _Checker:
                     refused = True
         if refused:
             return
-        for marker in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
-            if node.find(f"bpmn:{marker}", NS) is not None:
-                raise self.fail(node, "loop markers are not supported: model the loop with a gateway")
+        if node.find("bpmn:standardLoopCharacteristics", NS) is not None:
+            raise self.fail(node, "loop markers are not supported: model the loop with a gateway")
+        marker = node.find("bpmn:multiInstanceLoopCharacteristics", NS)
+        if marker is not None and tag not in MULTI_INSTANCE:
+            raise self.fail(node, f"a multi-instance marker on bpmn:{tag} is not supported")
+        if marker is not None:
+            self.info.loops[node.get("id")] = self.multi_instance(node, marker)
         if tag in ALLOWED_EVENTS:
             self.event(node, tag)
         handler = getattr(self, f"on_{tag}", None)
         if handler is not None:
             handler(node)
+
+    def multi_instance(self, node: etree._Element, marker: etree._Element) -> MultiInstance:
+        """Camunda's marker: `camunda:collection` (a variable, or ``${variable}``) with `camunda:elementVariable`,
+        or a `loopCardinality`; a `completionCondition` is checked on each finished instance's variables."""
+        collection = (self.attr(marker, "collection") or "").strip()
+        element = (self.attr(marker, "elementVariable") or "").strip() or None
+        texts: dict[str, str | None] = {}
+        for part in ("loopCardinality", "completionCondition"):
+            child = marker.find(f"bpmn:{part}", NS)
+            raw = child.text if child is not None and child.text else ""
+            try:
+                text = strip_expression(raw)
+                collection = strip_expression(collection)
+            except UnsafeCode as err:
+                raise self.fail(node, f"refused multi-instance expression: {err.detail}") from None
+            if text:
+                self.code(node, text, "eval", child.sourceline if child is not None else None)
+            texts[part] = text or None
+        if bool(collection) == bool(texts["loopCardinality"]):
+            raise self.fail(node, "a multi-instance marker needs either camunda:collection or a loopCardinality")
+        for name in (collection, element):
+            if name and not _plain_identifier(name):
+                raise self.fail(node, f"multi-instance variable {name!r} must be a plain identifier")
+        if collection and element is None:
+            raise self.fail(node, "a multi-instance marker over a collection needs camunda:elementVariable")
+        sequential = marker.get("isSequential") == "true"
+        return MultiInstance(
+            sequential, collection or None, element, texts["loopCardinality"], texts["completionCondition"]
+        )
 
     def event(self, node: etree._Element, tag: str) -> None:
         definitions = [child for child in node if str(child.tag).endswith("EventDefinition")]
@@ -306,12 +379,78 @@ class _Checker:
                 self.message_rule(node, name)
             if local == "timerEventDefinition":
                 self.info.timers[node.get("id")] = self.timer(node, tag, definition)
+            if local == "errorEventDefinition":
+                self.error_event(node, tag, definition)
+            if local == "escalationEventDefinition":
+                self.escalation_event(node, tag, definition)
+            if local == "signalEventDefinition":
+                self.named_ref(node, definition, "signalRef", "signal", "name")
+        self.start_event(node, tag, {etree.QName(d).localname for d in definitions})
+
+    def start_event(self, node: etree._Element, tag: str, kinds: set[str]) -> None:
+        """A message or signal start event begins an event sub-process, never the instance (the service starts it)."""
+        if tag != "startEvent":
+            return
+        parent = node.getparent()
+        in_event_subprocess = etree.QName(parent).localname == "subProcess" and parent.get("triggeredByEvent") == "true"
+        if kinds & EVENT_STARTS and not in_event_subprocess:
+            hint = "the service starts each instance; put the event on an event sub-process to react to it"
+            raise self.fail(node, "a message or signal start event may only start an event sub-process", hint=hint)
+        if in_event_subprocess and not kinds & EVENT_STARTS:
+            raise self.fail(node, "an event sub-process starts with a message or signal start event")
 
     def timer(self, node: etree._Element, tag: str, definition: etree._Element) -> TimerSpec:
         try:
             return check_timer_event(node, tag, definition)
         except TimerError as err:
             raise self.fail(node, str(err)) from None
+
+    def error_event(self, node: etree._Element, tag: str, definition: etree._Element) -> None:
+        """An error end event throws a code; an error boundary event catches one (or any) from what it is on."""
+        code = self.named_ref(node, definition, "errorRef", "error", "errorCode", required=tag == "endEvent")
+        if tag == "endEvent":
+            return
+        target = _attached_tag(node)
+        if target not in ERROR_SOURCES:
+            hint = "attach it to a service task (its adapter or worker throws the error) or a sub-process"
+            raise self.fail(node, f"an error boundary event on bpmn:{target} never catches anything", hint=hint)
+        if node.get("cancelActivity") == "false":
+            raise self.fail(node, 'an error boundary event always interrupts: remove cancelActivity="false"')
+        names = []
+        for attribute in ("errorCodeVariable", "errorMessageVariable"):
+            name = (self.attr(definition, attribute) or "").strip() or None
+            if name is not None and not _plain_identifier(name):
+                raise self.fail(node, f"camunda:{attribute} {name!r} must be a plain identifier")
+            names.append(name)
+        self.info.errors[node.get("id")] = ErrorCatch(code, names[0], names[1])
+
+    def escalation_event(self, node: etree._Element, tag: str, definition: etree._Element) -> None:
+        """An escalation is thrown by an event in a sub-process and caught on the sub-process's boundary."""
+        self.named_ref(
+            node, definition, "escalationRef", "escalation", "escalationCode", required=tag != "boundaryEvent"
+        )
+        if tag != "boundaryEvent":
+            return
+        if _attached_tag(node) != "subProcess":
+            raise self.fail(node, "an escalation boundary event goes on a sub-process (its events throw escalations)")
+
+    def named_ref(
+        self,
+        node: etree._Element,
+        definition: etree._Element,
+        ref_name: str,
+        kind: str,
+        key: str,
+        *,
+        required: bool = True,
+    ) -> str | None:
+        """The `key` of the `bpmn:<kind>` that `ref_name` names; refused when it names none, or none is named."""
+        ref = definition.get(ref_name)
+        found = next((e for e in self.info.root.iterfind(f"bpmn:{kind}", NS) if ref and e.get("id") == ref), None)
+        value = (found.get(key) or "").strip() if found is not None else ""
+        if (ref or required) and not value:
+            raise self.fail(node, f"{ref_name} must name a bpmn:{kind} that has {key}")
+        return value or None
 
     def message_name(self, node: etree._Element, definition: etree._Element) -> str:
         ref = definition.get("messageRef")
@@ -386,8 +525,19 @@ class _Checker:
 
     def on_subProcess(self, node: etree._Element) -> None:
         if node.get("triggeredByEvent") == "true":
-            raise self.fail(node, "event sub-processes are not supported")
+            starts = node.findall("bpmn:startEvent", NS)
+            if len(starts) != 1:
+                raise self.fail(node, "an event sub-process needs exactly one start event")
+            if starts[0].get("isInterrupting", "true") != "false":
+                hint = 'set isInterrupting="false" on its start event, or use a boundary event on a sub-process'
+                raise self.fail(starts[0], "interrupting event sub-processes are not supported", hint=hint)
         self.container(node)
+
+    def on_receiveTask(self, node: etree._Element) -> None:
+        """A receive task waits for its message, as a message catch event does."""
+        name = self.message_name(node, node)
+        self.info.messages.add(name)
+        self.message_rule(node, name)
 
     def on_userTask(self, node: etree._Element) -> None:
         groups = self.attr(node, "candidateGroups")
@@ -569,6 +719,12 @@ class _Checker:
     @staticmethod
     def attr(node: etree._Element, name: str) -> str | None:
         return node.get(f"{{{CAMUNDA}}}{name}")
+
+
+def _attached_tag(node: etree._Element) -> str | None:
+    """The BPMN tag of the element a boundary event is attached to (None when it names none beside it)."""
+    attached = node.getparent().find(f"*[@id='{node.get('attachedToRef')}']")
+    return etree.QName(attached).localname if attached is not None else None
 
 
 def _plain_identifier(name: str) -> bool:

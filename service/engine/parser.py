@@ -15,10 +15,12 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     EventBasedGatewayParser,
     IntermediateCatchEventParser,
     IntermediateThrowEventParser,
+    ReceiveTaskParser,
     StartEventParser,
 )
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, ScriptTaskParser, SubWorkflowParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     EndEvent,
@@ -27,6 +29,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     InclusiveGateway,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ReceiveTask,
     StartEvent,
     SubWorkflowTask,
 )
@@ -34,7 +37,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from .diagram import CAMUNDA, DiagramInfo
 from .scripting import strip_expression
-from .specs import BusinessRuleTask, ExternalTask, Mapped, PassTask, ScriptTask, UserTask
+from .specs import BusinessRuleTask, ExternalTask, Mapped, ParallelLoop, PassTask, ScriptTask, SequentialLoop, UserTask
 from .timers import build_timer
 
 
@@ -43,7 +46,29 @@ def _info(parser: TaskParser) -> DiagramInfo:
     return info
 
 
-class UserTaskParser(TaskParser):  # type: ignore[misc]
+class LoopParser(TaskParser):  # type: ignore[misc]
+    """Wraps a task with a multi-instance marker (read and checked in ``DiagramInfo.loops``) in our loop spec."""
+
+    task: Any
+
+    def _add_multiinstance_task(self, loop_characteristics: Any) -> None:
+        loop = _info(self).loops[self.bpmn_id]
+        original = self.spec.task_specs.pop(self.task.name)
+        spec_class = SequentialLoop if loop.sequential else ParallelLoop
+        self.task = spec_class(
+            self.spec,
+            original.name,
+            task_spec="",
+            cardinality=loop.cardinality,
+            data_input=TaskDataReference(loop.collection) if loop.collection else None,
+            input_item=TaskDataReference(loop.element_variable) if loop.element_variable else None,
+            condition=loop.condition,
+            description="Multi-instance",
+        )
+        self._copy_task_attrs(original, loop_characteristics)
+
+
+class UserTaskParser(LoopParser):
     """Builds a UserTask from its checked configuration."""
 
     def create_task(self) -> Any:
@@ -51,7 +76,7 @@ class UserTaskParser(TaskParser):  # type: ignore[misc]
         return self.spec_class(self.spec, self.bpmn_id, config=config, **self.bpmn_attributes)
 
 
-class ExternalTaskParser(TaskParser):  # type: ignore[misc]
+class ExternalTaskParser(LoopParser):
     """Builds an ExternalTask (camunda:type="external") with its topic."""
 
     def create_task(self) -> Any:
@@ -59,7 +84,7 @@ class ExternalTaskParser(TaskParser):  # type: ignore[misc]
         return self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
-class BusinessRuleTaskParser(TaskParser):  # type: ignore[misc]
+class BusinessRuleTaskParser(LoopParser):
     """Builds a BusinessRuleTask from camunda:decisionRef and camunda:resultVariable."""
 
     def create_task(self) -> Any:
@@ -104,6 +129,18 @@ class TimerBoundaryEventParser(_Timers, BoundaryEventParser):  # type: ignore[mi
     """A boundary event, its timer ours."""
 
 
+class LoopScriptTaskParser(LoopParser, ScriptTaskParser):  # type: ignore[misc]
+    """A script task, multi-instance if marked."""
+
+
+class LoopSubWorkflowParser(LoopParser, SubWorkflowParser):  # type: ignore[misc]
+    """An embedded or event sub-process, multi-instance if marked."""
+
+
+class LoopReceiveTaskParser(LoopParser, ReceiveTaskParser):  # type: ignore[misc]
+    """A receive task, multi-instance if marked."""
+
+
 class DialectParser(CamundaParser):  # type: ignore[misc]
     """The Camunda parser with our task specs; events use the plain BPMN parsers.
 
@@ -115,8 +152,9 @@ class DialectParser(CamundaParser):  # type: ignore[misc]
         full_tag("userTask"): (UserTaskParser, UserTask),
         full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
         full_tag("businessRuleTask"): (BusinessRuleTaskParser, BusinessRuleTask),
-        full_tag("scriptTask"): (ScriptTaskParser, ScriptTask),
-        full_tag("task"): (TaskParser, PassTask),
+        full_tag("scriptTask"): (LoopScriptTaskParser, ScriptTask),
+        full_tag("task"): (LoopParser, PassTask),
+        full_tag("receiveTask"): (LoopReceiveTaskParser, ReceiveTask),
         full_tag("exclusiveGateway"): (GatewayParser, ExclusiveGateway),
         full_tag("inclusiveGateway"): (GatewayParser, InclusiveGateway),
         full_tag("eventBasedGateway"): (EventBasedGatewayParser, EventBasedGateway),
@@ -125,7 +163,7 @@ class DialectParser(CamundaParser):  # type: ignore[misc]
         full_tag("intermediateCatchEvent"): (TimerCatchEventParser, IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
         full_tag("boundaryEvent"): (TimerBoundaryEventParser, BoundaryEvent),
-        full_tag("subProcess"): (SubWorkflowParser, SubWorkflowTask),
+        full_tag("subProcess"): (LoopSubWorkflowParser, SubWorkflowTask),
     }
 
     def __init__(self, info: DiagramInfo) -> None:

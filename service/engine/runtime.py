@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -51,13 +53,18 @@ class Run:
         self._workflow = workflow
         self._events = events  # the script engine's business rule tasks append here too
         self._current: Any = None
+        #: A BPMN error nothing caught: the next ``advance()`` fails with it.
+        self._uncaught: EngineError | None = None
 
     # --- driving the instance -----------------------------------------------------------------
 
     def advance(self) -> list[EngineEvent]:
         """Run engine steps until the instance waits or ends; return what happened since last call."""
         self._current = None
+        if self._uncaught is not None:
+            raise self._uncaught
         self._guard(lambda: self._workflow.do_engine_steps(self._before_step, self._after_step))
+        self._check_thrown_errors()
         # The timers refreshed last (fired up to the horizon) are ready now: run on past them.
         while self._workflow.script_engine.fire_until is not None and self._ready_to_run():
             self._guard(lambda: self._workflow.do_engine_steps(self._before_step, self._after_step))
@@ -79,6 +86,41 @@ class Run:
         task = self._open_task(task_id, ExternalTask)
         task.data.update(plain_data(result, "result"))
         self._complete(task, "serviceTask")
+
+    def throw_bpmn_error(
+        self, task_id: str, code: str, message: str = "", variables: dict[str, Any] | None = None
+    ) -> str | None:
+        """End the open external task with the BPMN error `code` (its worker or adapter could not do the work).
+
+        The nearest error boundary event catching `code` (one with that error's code, else one catching any error) on
+        the task, or on a sub-process holding it, takes over: the task is cancelled, `variables` merge into the
+        variables, the event's `camunda:errorCodeVariable` / `camunda:errorMessageVariable` get the code and
+        message, and its path runs on the next ``advance()``. Returns that event's element id. When nothing catches
+        it, returns None and the next ``advance()`` fails (EngineError naming the task and the code), as a failing
+        script would: the service turns that into an incident.
+        """
+        task = self._open_task(task_id, ExternalTask)
+        if not isinstance(code, str) or not code.strip():
+            raise ValueError("a BPMN error needs a code")
+        payload = plain_data(variables or {}, "error variables")
+        catcher = _error_catcher(task, code)
+        if catcher is None:
+            self._uncaught = self._error(task, f"the BPMN error {code!r} ({message or 'no message'}) is not caught")
+            return None
+        rule = self._definition.error_catches.get(element_of(catcher))
+        if rule is not None and rule.code_variable:
+            payload[rule.code_variable] = code
+        if rule is not None and rule.message_variable:
+            payload[rule.message_variable] = message
+        event = BpmnEvent(ErrorEventDefinition(code, code), payload=payload)
+        self._current = task
+
+        def catch() -> None:
+            catcher.task_spec.catch(catcher, event)
+            catcher.task_spec._update(catcher)
+
+        self._guard(catch)
+        return element_of(catcher)
 
     def fire_timers(self, now: datetime) -> list[str]:
         """Fire every timer due at `now` (which is also the clock new timers start from); return their task ids.
@@ -165,7 +207,7 @@ class Run:
 
     def waiting_messages(self) -> list[str]:
         """Names of the messages the instance is waiting for."""
-        names = set()
+        names = set(self._event_subprocess_messages()) if not self.completed else set()
         for task in list(self._workflow.event_manager.tasks.values()):
             if task.state != TaskState.WAITING:
                 continue
@@ -175,6 +217,13 @@ class Run:
                 if isinstance(item, MessageEventDefinition):
                     names.add(item.name)
         return sorted(names)
+
+    def _event_subprocess_messages(self) -> Iterator[str]:
+        """The messages that start an event sub-process of the process: it waits for them as long as it runs."""
+        for name in self._workflow.spec.start.trigger_specs:
+            for start in self._workflow.subprocess_specs[name].bpmn_start_events:
+                if isinstance(start.event_definition, MessageEventDefinition):
+                    yield start.event_definition.name
 
     @property
     def has_timers(self) -> bool:
@@ -230,6 +279,14 @@ class Run:
         return self._definition.serializer().dumps(self._workflow)
 
     # --- internals ------------------------------------------------------------------------------
+
+    def _check_thrown_errors(self) -> None:
+        """Events thrown that nothing in the instance caught end up in the workflow's outgoing events, which nobody
+        outside reads: an escalation or a signal is dropped (as BPMN says), an error fails here, naming its code."""
+        thrown = [e for e in self._workflow.get_events() if isinstance(e.event_definition, ErrorEventDefinition)]
+        if thrown:
+            code = thrown[0].event_definition.code
+            raise EngineError(None, self._definition.filename, f"the BPMN error {code!r} is not caught")
 
     def _tasks(self, state: int, spec_class: type | None = None) -> Iterator[Any]:
         for task in self._workflow.get_tasks(state=state):
@@ -288,6 +345,27 @@ class Run:
     def _error(self, task: Any, detail: str) -> EngineError:
         element = element_of(task) if task is not None else None
         return EngineError(element, self._definition.filename, detail)
+
+
+def _error_catcher(task: Any, code: str) -> Any:
+    """The waiting error boundary event nearest to `task` that catches `code`: one of that code before a catch-all."""
+    current = task
+    while current is not None:
+        split = current.parent
+        if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
+            waiting = [
+                child
+                for child in split.children
+                if child.state == TaskState.WAITING
+                and isinstance(getattr(child.task_spec, "event_definition", None), ErrorEventDefinition)
+            ]
+            for wanted in (code, None):
+                found = [child for child in waiting if child.task_spec.event_definition.code == wanted]
+                if found:
+                    return found[0]
+        parent_id = current.workflow.parent_task_id
+        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
+    return None
 
 
 def _engine_error_in(err: BaseException) -> EngineError | None:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, ScriptTaskConverter
-from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ServiceTask
+from SpiffWorkflow.bpmn.serializer.default.task_spec import (
+    BpmnTaskSpecConverter,
+    MultiInstanceTaskConverter,
+    ScriptTaskConverter,
+)
+from SpiffWorkflow.bpmn.specs.defaults import (
+    NoneTask,
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+    ServiceTask,
+)
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as BpmnScriptTask
 from SpiffWorkflow.bpmn.specs.defaults import UserTask as BpmnUserTask
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
@@ -43,6 +52,9 @@ _KINDS = {
     "ScriptTask": "scriptTask",
     "PassTask": "task",
     "SubWorkflowTask": "subProcess",
+    "SequentialLoop": "multiInstanceBody",
+    "ParallelLoop": "multiInstanceBody",
+    "EventSubprocess": "subProcess",
 }
 
 
@@ -189,6 +201,25 @@ class ScriptTask(Mapped, BpmnScriptTask):
     """A Python script task, with `camunda:inputOutput`."""
 
 
+class _Instances:
+    """Camunda's multi-instance: each instance's variables merge back, but its element variable stays its own."""
+
+    input_item: Any
+
+    def merge_child(self, workflow: Any, child: Any) -> None:
+        if self.input_item is not None:  # before the merge: a sequential marker starts the next instance in it
+            child.data.pop(self.input_item.bpmn_id, None)
+        super().merge_child(workflow, child)  # type: ignore[misc]
+
+
+class SequentialLoop(_Instances, SequentialMultiInstanceTask):
+    """A sequential multi-instance marker: one instance at a time."""
+
+
+class ParallelLoop(_Instances, ParallelMultiInstanceTask):
+    """A parallel multi-instance marker: every instance at once."""
+
+
 # --- converters: how the specs above are written by SpiffWorkflow's serializer ------------------
 
 
@@ -243,4 +274,6 @@ SPEC_CONVERTERS: dict[type, type] = {
     BusinessRuleTask: BusinessRuleTaskConverter,
     PassTask: BpmnTaskSpecConverter,
     ScriptTask: ScriptTaskConverter,
+    SequentialLoop: MultiInstanceTaskConverter,
+    ParallelLoop: MultiInstanceTaskConverter,
 }

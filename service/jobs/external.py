@@ -26,8 +26,8 @@ from service.context import Context
 from service.db import is_postgres, transaction, utcnow
 from service.errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from service.jobs.models import PENDING, RUNNING, Job
-from service.jobs.services import fail_job, finish_job, give_up
-from service.jobs.topics import TOPICS
+from service.jobs.services import fail_job, finish_job, give_up, throw_job_error
+from service.jobs.topics import TOPICS, BpmnError
 from service.observability import metrics
 
 #: The longest a fetch-and-lock waits for a task (`asyncResponseTimeout` is cut to it): below gunicorn's worker
@@ -202,17 +202,25 @@ def report_failure(
 
 
 def report_bpmn_error(
-    ctx: Context, *, user: Caller, task_id: int, worker_id: str, code: str, message: str | None
+    ctx: Context,
+    *,
+    user: Caller,
+    task_id: int,
+    worker_id: str,
+    code: str,
+    message: str | None,
+    variables: dict[str, Any],
 ) -> None:
-    """The worker says the task ended in a business error `code`. No diagram catches one yet (no error boundary
-    events), so it becomes an incident naming the code."""
-    with transaction(ctx.sessions) as session:
-        job = _held(session, user, task_id, worker_id)
-        job.locked_by = None
-        said = f": {message}" if message else ""
-        give_up(
-            session, job, f"the worker {worker_id!r} reported the BPMN error {code!r}{said}; no error event catches it"
-        )
+    """The worker says the task ended in a business error `code`: an error boundary event of the diagram catching it
+    takes over (`variables` merging into the process); when none does, the job is an incident naming the code."""
+    topic = ""
+    try:
+        with transaction(ctx.sessions) as session:
+            job = _held(session, user, task_id, worker_id)
+            topic, job.effect_done = job.topic, True
+            throw_job_error(session, ctx, job, BpmnError(code, message or "", variables), actor=user.username)
+    except ProcessFailed as failure:  # the step rolled back: nothing catches the code
+        fail_job(ctx, task_id, topic, failure, retry=False)
 
 
 def extend_lock(ctx: Context, *, user: Caller, task_id: int, worker_id: str, new_duration_ms: int) -> None:

@@ -162,12 +162,12 @@ class ExternalFailureSchema(Schema):
 
 
 class BpmnErrorSchema(Schema):
-    """The task ended in a business error the diagram may catch (an incident while none does)."""
+    """The task ended in a business error the diagram may catch (an incident when none does)."""
 
     worker_id = _worker_id()
     error_code = Line(data_key="errorCode", max_length=120, required=True)
     error_message = Line(data_key="errorMessage", max_length=1000, allow_none=True, load_default=None)
-    variables = TypedVariables(metadata={"description": "Accepted; ignored while no error event catches the code."})
+    variables = TypedVariables(metadata={"description": "Set in the process when an error event catches the code."})
 
 
 class ExtendLockSchema(Schema):

@@ -97,7 +97,7 @@ class BpmnError(MethodView):
     @blp.arguments(BpmnErrorSchema)
     @blp.response(204)
     def post(self, body: dict[str, Any], task_id: int) -> None:
-        """Report a business error `errorCode`; while no error event of the diagram catches it, an incident."""
+        """Report a business error `errorCode`: the diagram's error event for it takes over, else an incident."""
         _end_request_transaction()
         external.report_bpmn_error(
             context(),
@@ -106,6 +106,7 @@ class BpmnError(MethodView):
             worker_id=body["worker_id"],
             code=body["error_code"],
             message=body["error_message"],
+            variables=body.get("variables") or {},
         )
 
 

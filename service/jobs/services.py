@@ -19,7 +19,7 @@ from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import summarise
-from service.jobs.topics import TOPICS, TopicCall
+from service.jobs.topics import TOPICS, BpmnError, TopicCall
 from service.observability import metrics, request_id
 from service.processes.instances import step_instance
 from service.tickets.history import record
@@ -99,8 +99,12 @@ def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
             return None
         job_id, topic = job.id, job.topic
     try:
-        _do_effect(ctx, job_id)
-        _complete(ctx, job_id, topic)
+        try:
+            _do_effect(ctx, job_id)
+        except BpmnError as thrown:  # nothing was done: the diagram handles it, or it is an incident
+            _throw(ctx, job_id, thrown)
+        else:
+            _complete(ctx, job_id, topic)
     except ProcessFailed as error:  # the diagram failed after the effect: the same step would fail again
         return fail_job(ctx, job_id, topic, error, retry=False)
     except Exception as error:  # noqa: BLE001 - any failure of an adapter is retried, then an incident
@@ -137,6 +141,57 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
         finish_job(session, ctx, job, actor="worker")
 
 
+def _throw(ctx: Context, job_id: int, thrown: BpmnError) -> None:
+    with transaction(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        throw_job_error(session, ctx, job, thrown, actor="worker")
+
+
+def throw_job_error(session: Session, ctx: Context, job: Job, thrown: BpmnError, *, actor: str) -> None:
+    """Throw a BPMN error of the job's task (its adapter's, or an outside worker's) into the instance, as `actor`: the
+    error boundary event catching it runs its path, and the job is done.
+
+    When nothing catches it the step fails (ProcessFailed): the caller makes it an incident naming the code, at once,
+    for the work would end the same way again.
+    """
+    task_id = job.task_id
+    caught = step_instance(
+        session,
+        ctx,
+        ticket_id=job.ticket_id,
+        actor=actor,
+        action=lambda run: run.throw_bpmn_error(task_id, thrown.code, thrown.message, thrown.variables),
+    )
+    metrics.job_ran(topic=job.topic, result="bpmn_error", created_at=job.created_at)
+    ticket = session.get(Ticket, job.ticket_id)
+    assert ticket is not None
+    record(
+        session,
+        ticket,
+        actor,
+        "bpmn_error",
+        topic=job.topic,
+        code=thrown.code,
+        message=thrown.message,
+        element=job.element_id,
+        caught_by=caught,
+        job=job.id,
+    )
+    job.result = {"bpmn_error": thrown.code}
+    _mark_done(session, ctx, job)
+
+
+def _mark_done(session: Session, ctx: Context, job: Job) -> None:
+    """The job ended: deleted when no done job is kept (its history is all that stays), else marked done."""
+    if ctx.config.job_retention_days <= 0:
+        session.delete(job)
+        return
+    job.status = DONE
+    job.locked_until = None
+    job.updated_at = utcnow()
+
+
 def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
     """Complete the job's task with its result and step the instance on, as `actor` (the worker, or the account of
     an outside worker); the history tells it, and the job is done (or deleted when no retention is kept)."""
@@ -153,12 +208,7 @@ def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
     assert ticket is not None
     summary = summarise(result)
     record(session, ticket, actor, "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary)
-    if ctx.config.job_retention_days <= 0:  # the history above is all that is kept of it
-        session.delete(job)
-        return
-    job.status = DONE
-    job.locked_until = None
-    job.updated_at = utcnow()
+    _mark_done(session, ctx, job)
 
 
 def fail_job(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any
@@ -10,10 +11,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.files import FileStore
-from adapters.mail import Mailer, OutgoingMail
+from adapters.mail import Mailer, MailError, OutgoingMail
 from service.auth.models import Group, User
 from service.tickets.history import record
 from service.tickets.models import Ticket
+
+#: The BPMN error code a mail topic throws when the client's mail server refuses the address for good (SMTP 5xx).
+MAIL_REFUSED = "mail_refused"
+
+
+class BpmnError(Exception):
+    """The work cannot be done, for a reason the diagram may handle: an error boundary event of `code` on the
+    service task (or a sub-process around it) takes over, `variables` merging into the process variables. With no
+    such event the ticket stops with an incident naming the code."""
+
+    def __init__(self, code: str, message: str = "", variables: dict[str, Any] | None = None) -> None:
+        super().__init__(f"BPMN error {code!r}: {message}" if message else f"BPMN error {code!r}")
+        self.code = code
+        self.message = message
+        self.variables = dict(variables or {})
 
 
 @dataclass(frozen=True)
@@ -56,15 +72,23 @@ def _to_client(call: TopicCall, subject: str, body: str) -> dict[str, Any]:
     if not ticket.contact.confirmed:
         record(call.session, ticket, "worker", "mail_withheld", subject=subject, reason="contact_unconfirmed")
         return {}
-    call.mailer.send(
-        OutgoingMail(
-            to=(ticket.contact.email,),
-            subject=f"[{ticket.number}] {subject}",
-            body=body,
-            message_id=call.message_id,
-            headers=call.mail_headers,
+    try:
+        call.mailer.send(
+            OutgoingMail(
+                to=(ticket.contact.email,),
+                subject=f"[{ticket.number}] {subject}",
+                body=body,
+                message_id=call.message_id,
+                headers=call.mail_headers,
+            )
         )
-    )
+    except MailError as error:
+        if error.transient or not isinstance(error.__cause__, smtplib.SMTPRecipientsRefused):
+            raise  # a retry may help, or a person must fix the settings
+        replies = "; ".join(
+            f"{code} {reply.decode(errors='replace')}" for code, reply in error.__cause__.recipients.values()
+        )
+        raise BpmnError(MAIL_REFUSED, f"the mail server refused {ticket.contact.email}: {replies}") from error
     return {}
 
 
