@@ -4,10 +4,12 @@ incident through the API (a 409 naming it, the ticket in the status `incident`, 
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from lxml import etree
 
 from service.worker import drain
 from tests.integration.conftest import Api
+from tests.integration.test_desk_pages import _sign_in
 from tests.support.diagrams import BPMN, NS, insert_step, ticket_xml
 
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
@@ -84,3 +86,27 @@ def test_a_failing_construct_stops_the_ticket_at_an_incident_not_a_500(
     assert incident["kind"] == "complete_task" and text in incident["last_error"]
     assert api.ticket(number)["status"] == "incident"
     assert [event["kind"] for event in api.history(number)].count("incident") == 1
+
+
+def test_the_task_page_of_a_stopped_ticket_tells_staff_where_it_stopped(api: Api, app: Flask) -> None:
+    diagram, element, text = CASES["script error"]
+    assert api.post("/process-definitions", as_="owner", data=diagram).status_code == 201
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    task = api.task(number, "clarify", as_="duty")
+    page = f"/tasks/{task['id']}"
+    manager, duty = app.test_client(), app.test_client()
+    _sign_in(manager, api.ctx, "manager")
+    _sign_in(duty, api.ctx, "duty", language="ru")
+    assert 'id="incident-notice"' not in manager.get(page).text  # a running ticket: no notice
+    assert api.post(f"/tasks/{task['id']}/complete", as_="duty", json={"data": CLARIFY}).status_code == 409
+
+    shown = manager.get(page)
+    assert shown.status_code == 200 and 'id="incident-notice"' in shown.text
+    assert (
+        "Stopped at check:" in shown.text and text in shown.text and 'href="/dashboard#incidents-heading"' in shown.text
+    )
+    russian = duty.get(page).text
+    assert "Остановлена на элементе check:" in russian and text in russian
+    assert 'href="/dashboard' not in russian  # duty officers have no dashboard: they are told who resolves it
+    assert "владелец процесса" in russian
