@@ -19,7 +19,7 @@ from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import summarise
-from service.jobs.topics import TOPICS, TopicCall
+from service.jobs.topics import NOTICES, TOPICS, TopicCall
 from service.observability import metrics, request_id
 from service.processes.instances import step_instance
 from service.tickets.history import record
@@ -133,13 +133,14 @@ def _complete(ctx: Context, job_id: int, topic: str) -> None:
         job = session.get(Job, job_id)
         assert job is not None
         result, task_id = dict(job.result or {}), job.task_id
-        step_instance(
-            session,
-            ctx,
-            ticket_id=job.ticket_id,
-            actor="worker",
-            action=lambda run: run.complete_external_task(task_id, result),
-        )
+        if job.topic not in NOTICES:
+            step_instance(
+                session,
+                ctx,
+                ticket_id=job.ticket_id,
+                actor="worker",
+                action=lambda run: run.complete_external_task(task_id, result),
+            )
         metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
         ticket = session.get(Ticket, job.ticket_id)
         assert ticket is not None

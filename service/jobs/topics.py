@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from adapters.files import FileStore
 from adapters.mail import Mailer, OutgoingMail
 from service.auth.models import Group, User
+from service.sla import notices
 from service.tickets.history import record
 from service.tickets.models import Ticket
 
@@ -138,4 +139,7 @@ TOPICS: dict[str, Handler] = {
     "mail.estimate": estimate,
     "mail.ticket_declined": ticket_declined,
     "mail.ticket_closed": ticket_closed,
+    notices.TOPIC: notices.mail_sla,
 }
+#: Topics of jobs the service makes itself, not an external task of the diagram: done, they complete no task.
+NOTICES = frozenset({notices.TOPIC})
