@@ -6,7 +6,7 @@ See docs/architecture.md, "The engine contract".
 from .budget import ScriptLimits
 from .definition import Definition, load_definition
 from .diagram import Known, MessageRule
-from .errors import DiagramError, EngineError, FormError, MigrationRefused, Problem, TaskNotOpen
+from .errors import DiagramError, EngineError, FormError, MigrationRefused, ModificationRefused, Problem, TaskNotOpen
 from .forms import FormField
 from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
@@ -26,6 +26,7 @@ __all__ = [
     "Known",
     "MessageRule",
     "MigrationRefused",
+    "ModificationRefused",
     "Problem",
     "ReachedElement",
     "Run",

@@ -93,3 +93,14 @@ class MigrationRefused(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+class ModificationRefused(Exception):
+    """A token cannot be moved as asked: ``detail`` says why (an unknown element, one that cannot hold a token,
+    no token to cancel, an instance that has ended); ``field`` names what was asked wrong (``cancel`` or
+    ``start_before``)."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        self.field = field
+        self.detail = detail
+        super().__init__(detail)

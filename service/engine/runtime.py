@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +23,7 @@ from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
 from .migration import ReachedElement, reached
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
+from .modification import move_token, token_elements
 from .pruning import OPEN, prune_loop_passes
 from .scripting import DEFAULT_LIMITS, unsafe_value
 from .specs import ExternalTask, UserTask, element_of, kind_of
@@ -155,6 +156,11 @@ class Run:
         self._guard(lambda: self._workflow.send_event(event))
         return True
 
+    def move_token(self, cancel: Collection[str], start_before: str) -> None:
+        """Cancel the tokens at the elements `cancel` and start one before `start_before`, which runs on the next
+        ``advance()`` with the variables the cancelled tasks held (ModificationRefused says why it cannot)."""
+        move_token(self._workflow, cancel, start_before)
+
     def update_data(self, values: dict[str, Any]) -> None:
         """Overwrite variables in the open part of the instance (the service's ticket fields)."""
         clean = plain_data(values, "variables")
@@ -239,6 +245,10 @@ class Run:
                 if timer is not None:
                     found.append(timer)
         return sorted(found, key=lambda timer: (timer.due_at, timer.id))
+
+    def token_elements(self) -> list[str]:
+        """The elements the instance holds a token at (its open tasks and waiting events), each once."""
+        return token_elements(self._workflow)
 
     def reached_elements(self) -> list[ReachedElement]:
         """The diagram elements the instance has passed or sits on."""

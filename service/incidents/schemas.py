@@ -59,3 +59,31 @@ class VariablesChangedSchema(Schema):
     ticket = fields.String()
     before = fields.Dict()
     after = fields.Dict()
+
+
+class ModificationSchema(Schema):
+    """Where to move the ticket's token: Camunda's instance modification, simplified to one move."""
+
+    cancel = fields.List(
+        Code(),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "The elements whose tokens (open tasks, waiting events) are cancelled."},
+    )
+    start_before = Code(required=True, metadata={"description": "The element a new token starts before."})
+    resolve_incidents = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Resolve the open incidents at the cancelled elements and the one stopping the ticket "
+            "(required to move a ticket in the status `incident`)."
+        },
+    )
+
+
+class ModifiedSchema(Schema):
+    """What the move did: the elements holding a token before and after it."""
+
+    ticket = fields.String()
+    before = fields.List(fields.String())
+    after = fields.List(fields.String())
+    resolved_incidents = fields.List(fields.Integer())

@@ -18,6 +18,7 @@ from service.jobs.models import FAILED, PENDING, Job
 from service.paging import Page, keyset_rows
 from service.processes.instances import lock_instance, script_limits, start_instance
 from service.processes.messages import deliver_message
+from service.processes.models import ProcessInstance
 from service.tasks.models import OPEN as TASK_OPEN
 from service.tasks.models import UserTask
 from service.tasks.services import finish_completion
@@ -75,7 +76,7 @@ def retry_incident(session: Session, ctx: Context, *, user: Caller, incident_id:
     if incident.state != OPEN:
         raise Conflict(f"incident {incident_id} is {incident.state}")
     ticket = incident.ticket
-    _resolve(session, incident, ticket, user=user)
+    resolve(session, incident, ticket, user=user)
     if incident.kind == JOB:
         _queue_again(session, incident)
         return incident
@@ -99,17 +100,27 @@ def retry_incident(session: Session, ctx: Context, *, user: Caller, incident_id:
     return incident
 
 
-def _resolve(session: Session, incident: Incident, ticket: Ticket, *, user: Caller) -> None:
-    """Mark the incident resolved and give the ticket back the status it had before it stopped."""
+def resolve(
+    session: Session,
+    incident: Incident,
+    ticket: Ticket,
+    *,
+    user: Caller,
+    event: str = "incident_retried",
+    **detail: Any,
+) -> None:
+    """Mark the incident resolved, tell it in the history (`event`, with `detail`) and give the ticket back the
+    status it had before it stopped."""
     incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, utcnow(), user.username
     incident.updated_at = incident.resolved_at
     record(
         session,
         ticket,
         user.username,
-        "incident_retried",
+        event,
         incident=incident.id,
         action=incident.kind,
+        **detail,
         **({"job": incident.job_id, "topic": incident.topic} if incident.job_id is not None else {}),
     )
     if incident.previous_status is not None and ticket.status == INCIDENT:
@@ -142,11 +153,8 @@ def _queue_again(session: Session, incident: Incident) -> None:
     session.refresh(job)
 
 
-def change_variables(
-    session: Session, ctx: Context, *, user: Caller, number: str, variables: dict[str, Any]
-) -> dict[str, Any]:
-    """Overwrite variables of a running ticket's instance (process owners), e.g. to correct what made a step fail
-    before retrying its incident; the history keeps each variable's value before and after."""
+def running_instance(session: Session, *, user: Caller, number: str) -> tuple[Ticket, ProcessInstance]:
+    """The ticket `number` and its running instance, locked, for a process owner's correction (403, 404, 409)."""
     authorize(user, Permission.MIGRATE_TICKETS)
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     if ticket is None:
@@ -154,6 +162,15 @@ def change_variables(
     instance = lock_instance(session, ticket_id=ticket.id)
     if instance.completed:
         raise Conflict(f"the process of ticket {number} has ended")
+    return ticket, instance
+
+
+def change_variables(
+    session: Session, ctx: Context, *, user: Caller, number: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """Overwrite variables of a running ticket's instance (process owners), e.g. to correct what made a step fail
+    before retrying its incident; the history keeps each variable's value before and after."""
+    ticket, instance = running_instance(session, user=user, number=number)
     _row, definition = ctx.definitions.by_id(session, definition_id=instance.definition_id)
     run = definition.restore(instance.document, decide=ctx.rules.decider(session), limits=script_limits(ctx.config))
     before = {name: run.data.get(name) for name in variables}
@@ -168,3 +185,12 @@ def change_variables(
     after = {name: run.data.get(name) for name in variables}
     record(session, ticket, user.username, "variables_changed", before=before, after=after)
     return {"ticket": number, "before": before, "after": after}
+
+
+def stopping_incidents(session: Session, *, user: Caller, ticket: Ticket) -> list[Incident]:
+    """The open incidents of a ticket stopped by one, oldest first, for the staff who see the ticket; a client user
+    is told nothing of them (an empty list), and a running ticket costs no query."""
+    if ticket.status != INCIDENT or user.client_id is not None:
+        return []
+    query = select(Incident).where(Incident.ticket_id == ticket.id, Incident.state == OPEN).order_by(Incident.id)
+    return list(session.scalars(query))

@@ -19,7 +19,7 @@ from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import summarise
-from service.jobs.topics import TOPICS, BpmnError, TopicCall
+from service.jobs.topics import NOTICES, TOPICS, BpmnError, TopicCall
 from service.observability import metrics, request_id
 from service.processes.instances import step_instance
 from service.tickets.history import record
@@ -196,13 +196,14 @@ def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
     """Complete the job's task with its result and step the instance on, as `actor` (the worker, or the account of
     an outside worker); the history tells it, and the job is done (or deleted when no retention is kept)."""
     result, task_id = dict(job.result or {}), job.task_id
-    step_instance(
-        session,
-        ctx,
-        ticket_id=job.ticket_id,
-        actor=actor,
-        action=lambda run: run.complete_external_task(task_id, result),
-    )
+    if job.topic not in NOTICES:  # a notice (an SLA mail) has no task in the process to complete
+        step_instance(
+            session,
+            ctx,
+            ticket_id=job.ticket_id,
+            actor=actor,
+            action=lambda run: run.complete_external_task(task_id, result),
+        )
     metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from adapters.files import FileStore
 from adapters.mail import Mailer, MailError, OutgoingMail
 from service.auth.models import Group, User
+from service.sla import notices
 from service.tickets.history import record
 from service.tickets.models import Ticket
 
@@ -162,7 +163,11 @@ TOPICS: dict[str, Handler] = {
     "mail.estimate": estimate,
     "mail.ticket_declined": ticket_declined,
     "mail.ticket_closed": ticket_closed,
+    notices.TOPIC: notices.mail_sla,
 }
+
+#: Topics of jobs the service makes itself, not an external task of the diagram: done, they complete no task.
+NOTICES = frozenset({notices.TOPIC})
 
 
 @dataclass(frozen=True)
@@ -178,4 +183,4 @@ class ServedTopics(Container[str]):
         return cls(frozenset(name.strip() for name in setting.split(",") if name.strip()))
 
     def __contains__(self, topic: object) -> bool:
-        return topic in TOPICS or "*" in self.external or topic in self.external
+        return (topic in TOPICS and topic not in NOTICES) or "*" in self.external or topic in self.external

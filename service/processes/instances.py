@@ -119,6 +119,8 @@ def step_instance(
         raise Invalid("the form is not satisfied", errors=error.errors) from error
     except engine.TaskNotOpen as error:
         raise Conflict(f"the task is no longer open: {error}") from error
+    except engine.EngineError as error:  # what the action set off failed (the next task's assignment, a timer)
+        raise _with_step(_failed(error, row), ticket_id, actor, redo, retrying) from error
     if refresh_facts:
         _apply_form_to_ticket(session, ticket, run.data)
         run.update_data(ticket_facts(ticket, today=date.today()))
@@ -131,14 +133,22 @@ def step_instance(
         except engine.EngineError as error:  # serialising refused the instance's data
             raise _failed(error, row) from error
     except ProcessFailed as failure:
-        failure.ticket_id, failure.actor, failure.incident_id = ticket_id, actor, retrying
-        failure.action, failure.action_data = redo or ("step", {})
+        _with_step(failure, ticket_id, actor, redo, retrying)
         raise
     try:
         session.flush()
     except StaleDataError as error:
         raise Conflict("the ticket moved on while this request ran; reload and try again") from error
     return outcome
+
+
+def _with_step(
+    failure: ProcessFailed, ticket_id: int, actor: str, redo: tuple[str, dict[str, Any]] | None, retrying: int | None
+) -> ProcessFailed:
+    """The failure, naming the step that failed: whose ticket, who, what it was doing and the incident retried."""
+    failure.ticket_id, failure.actor, failure.incident_id = ticket_id, actor, retrying
+    failure.action, failure.action_data = redo or ("step", {})
+    return failure
 
 
 def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:

@@ -1,10 +1,11 @@
-"""The worker's part: fire due warnings and breaches exactly once, then e-mail them.
+"""The worker's part: fire due warnings and breaches exactly once, and queue their e-mails.
 
 An event is claimed with a short lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), then fired in a transaction that
 first locks the ticket's instance and recomputes its clocks: an event of a clock that paused, stopped or moved on is
 put back with its new moment instead. Firing records the history event, opens a breach review and sends a message
-into the running instance, all in one commit; the e-mail goes out after it, with a stable Message-ID, and is retried
-with backoff until it is sent.
+into the running instance and queues the e-mail as a job (`service/sla/notices.py`), all in one commit: the worker
+sends it like every job, a mail server that refuses it backs off and retries, and after the last attempt it is an
+incident, listed and retried with the others.
 """
 
 from __future__ import annotations
@@ -17,22 +18,20 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from adapters.mail import OutgoingMail
-from service.auth.models import Group, User
 from service.context import Context
-from service.db import is_postgres, transaction, utcnow
+from service.db import insert_rows, is_postgres, transaction, utcnow
 from service.errors import ServiceError
+from service.jobs.models import Job
 from service.observability import metrics
 from service.processes.instances import step_instance
 from service.processes.models import ProcessInstance
-from service.sla.models import BREACH, DONE, FIRED, MAIL_FAILED, PENDING, BreachReview, SlaClock, SlaEvent
+from service.sla.models import BREACH, DONE, FIRED, PENDING, BreachReview, SlaClock, SlaEvent
+from service.sla.notices import notice_job
 from service.sla.tracking import refresh_ticket
 from service.tickets.models import HistoryEvent, Ticket
 
 log = logging.getLogger("orchestrator.sla")
 LEASE = timedelta(seconds=60)
-#: The groups told of every warning and breach, besides the team's queue.
-MANAGERS = "managers"
 
 
 @dataclass(frozen=True)
@@ -40,23 +39,20 @@ class Fired:
     """What one pass did with one event."""
 
     event_id: int
-    outcome: str  # "fired", "rescheduled", "mailed", "mail_retry", "mail_failed"
+    outcome: str  # "fired", "rescheduled"
 
 
 def run_due_event(ctx: Context, *, now: datetime | None = None) -> Fired | None:
-    """Fire one due event, or send one fired event's e-mail; None when nothing is due."""
+    """Fire one due event; None when nothing is due. Its e-mail is a job the worker runs (`sla.notices`)."""
     now = now or utcnow()
     event_id = _claim(ctx, now)
     if event_id is not None:
         return _fire(ctx, event_id, now)
-    event_id = _claim_mail(ctx, now)
-    if event_id is not None:
-        return _mail(ctx, event_id)
     return None
 
 
 def drain_events(ctx: Context, *, limit: int = 1000) -> list[Fired]:
-    """Fire every due event and send every e-mail now, in this thread; for the CLI and tests."""
+    """Fire every due event now, in this thread (their e-mails wait in the job queue); for the CLI and tests."""
     done: list[Fired] = []
     while len(done) < limit and (outcome := run_due_event(ctx)) is not None:
         done.append(outcome)
@@ -86,8 +82,7 @@ def _fire(ctx: Context, event_id: int, now: datetime) -> Fired:
         event = session.get(SlaEvent, event_id)
         assert event is not None
         lock = select(ProcessInstance.id).where(ProcessInstance.ticket_id == event.ticket_id)
-        if is_postgres(session):
-            session.execute(lock.with_for_update())  # the instance first, as every step takes it
+        instance_id = session.scalar(lock.with_for_update() if is_postgres(session) else lock)  # first, as a step
         session.refresh(event)
         ticket = session.get(Ticket, event.ticket_id)
         assert ticket is not None
@@ -96,7 +91,7 @@ def _fire(ctx: Context, event_id: int, now: datetime) -> Fired:
         if event.status != PENDING or event.due_at is None or event.due_at > now:
             return Fired(event_id, "rescheduled")
         figures = _clock_detail(session, ticket, event)
-        event.status, event.fired_at, event.mail_after = FIRED, now, now
+        event.status, event.fired_at = FIRED, now
         history = HistoryEvent(ticket_id=ticket.id, actor="sla", kind=f"sla_{event.kind}", detail=figures, at=now)
         session.add(history)
         if event.kind == BREACH:
@@ -113,6 +108,10 @@ def _fire(ctx: Context, event_id: int, now: datetime) -> Fired:
             )
         delivered = _tell_instance(session, ctx, ticket, event, figures)
         event.detail = history.detail = {**figures, "delivered": delivered}
+        if instance_id is not None:
+            insert_rows(session, Job, [notice_job(event, instance_id=instance_id)])
+        else:  # a ticket whose process never started has nothing to run its job under: nothing is mailed
+            event.status = DONE
         metrics.sla_fired(kind=event.kind, clock=event.clock)
         return Fired(event_id, "fired")
 
@@ -152,81 +151,4 @@ def _tell_instance(session: Session, ctx: Context, ticket: Ticket, event: SlaEve
     return bool(delivered and delivered[0])
 
 
-def _claim_mail(ctx: Context, now: datetime) -> int | None:
-    with transaction(ctx.sessions) as session:
-        query = (
-            select(SlaEvent)
-            .where(SlaEvent.status == FIRED, SlaEvent.mail_after <= now)
-            .order_by(SlaEvent.mail_after, SlaEvent.id)
-            .limit(1)
-        )
-        if is_postgres(session):
-            query = query.with_for_update(skip_locked=True)
-        event = session.scalar(query)
-        if event is None:
-            return None
-        event.mail_attempts += 1
-        event.mail_after = now + LEASE  # the lease: another worker takes it only if this one died
-        return event.id
-
-
-def _mail(ctx: Context, event_id: int) -> Fired:
-    with transaction(ctx.sessions) as session:
-        event = session.get(SlaEvent, event_id)
-        assert event is not None
-        ticket = session.get(Ticket, event.ticket_id)
-        assert ticket is not None and ctx.mailer is not None
-        recipients = _recipients(session, event.detail.get("team"), event.detail.get("level"))
-        try:
-            if recipients:
-                ctx.mailer.send(_message(ctx, ticket, event, recipients))
-        except Exception as error:  # noqa: BLE001 - any failure of the mail server is retried, then recorded
-            event.last_error = f"{type(error).__name__}: {error}"
-            if event.mail_attempts >= ctx.config.job_max_attempts:
-                event.status = MAIL_FAILED
-                session.add(
-                    HistoryEvent(
-                        ticket_id=ticket.id,
-                        actor="sla",
-                        kind="incident",
-                        detail={"topic": "mail.sla", "error": str(error)},
-                    )
-                )
-                return Fired(event_id, "mail_failed")
-            delay = ctx.config.job_backoff_seconds * 2 ** (event.mail_attempts - 1)
-            event.mail_after = utcnow() + timedelta(seconds=delay)
-            return Fired(event_id, "mail_retry")
-        event.status = DONE
-        event.detail = {**event.detail, "recipients": list(recipients)}
-        return Fired(event_id, "mailed")
-
-
-def _recipients(session: Session, team: str | None, level: int | None) -> tuple[str, ...]:
-    """The members of the queue holding the ticket (duty officers before routing) and the managers."""
-    groups = [MANAGERS, f"{team}-L{level}" if team and level else "duty"]
-    query = select(User.email).join(User.groups).where(Group.name.in_(groups), User.email != "")
-    return tuple(sorted(set(session.scalars(query))))
-
-
-def _message(ctx: Context, ticket: Ticket, event: SlaEvent, recipients: tuple[str, ...]) -> OutgoingMail:
-    detail = event.detail
-    word = "SLA breach" if event.kind == BREACH else "SLA warning"
-    hours = int(detail.get("target_seconds") or 0) / 3600
-    body = (
-        f"Ticket {ticket.number} ({ticket.client.code}, {detail.get('service_level')}, {detail.get('severity')}): "
-        f"the {event.clock} clock {'passed its deadline' if event.kind == BREACH else 'is close to its deadline'}.\n"
-        f"Target: {hours:g} working hours; deadline: {detail.get('deadline')}.\n"
-        f"Held by: {detail.get('team') or 'duty officers'}"
-        f"{'-L' + str(detail.get('level')) if detail.get('level') else ''}.\n"
-        f"{ticket.summary}\n"
-    )
-    domain = ctx.config.mail_sender.partition("@")[2] or "orchestrator"
-    return OutgoingMail(
-        to=recipients,
-        subject=f"[{ticket.number}] {word}: {event.clock}",
-        body=body,
-        message_id=f"sla-{event.id}.{event.kind}@{domain}",
-    )
-
-
-__all__ = ["DONE", "FIRED", "MAIL_FAILED", "Fired", "drain_events", "run_due_event"]
+__all__ = ["DONE", "FIRED", "Fired", "drain_events", "run_due_event"]

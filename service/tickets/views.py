@@ -9,8 +9,14 @@ from flask.views import MethodView
 from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.augmented import Augmented
+from service.incidents import modification
 from service.incidents import services as incidents
-from service.incidents.schemas import VariablesChangedSchema, VariablesChangeSchema
+from service.incidents.schemas import (
+    ModificationSchema,
+    ModifiedSchema,
+    VariablesChangedSchema,
+    VariablesChangeSchema,
+)
 from service.paging import Page, PageArgs
 from service.tickets import contacts, services
 from service.tickets.models import Ticket
@@ -92,3 +98,13 @@ class TicketVariables(MethodView):
         """Overwrite variables of the ticket's running instance (role `process_owner`), e.g. before retrying an
         incident; the history records each value before and after."""
         return incidents.change_variables(session(), context(), user=user(), number=number, variables=body["variables"])
+
+
+@blp.route("/<number>/modification")
+class TicketModification(MethodView):
+    @blp.arguments(ModificationSchema)
+    @blp.response(200, ModifiedSchema)
+    def post(self, body: dict[str, Any], number: str) -> dict[str, Any]:
+        """Move the ticket's token (role `process_owner`): cancel it at elements and start it before another, then
+        run on; `resolve_incidents` resolves the incidents the move makes moot. The history keeps before and after."""
+        return modification.modify_instance(session(), context(), user=user(), number=number, **body)

@@ -10,7 +10,18 @@ from flask_babel import format_datetime, format_timedelta, get_locale
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ServiceError
-from service.web import dashboard, desk, field, i18n, labels, offline, pages, portal, workspace_extras
+from service.web import (
+    dashboard,
+    desk,
+    field,
+    i18n,
+    incident_notice,
+    labels,
+    offline,
+    pages,
+    portal,
+    workspace_extras,
+)
 from service.web.signin import CSRF_FIELD, csrf_value, keep_form_cookie, signed_in
 
 #: The npm packages the pages load, served at `/assets/vendor/<name>` from node_modules (`npm install` puts them
@@ -36,6 +47,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(field.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(workspace_extras.bp)
+    app.register_blueprint(incident_notice.bp)
 
     @app.get("/assets/vendor/<name>")
     def vendor(name: str) -> Response:

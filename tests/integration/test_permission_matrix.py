@@ -162,6 +162,13 @@ MATRIX = [
         OWNERS,
         body={"variables": {"matrix_note": "checked"}},
     ),
+    Case(
+        "POST",
+        "/tickets/<number>/modification",
+        "/tickets/{moved_ticket}/modification",
+        OWNERS,
+        body={"cancel": ["resolve"], "start_before": "resolve"},
+    ),
     Case("GET", "/rulesets", "/rulesets", RULE_READERS),
     Case("GET", "/rulesets/<name>", "/rulesets/routing", RULE_READERS),
     Case("PUT", "/rulesets/<name>", "/rulesets/routing", RULE_WRITERS, raw="routing"),
@@ -523,6 +530,9 @@ def matrix(session_ctx: Context) -> Iterator[Matrix]:
     for role in ("admin", "rmc"):
         objects.own[("parts_ticket", role)] = _waiting_for_parts(api)
     objects.shared["parts_ticket"] = _waiting_for_parts(api)
+    for role in sorted(OWNERS):
+        objects.own[("moved_ticket", role)] = _at_resolve(api)[0]
+    objects.shared["moved_ticket"] = ticket
     objects.shared.update(photo=PHOTO, check_in_task=task, check_out_task=task)
     for role in sorted(VISITORS):
         objects.own[("check_in_task", role)] = _at_resolve(api)[1]

@@ -1,0 +1,102 @@
+"""Moving a ticket's token to another element by hand (process owners): Camunda's instance modification, simplified.
+
+The tokens at some elements are cancelled and one is started before another element; the flow runs on from there
+in the same step, and the history keeps the elements held before and after. Asked to, the move resolves the
+incidents it makes moot: those at a cancelled element, and the one that stopped the ticket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service import engine
+from service.auth.models import Caller
+from service.context import Context
+from service.db import utcnow
+from service.errors import Conflict, Invalid
+from service.incidents.models import OPEN, Incident
+from service.incidents.services import resolve, running_instance
+from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
+from service.processes.instances import step_instance
+from service.tickets.history import record
+from service.tickets.models import INCIDENT
+
+
+def modify_instance(
+    session: Session,
+    ctx: Context,
+    *,
+    user: Caller,
+    number: str,
+    cancel: list[str],
+    start_before: str,
+    resolve_incidents: bool = False,
+) -> dict[str, Any]:
+    """Cancel the ticket's tokens at `cancel` and start one before `start_before`, then run on until the flow
+    waits. A ticket stopped by an incident moves only when `resolve_incidents` is asked (the move resolves it);
+    a job already running at a cancelled element is refused (409), pending or failed ones there end with it."""
+    ticket, instance = running_instance(session, user=user, number=number)
+    incidents = list(session.scalars(select(Incident).where(Incident.ticket_id == ticket.id, Incident.state == OPEN)))
+    stopping = next((incident for incident in incidents if incident.previous_status is not None), None)
+    if ticket.status == INCIDENT and not resolve_incidents:
+        which = f" {stopping.id}" if stopping is not None else ""
+        raise Conflict(f"ticket {number} is stopped by incident{which}: move it with resolve_incidents")
+    jobs = list(session.scalars(select(Job).where(Job.instance_id == instance.id, Job.element_id.in_(cancel))))
+    running = [job.id for job in jobs if job.status == RUNNING]
+    if running:
+        raise Conflict(f"job {running[0]} is running at {', '.join(cancel)}: wait for it to end")
+    resolved = [i for i in incidents if i is stopping or i.element_id in cancel] if resolve_incidents else []
+    for incident in resolved:
+        resolve(session, incident, ticket, user=user, event="incident_resolved", how="modification")
+    moved: dict[str, Any] = {}
+
+    def move(run: engine.Run) -> None:
+        moved["before"], moved["run"] = run.token_elements(), run
+        try:
+            run.move_token(cancel, start_before)
+        except engine.ModificationRefused as error:
+            raise Invalid("the token cannot move so", errors={error.field: [error.detail]}) from error
+
+    step_instance(
+        session,
+        ctx,
+        ticket_id=ticket.id,
+        actor=user.username,
+        action=move,
+        retrying=stopping.id if stopping is not None and stopping in resolved else None,
+    )
+    run: engine.Run = moved["run"]
+    _end_jobs(session, [job for job in jobs if job.status in (PENDING, FAILED)], run)
+    after = run.token_elements()
+    record(
+        session,
+        ticket,
+        user.username,
+        "instance_modified",
+        cancel=list(cancel),
+        start_before=start_before,
+        before=moved["before"],
+        after=after,
+        incidents=[incident.id for incident in resolved],
+    )
+    return {
+        "ticket": number,
+        "before": moved["before"],
+        "after": after,
+        "resolved_incidents": [incident.id for incident in resolved],
+    }
+
+
+def _end_jobs(session: Session, jobs: list[Job], run: engine.Run) -> None:
+    """End the jobs of the external tasks the move cancelled, so that no worker takes them again."""
+    still_open = {task.id for task in run.external_tasks()}
+    ended = [job.id for job in jobs if job.task_id not in still_open]
+    if ended:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(ended))
+            .values(status=DONE, last_error="cancelled by an instance modification", updated_at=utcnow())
+        )
