@@ -199,7 +199,7 @@ def _complete(
             drive=_chain(session, ctx, job, links) if chain else None,
         )
         _finish(session, ctx, job, result)
-        outcomes = tuple(_finish_link(session, ctx, job, link, worker) for link in links)
+        outcomes = _finish_links(session, ctx, job, links, worker)
         if broken is not None and broken.in_effect:
             _fail_link(session, ctx, broken, worker)
     return outcomes
@@ -243,7 +243,7 @@ def _next_link(session: Session, run: engine.Run) -> engine.ExternalTaskView | N
 
 
 def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker: str, **fields: Any) -> Job:
-    """The job row of a chain's link, written with the step that ran it."""
+    """The job row of a chain's link, written with the step that ran it (flushed by the caller)."""
     job = Job(
         instance_id=head.instance_id,
         ticket_id=head.ticket_id,
@@ -257,15 +257,20 @@ def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker
         **fields,
     )
     session.add(job)
-    session.flush()
     return job
 
 
-def _finish_link(session: Session, ctx: Context, head: Job, link: Link, worker: str) -> Outcome:
-    job = _link_job(session, head, link.task, worker, status=RUNNING, effect_done=True, result=link.result)
-    job_id = job.id
-    _finish(session, ctx, job, link.result)
-    return Outcome(job_id, link.task.topic, DONE)
+def _finish_links(session: Session, ctx: Context, head: Job, links: list[Link], worker: str) -> tuple[Outcome, ...]:
+    """The jobs of a chain's links, written at once, each done with its history."""
+    jobs = [
+        _link_job(session, head, link.task, worker, status=RUNNING, effect_done=True, result=link.result)
+        for link in links
+    ]
+    session.flush()  # their ids, for the history
+    outcomes = tuple(Outcome(job.id, job.topic, DONE) for job in jobs)
+    for job, link in zip(jobs, links, strict=True):
+        _finish(session, ctx, job, link.result)
+    return outcomes
 
 
 def _fail_link(session: Session, ctx: Context, broken: ChainBroken, worker: str) -> None:

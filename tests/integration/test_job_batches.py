@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import signal
 import subprocess
 import threading
 from collections import Counter
@@ -21,9 +19,9 @@ from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.tickets.models import Ticket
 from service.worker import drain, run_workers
 from tests.integration.conftest import Api
-from tests.integration.test_worker_crash import FAULTS, _jobs_done, _killed, _worker
+from tests.integration.test_worker_crash import FAULTS, _jobs_done, _killed, _worker, killing_server
 from tests.support.processes import stop
-from tests.support.smtp import ReceivedMessage, SmtpTestServer
+from tests.support.smtp import SmtpTestServer
 
 INTAKE = ["files.create_folder", "mail.ticket_opened", "notify.duty_officers"]
 
@@ -152,16 +150,8 @@ def test_two_worker_loops_run_each_job_of_each_chain_once(api: Api, smtp_server:
 
 @pytest.fixture
 def kill_at_duty_mail() -> Iterator[tuple[SmtpTestServer, list[subprocess.Popen[bytes]]]]:
-    """An SMTP server that SIGKILLs the first worker in its list once it has stored the duty officers' mail of a new
-    ticket, before it answers 250: mid-chain, after the client's mail of the same chain was sent."""
-    victims: list[subprocess.Popen[bytes]] = []
-
-    def kill_before_250(message: ReceivedMessage) -> None:
-        if victims and "New ticket" in message.subject:
-            os.kill(victims.pop(0).pid, signal.SIGKILL)
-
-    with SmtpTestServer(on_message=kill_before_250) as server:
-        yield server, victims
+    """`killing_server` at the duty officers' mail of a new ticket: mid-chain, after the client's mail was sent."""
+    yield from killing_server("New ticket")
 
 
 def test_a_worker_killed_mid_chain_loses_nothing_and_resends_only_the_same_messages(

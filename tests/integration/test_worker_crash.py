@@ -74,18 +74,23 @@ def _opened(server: SmtpTestServer, number: str) -> list[ReceivedMessage]:
     return [m for m in server.messages if number in m.subject and "Ticket opened" in m.subject]
 
 
-@pytest.fixture
-def killer() -> Iterator[tuple[SmtpTestServer, list[subprocess.Popen[bytes]]]]:
-    """An SMTP server that SIGKILLs the first worker in its list once it has stored a ticket's opening mail, before
-    it answers 250."""
+def killing_server(subject: str) -> Iterator[tuple[SmtpTestServer, list[subprocess.Popen[bytes]]]]:
+    """An SMTP server that SIGKILLs the first worker in its list once it has stored a mail whose subject holds
+    `subject`, before it answers 250."""
     victims: list[subprocess.Popen[bytes]] = []
 
     def kill_before_250(message: ReceivedMessage) -> None:
-        if victims and "Ticket opened" in message.subject:
+        if victims and subject in message.subject:
             os.kill(victims.pop(0).pid, signal.SIGKILL)
 
     with SmtpTestServer(on_message=kill_before_250) as server:
         yield server, victims
+
+
+@pytest.fixture
+def killer() -> Iterator[tuple[SmtpTestServer, list[subprocess.Popen[bytes]]]]:
+    """`killing_server` at a ticket's opening mail."""
+    yield from killing_server("Ticket opened")
 
 
 def test_a_worker_killed_between_the_mail_stored_and_the_job_recording_it_resends_with_the_same_message_id(
