@@ -9,6 +9,7 @@ baseline, off (`ORCHESTRATOR_JOB_CHAIN`): each job then is a step of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import os
@@ -183,7 +184,7 @@ class Figures:
         )
 
 
-def _sustained(stack: Stack, token: str, *, rate: float, seconds: float, workers: int) -> tuple[Figures, float]:
+def _sustained(stack: Stack, token: str, *, rate: float, seconds: float, workers: int) -> Figures:
     stack.start_workers(workers)
     samples: list[int] = []
     until = threading.Event()
@@ -200,8 +201,7 @@ def _sustained(stack: Stack, token: str, *, rate: float, seconds: float, workers
     latencies = _seconds_to_clarify(stack.ctx, sent)
     p50 = statistics.median(latencies) if latencies else float("nan")
     p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else float("nan")
-    figures = Figures(len(sent), len(latencies), p50, p95, max(samples, default=end), end, drained, {})
-    return figures, len(sent) / seconds
+    return Figures(len(sent), len(latencies), p50, p95, max(samples, default=end), end, drained, {})
 
 
 def _drain_rate(stack: Stack, token: str, processes: int) -> float:
@@ -219,7 +219,7 @@ def _drain_rate(stack: Stack, token: str, processes: int) -> float:
 
 
 def measure(url: str | None, *, chain: bool, rate: float, minutes: float, workers: int) -> Figures:
-    """One mode over a fresh database: the sustained load, then the drain rates of one worker process and of two."""
+    """One mode over a fresh database: the drain rates of one worker process and of two, then the sustained load."""
     ctx = prepared(url)
     with transaction(ctx.sessions) as session:
         token = issue_token(session, username="duty")
@@ -230,9 +230,9 @@ def measure(url: str | None, *, chain: bool, rate: float, minutes: float, worker
         stack.start_workers(1)
         _drained(ctx, DRAIN_SECONDS)
         stack.stop_workers()
-        figures, _ = _sustained(stack, token, rate=rate, seconds=minutes * 60, workers=workers)
-        rates = {n: _drain_rate(stack, token, n) for n in (1, 2)}
-        return Figures(**{**figures.__dict__, "jobs_per_second": rates})
+        rates = {n: _drain_rate(stack, token, n) for n in (1, 2)}  # first: each from an empty queue
+        figures = _sustained(stack, token, rate=rate, seconds=minutes * 60, workers=workers)
+        return dataclasses.replace(figures, jobs_per_second=rates)
     finally:
         stack.stop_all()
         ctx.engine.dispose()

@@ -19,7 +19,7 @@ from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.tickets.models import Ticket
 from service.worker import drain, run_workers
 from tests.integration.conftest import Api
-from tests.integration.test_worker_crash import FAULTS, _jobs_done, _killed, _worker, killing_server
+from tests.integration.test_worker_crash import FAULTS, _jobs_done, _killed, _worker, killing_server, run_until_killed
 from tests.support.processes import stop
 from tests.support.smtp import SmtpTestServer
 
@@ -159,12 +159,7 @@ def test_a_worker_killed_mid_chain_loses_nothing_and_resends_only_the_same_messa
 ) -> None:
     server, victims = kill_at_duty_mail
     number = api.open_ticket()["number"]
-    first = _worker(api, server)
-    victims.append(first)
-    try:
-        _killed(first)
-    finally:
-        stop(first)
+    run_until_killed(api, server, victims)
     folder, *rest = _jobs(api, number)  # the chain rolled back: only its first job, its effect recorded on its own
     assert rest == [] and folder.effect_done and folder.status == RUNNING
     second = _worker(api, server)  # takes the folder job again once the dead worker's lease has run out

@@ -87,6 +87,16 @@ def killing_server(subject: str) -> Iterator[tuple[SmtpTestServer, list[subproce
         yield server, victims
 
 
+def run_until_killed(api: Api, server: SmtpTestServer, victims: list[subprocess.Popen[bytes]]) -> None:
+    """Start a worker that `server` is to kill (first in `victims`) and wait for it to die."""
+    first = _worker(api, server)
+    victims.append(first)
+    try:
+        _killed(first)
+    finally:
+        stop(first)
+
+
 @pytest.fixture
 def killer() -> Iterator[tuple[SmtpTestServer, list[subprocess.Popen[bytes]]]]:
     """`killing_server` at a ticket's opening mail."""
@@ -98,12 +108,7 @@ def test_a_worker_killed_between_the_mail_stored_and_the_job_recording_it_resend
 ) -> None:
     server, victims = killer
     number = api.open_ticket()["number"]
-    first = _worker(api, server)
-    victims.append(first)
-    try:
-        _killed(first)
-    finally:
-        stop(first)
+    run_until_killed(api, server, victims)
     [stored] = _opened(server, number)  # the receiver has the mail; the job does not know it was sent
     second = _worker(api, server)  # takes the job again once the dead worker's lease has run out
     try:
