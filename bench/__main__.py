@@ -9,14 +9,30 @@ bench timers` fires 1,000 timers due in one minute and weighs a boundary timer's
 default).
 
 `python -m bench soak [--minutes N]` is the crash-safety soak (not run by default): load under SIGKILLs, then the
-books of tickets, mails and jobs."""
+books of tickets, mails and jobs. `python -m bench pipeline [--rate 50] [--minutes 5]` posts tickets at a fixed
+rate while worker processes run their jobs, with the worker's chains and without (not run by default)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from bench import bulk, escalation, imports, inbox, intake, jobs, lists, pages, sla_report, soak, steps, timers, whatif
+from bench import (
+    bulk,
+    escalation,
+    imports,
+    inbox,
+    intake,
+    jobs,
+    lists,
+    pages,
+    pipeline,
+    sla_report,
+    soak,
+    steps,
+    timers,
+    whatif,
+)
 
 
 def main() -> None:
@@ -33,7 +49,11 @@ def main() -> None:
         type=int,
         help="tickets opened by intake (2400), loaded by bulk or pages (100000) or by lists (20000)",
     )
-    parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak (default 10)")
+    parser.add_argument("--minutes", type=float, help="length of the soak (default 10) or of the pipeline's load (5)")
+    parser.add_argument("--rate", type=float, default=50.0, help="tickets/s the pipeline posts (default 50)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes during the pipeline's load (default 2)"
+    )
     parser.add_argument("--chaos-every", type=float, default=5.0, help="mean seconds between the soak's kills")
     args = parser.parse_args()
     urls = args.database or [None, os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")]
@@ -63,7 +83,9 @@ def main() -> None:
         if "timers" in args.which:
             timers.run(url)
         if "soak" in args.which:
-            soak.run(url, minutes=args.minutes, chaos_every=args.chaos_every)
+            soak.run(url, minutes=args.minutes or 10.0, chaos_every=args.chaos_every)
+        if "pipeline" in args.which:
+            pipeline.run(url, rate=args.rate, minutes=args.minutes or 5.0, workers=args.workers)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,9 @@ class Config:
     invitation_link_days: float = 7.0
     #: Where people reach the service: the base of the links in password-reset and invitation mails.
     public_base_url: str = "http://127.0.0.1:8000"
+    #: Whether the worker runs, in one step, the jobs a completion makes ready whose topics allow it (`CHAINABLE` in
+    #: `service.jobs.topics`): the three intake jobs become one restore, one serialisation and one projection.
+    job_chain: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:

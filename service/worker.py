@@ -92,7 +92,7 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
             if fired is None and timer is None and not mailed:
                 stop.wait(ctx.config.worker_poll_seconds)
             continue
-        done += 1
+        done += 1 + len(outcome.chain)
     return done
 
 
@@ -103,12 +103,12 @@ def run_one_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
 
 def _run_and_log(ctx: Context, worker: str) -> Outcome | None:
     outcome = run_next_job(ctx, worker=worker)
-    if outcome is not None and outcome.error:
-        extra = {"job": outcome.job_id, "topic": outcome.topic, "result": outcome.status}
-        log.warning("job %s (%s) %s: %s", outcome.job_id, outcome.topic, outcome.status, outcome.error, extra=extra)
-    elif outcome is not None:
-        extra = {"job": outcome.job_id, "topic": outcome.topic, "result": outcome.status}
-        log.info("job %s (%s) done", outcome.job_id, outcome.topic, extra=extra)
+    for each in (outcome, *outcome.chain) if outcome is not None else ():
+        extra = {"job": each.job_id, "topic": each.topic, "result": each.status}
+        if each.error:
+            log.warning("job %s (%s) %s: %s", each.job_id, each.topic, each.status, each.error, extra=extra)
+        else:
+            log.info("job %s (%s) done", each.job_id, each.topic, extra=extra)
     return outcome
 
 
@@ -129,8 +129,8 @@ def _one_timer(ctx: Context, worker: str) -> TimerFired | None:
 def drain(ctx: Context, *, limit: int = 1000) -> int:
     """Run every due job now, in this thread; for the CLI and tests. Returns jobs run."""
     done = 0
-    while done < limit and run_one_job(ctx) is not None:
-        done += 1
+    while done < limit and (outcome := run_one_job(ctx)) is not None:
+        done += 1 + len(outcome.chain)
     while done < limit and send_next_link(ctx):
         done += 1
     return done

@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, false, literal_column, select
 from sqlalchemy.orm import Session
 
+from service import engine
 from service.context import Context
 from service.db import is_postgres, transaction, utcnow
 from service.errors import ProcessFailed, from_the_database
@@ -19,9 +22,9 @@ from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.retention import summarise
-from service.jobs.topics import NOTICES, TOPICS, BpmnError, TopicCall
+from service.jobs.topics import CHAINABLE, NOTICES, TOPICS, BpmnError, TopicCall, stable_message_id
 from service.observability import metrics, request_id
-from service.processes.instances import step_instance
+from service.processes.instances import Drive, step_instance
 from service.tickets.history import record
 from service.tickets.models import Ticket
 
@@ -29,14 +32,37 @@ log = logging.getLogger("orchestrator.jobs")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
+#: Most jobs one chain runs after its first: a diagram that kept making chainable jobs ready would otherwise hold
+#: its instance's lock as long.
+CHAIN_LIMIT = 10
+Result = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one job run."""
+    """What happened to one job run; `chain`: the jobs run after it in the same step."""
 
     job_id: int
     topic: str
     status: str
     error: str | None = None
+    chain: tuple[Outcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class Link:
+    """A job run in a chain: its task and what its effect gave back (its job row is written once the chain is)."""
+
+    task: engine.ExternalTaskView
+    result: Result
+
+
+class ChainBroken(Exception):
+    """A link of a chain failed, in its effect (`in_effect`) or in its completion: the chain's step rolls back."""
+
+    def __init__(self, task: engine.ExternalTaskView, error: Exception, *, in_effect: bool) -> None:
+        super().__init__(f"{task.topic}: {error}")
+        self.task, self.topic, self.error, self.in_effect = task, task.topic, error, in_effect
 
 
 def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID) -> Job | None:
@@ -92,7 +118,8 @@ def _first(session: Session, query: Select[tuple[Job]]) -> Job | None:
 
 
 def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
-    """Claim and run one job as `worker` (its lease names it); None when nothing is due."""
+    """Claim and run one job as `worker` (its lease names it), then the chain of jobs its completion makes ready
+    when `job_chain` is on; None when nothing is due."""
     with transaction(ctx.sessions) as session:
         job = claim_job(session, ctx, worker=worker)
         if job is None:
@@ -103,13 +130,41 @@ def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
             _do_effect(ctx, job_id)
         except BpmnError as thrown:  # nothing was done: the diagram handles it, or it is an incident
             _throw(ctx, job_id, thrown)
-        else:
-            _complete(ctx, job_id, topic)
+            return Outcome(job_id, topic, DONE)
+        try:
+            chain = _complete(ctx, job_id, chain=ctx.config.job_chain, worker=worker)
+        except ChainBroken as broken:  # everything after this job's completion rolled back: complete it alone
+            log.warning("job %s (%s): its chain broke at %s: %s", job_id, topic, broken.topic, broken.error)
+            chain = _complete(ctx, job_id, chain=False, worker=worker, broken=broken)
     except ProcessFailed as error:  # the diagram failed after the effect: the same step would fail again
         return fail_job(ctx, job_id, topic, error, retry=False)
     except Exception as error:  # noqa: BLE001 - any failure of an adapter is retried, then an incident
         return fail_job(ctx, job_id, topic, error)
-    return Outcome(job_id, topic, DONE)
+    return Outcome(job_id, topic, DONE, chain=chain)
+
+
+def _message_id(ctx: Context, *, job_id: int | None, instance_id: int, element_id: str, topic: str) -> str:
+    domain = ctx.config.mail_sender.partition("@")[2] or "orchestrator"
+    if topic in CHAINABLE or job_id is None:
+        return stable_message_id(instance_id=instance_id, element_id=element_id, domain=domain)
+    return f"job-{job_id}.{topic}@{domain}"
+
+
+def _effect(
+    session: Session, ctx: Context, ticket: Ticket, task: engine.ExternalTaskView, *, message_id: str
+) -> Result:
+    """Run the side effect of `task`'s topic for `ticket` and return what it gives back."""
+    assert ctx.file_store is not None and ctx.mailer is not None
+    call = TopicCall(
+        session=session,
+        ticket=ticket,
+        variables=dict(task.variables),
+        file_store=ctx.file_store,
+        mailer=ctx.mailer,
+        message_id=message_id,
+        request_id=request_id.current(),
+    )
+    return TOPICS[task.topic](call)
 
 
 def _do_effect(ctx: Context, job_id: int) -> None:
@@ -119,26 +174,153 @@ def _do_effect(ctx: Context, job_id: int) -> None:
         if job.effect_done:
             return
         ticket = session.get(Ticket, job.ticket_id)
-        assert ticket is not None and ctx.file_store is not None and ctx.mailer is not None
-        handler = TOPICS[job.topic]
-        call = TopicCall(
-            session=session,
-            ticket=ticket,
-            variables=dict(job.variables),
-            file_store=ctx.file_store,
-            mailer=ctx.mailer,
-            message_id=f"job-{job.id}.{job.topic}@{ctx.config.mail_sender.partition('@')[2] or 'orchestrator'}",
-            request_id=job.request_id,
+        assert ticket is not None
+        task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
+        message_id = _message_id(
+            ctx, job_id=job.id, instance_id=job.instance_id, element_id=task.name, topic=task.topic
         )
-        job.result = handler(call)
+        job.result = _effect(session, ctx, ticket, task, message_id=message_id)
         job.effect_done = True
 
 
-def _complete(ctx: Context, job_id: int, topic: str) -> None:
+def _complete(
+    ctx: Context, job_id: int, *, chain: bool, worker: str, broken: ChainBroken | None = None
+) -> tuple[Outcome, ...]:
+    """Complete the job's task and step its instance; with `chain`, also run and complete every job the step makes
+    ready whose topic allows it, all saved at once. Returns the chained jobs' outcomes.
+
+    `broken` is the chain that failed before: its link's job is written by this step as any new job is; when the
+    link's effect failed, that counts as the job's first attempt (retried or an incident, as any job's failure)."""
+    links: list[Link] = []
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
-        finish_job(session, ctx, job, actor="worker")
+        result = dict(job.result or {})
+        _step(session, ctx, job, result, actor="worker", drive=_chain(session, ctx, job, links) if chain else None)
+        _finish(session, ctx, job, result, actor="worker")
+        outcomes = _finish_links(session, ctx, job, links, worker)
+        if broken is not None and broken.in_effect:
+            _fail_link(session, ctx, broken, worker)
+    return outcomes
+
+
+def _chain(session: Session, ctx: Context, head: Job, links: list[Link]) -> Drive:
+    """The drive of a chain after `head`: while the run has a ready task of a chainable topic that has no job yet,
+    run its effect and complete it (each link appended to `links`). Any failure of a link raises ChainBroken."""
+    ticket = session.get(Ticket, head.ticket_id)
+    assert ticket is not None
+
+    def drive(run: engine.Run, advance: Callable[[], list[Any]]) -> list[Any]:
+        events: list[Any] = []
+        while len(links) < CHAIN_LIMIT and (task := _next_link(session, run)) is not None:
+            message_id = _message_id(
+                ctx, job_id=None, instance_id=head.instance_id, element_id=task.name, topic=task.topic
+            )
+            try:
+                result = _effect(session, ctx, ticket, task, message_id=message_id)
+            except Exception as error:
+                raise ChainBroken(task, error, in_effect=True) from error
+            try:
+                run.complete_external_task(task.id, result)
+                events += advance()
+            except Exception as error:
+                raise ChainBroken(task, error, in_effect=False) from error
+            links.append(Link(task, result))
+        return events
+
+    return drive
+
+
+def _next_link(session: Session, run: engine.Run) -> engine.ExternalTaskView | None:
+    """The first ready task of a chainable topic with no job: no other worker can know of it (a job is written only
+    by a step of the instance, whose lock this step holds)."""
+    ready = [task for task in run.external_tasks() if task.topic in CHAINABLE]
+    if not ready:
+        return None
+    known = set(session.scalars(select(Job.task_id).where(Job.task_id.in_([task.id for task in ready]))))
+    return next((task for task in ready if task.id not in known), None)
+
+
+def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker: str, **fields: Any) -> Job:
+    """The job row of a chain's link, written with the step that ran it (flushed by the caller)."""
+    job = Job(
+        instance_id=head.instance_id,
+        ticket_id=head.ticket_id,
+        task_id=task.id,
+        element_id=task.name,
+        topic=task.topic,
+        variables=dict(task.variables),
+        attempts=1,
+        locked_by=worker,
+        request_id=head.request_id,
+        **fields,
+    )
+    session.add(job)
+    return job
+
+
+def _finish_links(session: Session, ctx: Context, head: Job, links: list[Link], worker: str) -> tuple[Outcome, ...]:
+    """The jobs of a chain's links, written at once, each done with its history."""
+    jobs = [
+        _link_job(session, head, link.task, worker, status=RUNNING, effect_done=True, result=link.result)
+        for link in links
+    ]
+    session.flush()  # their ids, for the history
+    outcomes = tuple(Outcome(job.id, job.topic, DONE) for job in jobs)
+    for job, link in zip(jobs, links, strict=True):
+        _finish(session, ctx, job, link.result)
+    return outcomes
+
+
+def _fail_link(session: Session, ctx: Context, broken: ChainBroken, worker: str) -> None:
+    """The failed effect of a broken chain's link, as the first failed attempt of its job (the step just wrote)."""
+    job = session.scalar(select(Job).where(Job.task_id == broken.task.id))
+    assert job is not None
+    job.attempts, job.locked_by = 1, worker
+    _record_failure(session, ctx, job, _failure_message(job.id, job.topic, broken.error), broken.error)
+
+
+def _step(session: Session, ctx: Context, job: Job, result: Result, *, actor: str, drive: Drive | None = None) -> None:
+    """Complete the job's task with `result` and step the instance on (a notice, an SLA mail, has no task)."""
+    if job.topic in NOTICES:
+        return
+    task_id = job.task_id
+    step_instance(
+        session,
+        ctx,
+        ticket_id=job.ticket_id,
+        actor=actor,
+        action=lambda run: run.complete_external_task(task_id, result),
+        drive=drive,
+    )
+
+
+def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
+    """Complete the job's task with its result and step the instance on, as `actor` (the account of an outside
+    worker); the history tells it, and the job is done (or deleted when no retention is kept)."""
+    result = dict(job.result or {})
+    _step(session, ctx, job, result, actor=actor)
+    _finish(session, ctx, job, result, actor=actor)
+
+
+def _finish(session: Session, ctx: Context, job: Job, result: Result, *, actor: str = "worker") -> None:
+    """The completed job's history, and the job done (or deleted when no done job is kept)."""
+    metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
+    ticket = session.get(Ticket, job.ticket_id)
+    assert ticket is not None
+    summary = summarise(result)
+    record(session, ticket, actor, "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary)
+    _mark_done(session, ctx, job)
+
+
+def _mark_done(session: Session, ctx: Context, job: Job) -> None:
+    """The job ended: deleted when no done job is kept (its history is all that stays), else marked done."""
+    if ctx.config.job_retention_days <= 0:
+        session.delete(job)
+        return
+    job.status = DONE
+    job.locked_until = None
+    job.updated_at = utcnow()
 
 
 def _throw(ctx: Context, job_id: int, thrown: BpmnError) -> None:
@@ -182,59 +364,40 @@ def throw_job_error(session: Session, ctx: Context, job: Job, thrown: BpmnError,
     _mark_done(session, ctx, job)
 
 
-def _mark_done(session: Session, ctx: Context, job: Job) -> None:
-    """The job ended: deleted when no done job is kept (its history is all that stays), else marked done."""
-    if ctx.config.job_retention_days <= 0:
-        session.delete(job)
-        return
-    job.status = DONE
-    job.locked_until = None
-    job.updated_at = utcnow()
-
-
-def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
-    """Complete the job's task with its result and step the instance on, as `actor` (the worker, or the account of
-    an outside worker); the history tells it, and the job is done (or deleted when no retention is kept)."""
-    result, task_id = dict(job.result or {}), job.task_id
-    if job.topic not in NOTICES:  # a notice (an SLA mail) has no task in the process to complete
-        step_instance(
-            session,
-            ctx,
-            ticket_id=job.ticket_id,
-            actor=actor,
-            action=lambda run: run.complete_external_task(task_id, result),
-        )
-    metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
-    ticket = session.get(Ticket, job.ticket_id)
-    assert ticket is not None
-    summary = summarise(result)
-    record(session, ticket, actor, "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary)
-    _mark_done(session, ctx, job)
+def _failure_message(job_id: int, topic: str, error: Exception) -> str:
+    if from_the_database(error):  # its text names the statement and its parameters: logged, never shown
+        log.error("job %s (%s) failed on a database error", job_id, topic, exc_info=error)
+        return f"{type(error).__name__}: a database error (logged)"
+    return f"{type(error).__name__}: {error}"
 
 
 def fail_job(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:
     """Record a failed run: back in the queue after a backoff, or an incident once its attempts are used up (or at
     once, when the diagram failed after the effect and `retry` is off)."""
-    message = f"{type(error).__name__}: {error}"
-    if from_the_database(error):  # its text names the statement and its parameters: logged, never shown
-        log.error("job %s (%s) failed on a database error", job_id, topic, exc_info=error)
-        message = f"{type(error).__name__}: a database error (logged)"
+    message = _failure_message(job_id, topic, error)
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
-        job.locked_until = None
-        if isinstance(error, ProcessFailed) and not retry:
-            give_up(session, job, message, failure=error)
-        elif job.attempts >= ctx.config.job_max_attempts:
-            give_up(session, job, message)
-        else:
-            job.last_error = message
-            job.updated_at = utcnow()
-            job.status = PENDING
-            metrics.job_ran(topic=topic, result="retry")
-            delay = ctx.config.job_backoff_seconds * 2 ** (job.attempts - 1)
-            job.run_after = utcnow() + timedelta(seconds=delay)
+        _record_failure(session, ctx, job, message, error, retry=retry)
         return Outcome(job_id, topic, job.status, message)
+
+
+def _record_failure(
+    session: Session, ctx: Context, job: Job, message: str, error: Exception, *, retry: bool = True
+) -> None:
+    """A failed attempt of `job`: due again after a backoff, or an incident once its attempts are used up."""
+    job.locked_until = None
+    if isinstance(error, ProcessFailed) and not retry:
+        give_up(session, job, message, failure=error)
+    elif job.attempts >= ctx.config.job_max_attempts:
+        give_up(session, job, message)
+    else:
+        job.last_error = message
+        job.updated_at = utcnow()
+        job.status = PENDING
+        metrics.job_ran(topic=job.topic, result="retry")
+        delay = ctx.config.job_backoff_seconds * 2 ** (job.attempts - 1)
+        job.run_after = utcnow() + timedelta(seconds=delay)
 
 
 def give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed | None = None) -> None:

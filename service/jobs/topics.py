@@ -184,3 +184,21 @@ class ServedTopics(Container[str]):
 
     def __contains__(self, topic: object) -> bool:
         return (topic in TOPICS and topic not in NOTICES) or "*" in self.external or topic in self.external
+
+
+#: Topics whose effect may run again without harm, so the worker may run them in a chain (`service.jobs.services`):
+#: right after the step that made them ready, in that step's transaction, with no job row of their own until the
+#: chain is saved. A kill between two effects of a chain rolls back everything after the chain's first job, whose
+#: effect was recorded on its own (`effect_done`), so the effects of the later ones run again on the retry:
+#: - `files.create_folder`: creating a folder that exists is a no-op (`FileStore.create_folder`);
+#: - `mail.ticket_opened`, `notify.duty_officers`: their Message-ID is the instance's and the element's
+#:   (`stable_message_id`), so a resend is the same message, which mail clients and archives show once. Each is an
+#:   element that an instance passes once (intake), so no two different mails share that id.
+#: The other mails (estimate, declined, closed) can be sent more than once per instance and stay jobs of their own,
+#: with a Message-ID per job and `effect_done` guarding the resend.
+CHAINABLE: frozenset[str] = frozenset({"files.create_folder", "mail.ticket_opened", "notify.duty_officers"})
+
+
+def stable_message_id(*, instance_id: int, element_id: str, domain: str) -> str:
+    """The Message-ID of a chainable topic's mail: the same for every run of the effect of one element."""
+    return f"instance-{instance_id}.{element_id}@{domain}"

@@ -97,8 +97,12 @@ def step_instance(
     completes: str | None = None,
     redo: tuple[str, dict[str, Any]] | None = None,
     retrying: int | None = None,
+    drive: Drive | None = None,
 ) -> Any:
     """Lock the ticket's instance, apply `action` to it, run it until it waits, and save it with its projections.
+
+    `drive` may move the run on further before it is saved (the worker runs the jobs the step made ready, in a
+    chain: `service.jobs.services`), so that a series of steps costs one restore, one serialisation, one projection.
 
     Two callers stepping one instance cannot both win: PostgreSQL locks the row, and the version column refuses a
     stale write everywhere (409). When the engine fails (a script error, a budget) ProcessFailed is raised, naming
@@ -129,6 +133,8 @@ def step_instance(
         try:
             with session.no_autoflush:  # the rules it reads do not depend on the ticket's pending fields
                 events = _advance(run, row)
+                if drive is not None:
+                    events += drive(run, lambda: _advance(run, row))
             project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done)
         except engine.EngineError as error:  # serialising refused the instance's data
             raise _failed(error, row) from error

@@ -71,7 +71,9 @@ def test_the_id_goes_into_the_jobs_their_mails_and_the_worker_log(
     for mail in mails:
         assert mail.message["X-Request-ID"] == "probe-4711"
         topic = next(
-            topic for topic, job in jobs.items() if mail.message_id == f"<job-{job.id}.{topic}@orchestrator.example>"
+            topic
+            for topic, job in jobs.items()
+            if mail.message_id == f"<instance-{job.instance_id}.{job.element_id}@orchestrator.example>"
         )
         assert topic.startswith(("mail.", "notify."))
 
