@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from service.web.i18n import locale
+from service.web.labels import diagram_word
 
 #: The HTML input of each form field type (enum is a select, boolean a checkbox).
 INPUTS = {"string": "text", "long": "number", "number": "number", "double": "number", "date": "date"}
@@ -50,7 +51,7 @@ class PageField:
 
 def fields_of(task: Any, *, values: Any = None, errors: dict[str, Any]) -> list[PageField]:
     """The task's form fields, with what was typed (after a refusal) or their defaults; each label in the person's
-    language when the diagram gives one."""
+    language when the diagram gives one, each option when the catalogue knows its text."""
     out = []
     for spec in getattr(task, "form", None) or []:
         kind = spec["type"]
@@ -70,7 +71,7 @@ def fields_of(task: Any, *, values: Any = None, errors: dict[str, Any]) -> list[
                 input="select" if kind == "enum" else "checkbox" if kind == "boolean" else INPUTS.get(kind, "text"),
                 required=bool(spec.get("required")),
                 readonly=bool(spec.get("readonly")),
-                options=[(item["id"], item["label"]) for item in spec.get("values") or []],
+                options=[(item["id"], diagram_word(item["label"])) for item in spec.get("values") or []],
                 value=str(value),
                 checked=checked,
                 errors=[_error(e) for e in (found if isinstance(found, list) else [found])],

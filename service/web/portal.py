@@ -101,7 +101,7 @@ def event_text(event: ClientEvent) -> str:
         return _("Status changed from %(old)s to %(new)s.", old=old, new=new)
     if event.kind == "job_done" and detail.get("topic") in MAILS:
         return str(MAILS[detail["topic"]])
-    return event.kind
+    return word("history", event.kind)
 
 
 @bp.get("")

@@ -68,6 +68,7 @@ def register(app: Flask) -> None:
             "when": lambda moment: format_datetime(moment, "short") if moment is not None else "—",
             "left": _left,
             "word": labels.word,
+            "diagram_word": labels.diagram_word,
             "get_locale": get_locale,
         }
 
