@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from service.augmented import Augmented
@@ -204,17 +204,38 @@ def utilisation(
     calendar: str | None = None,
 ) -> list[Utilisation]:
     """Utilisation per engineer (or per team) over the days from `date_from` to `date_to`, both included."""
+    return utilisation_by(
+        session, date_from=date_from, date_to=date_to, team=team, groups=(group_by,), calendar=calendar
+    )[group_by]
+
+
+def utilisation_by(
+    session: Session,
+    *,
+    date_from: date,
+    date_to: date,
+    team: str | None = None,
+    groups: tuple[str, ...] = ("engineer",),
+    calendar: str | None = None,
+) -> dict[str, list[Utilisation]]:
+    """Utilisation over the days from `date_from` to `date_to` (both included) per engineer and per team, as `groups`
+    asks: the calendar, the teams and the hours summed per engineer in SQL are read once for all of them."""
     staff = _staff_calendar(session, calendar)
     available = staff.working_hours(date_from, date_to) if staff is not None else 0.0
     teams = engineers_by_team(session)
     if team:
         teams = {team: teams.get(team, set())}
-    query = select(TimeEntry.engineer, TimeEntry.hours).where(TimeEntry.day >= date_from, TimeEntry.day <= date_to)
+    query = (
+        select(TimeEntry.engineer, func.sum(TimeEntry.hours))
+        .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to)
+        .group_by(TimeEntry.engineer)
+    )
     productive: dict[str, float] = defaultdict(float)
     for engineer, hours in session.execute(query):
-        productive[engineer] += float(hours)
-    if group_by == "team":
-        return [
+        productive[engineer] = float(hours or 0)
+    found: dict[str, list[Utilisation]] = {}
+    if "team" in groups:
+        found["team"] = [
             Utilisation(
                 name,
                 len(members),
@@ -223,5 +244,9 @@ def utilisation(
             )
             for name, members in sorted(teams.items())
         ]
-    people = sorted(set().union(*teams.values())) if teams else []
-    return [Utilisation(person, 1, round(available, 2), round(productive[person], 2)) for person in people]
+    if "engineer" in groups:
+        people = sorted(set().union(*teams.values())) if teams else []
+        found["engineer"] = [
+            Utilisation(person, 1, round(available, 2), round(productive[person], 2)) for person in people
+        ]
+    return found

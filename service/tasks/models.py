@@ -75,11 +75,15 @@ class UserTask(Base):
 
 
 class TaskCandidate(Base):
-    """One candidate group of an open task; indexed so that a queue is one query."""
+    """One candidate group of an open task; indexed so that a queue is one query.
+
+    The rows of ended tasks stay; the index by group carries the task's id, so the count of a queue's open tasks
+    joins the open tasks from the index alone."""
 
     __tablename__ = "task_candidate"
+    __table_args__ = (Index("ix_task_candidate_group_task", "group_name", "task_id"),)
     task_id: Mapped[str] = mapped_column(ForeignKey("user_task.id", ondelete="CASCADE"), primary_key=True)
-    group_name: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+    group_name: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
 class CompletionKey(Base):

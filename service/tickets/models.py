@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Computed, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Computed, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.clients.models import Client, Contact, Equipment
@@ -15,6 +15,10 @@ from service.db import Base, utcnow
 TICKET_NUMBER = "'SD-' || CASE WHEN id >= 1000000 THEN CAST(id AS TEXT) ELSE substr(CAST(1000000 + id AS TEXT), 2) END"
 #: The status of a ticket whose process is stopped by an incident (its status before is kept on the incident).
 INCIDENT = "incident"
+
+
+#: The open tickets, as the partial index of them says it (a query must say it the same way, in literals).
+OPEN_WHERE = "status NOT IN ('closed', 'declined')"
 
 
 class Ticket(Base):
@@ -27,6 +31,15 @@ class Ticket(Base):
         Index("ix_ticket_status_created_id", "status", "created_at", "id"),
         Index("ix_ticket_client_created_id", "client_id", "created_at", "id"),
         Index("ix_ticket_team_created_id", "team", "created_at", "id"),
+        # The open tickets alone (a tenth of them or less), for the dashboard's counts per team, level and status.
+        Index(
+            "ix_ticket_open",
+            "team",
+            "level",
+            "status",
+            postgresql_where=text(OPEN_WHERE),
+            sqlite_where=text(OPEN_WHERE),
+        ),
     )
     #: Every UPDATE returns the number the database computes, rather than a read of it afterwards.
     __mapper_args__ = {"eager_defaults": True}

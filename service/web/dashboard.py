@@ -108,13 +108,18 @@ def _compliance(filters: reports.Filters) -> tuple[charts.Lines, list[dict[str, 
     return charts.percent_lines(periods, series), rows
 
 
-def _utilisation(filters: reports.Filters, group: str) -> tuple[charts.Bars, list[dict[str, Any]]]:
-    rows = reports.utilisation_report(session(), user=g.web_caller, filters=_grouped(filters, group)).rows
-    items = [
-        (str(row[group] or "—"), float(row["utilisation_percent"] or 0), _percent(row["utilisation_percent"]))
-        for row in rows
-    ]
-    return charts.bar_chart(items, maximum=max(100.0, *(value for _name, value, _text in items))), rows
+def _utilisation(filters: reports.Filters) -> dict[str, tuple[charts.Bars, list[dict[str, Any]]]]:
+    """The utilisation charts per engineer and per team, from one reading of the hours."""
+    groups = ("engineer", "team")
+    found = reports.utilisation_reports(session(), user=g.web_caller, filters=_grouped(filters, *groups), groups=groups)
+    charted = {}
+    for group, report in found.items():
+        items = [
+            (str(row[group] or "—"), float(row["utilisation_percent"] or 0), _percent(row["utilisation_percent"]))
+            for row in report.rows
+        ]
+        charted[group] = charts.bar_chart(items, maximum=max(100.0, *(value for _n, value, _t in items))), report.rows
+    return charted
 
 
 def _percent(value: float | None) -> str:
@@ -137,9 +142,9 @@ def _dashboard(*, status: int = 200, notice: str | None = None) -> Any:
     waiting = reviews.list_reviews(session(), user=caller, state=reviews.OPEN, page_size=LIST_SIZE)
     incidents = incident_service.list_incidents(session(), user=caller, page_size=LIST_SIZE)
     compliance, compliance_rows = _compliance(filters)
-    breaches = reports.breaches_report(session(), user=caller, filters=filters).summary["by_reason"]
+    breaches = reports.breach_reasons(session(), user=caller, filters=filters)
     by_reason = charts.bar_chart([(_reason(code), count, str(count)) for code, count in sorted(breaches.items())])
-    utilisation = {group: _utilisation(filters, group) for group in ("engineer", "team")}
+    utilisation = _utilisation(filters)
     links = {
         "open": _csv("OpenTicketReport", reports.Filters()),
         "sla": _csv("SlaReport", filters, group_by="period"),
