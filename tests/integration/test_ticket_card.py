@@ -1,0 +1,110 @@
+"""The whole ticket card on the task page: contract or one-off contract, paid flag, decisions with rule and version,
+a page of history in the person's words, the folder's files."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from service.auth.models import User
+from service.context import Context
+from service.db import transaction
+from service.web import cards
+from service.worker import drain
+from tests.integration.conftest import Api
+from tests.integration.test_permission_matrix import CLARIFY, _at_resolve
+from tests.support.signin import PASSWORD, set_password
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _csrf(page: str) -> str:
+    found = _CSRF.search(page)
+    assert found, page
+    return found.group(1)
+
+
+def _signed_in(app: Flask, ctx: Context, username: str, *, language: str = "en") -> FlaskClient:
+    """A browser signed in as the user, who reads `language`."""
+    client = app.test_client()
+    set_password(ctx, username)
+    with transaction(ctx.sessions) as session:
+        person = session.scalar(select(User).where(User.username == username))
+        assert person is not None
+        person.language = language
+    form = client.get("/login")
+    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": _csrf(form.text)})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def _per_call_paid(api: Api) -> tuple[str, str]:
+    """A NEW-CLIENT per-call ticket whose estimate was accepted and paid, and its open task's id."""
+    number = api.open_ticket(
+        client="NEW-CLIENT", contact_email="it@new-client.example", equipment_serial="CISCO-C9300-0005"
+    )["number"]
+    drain(api.ctx)
+    api.complete(number, "clarify", {**CLARIFY, "category": "configuration"}, as_="duty")
+    api.complete(number, "estimate", {"diagnostics_cost": 12000}, as_="consultant")
+    api.complete(number, "record_payment", {"accepted": True, "paid": True}, as_="duty")
+    return number, str(api.ticket(number)["open_tasks"][0]["id"])
+
+
+def test_a_contract_ticket_shows_its_contract_decisions_and_history(app: Flask, ctx: Context, api: Api) -> None:
+    number, task = _at_resolve(api)
+    ticket = api.ticket(number)
+    entitlement = next(d for d in ticket["decisions"] if d["facts"].get("contract_number"))
+    page = _signed_in(app, ctx, "storage.l1").get(f"/tasks/{task}")
+    assert page.status_code == 200
+    contract = f"{entitlement['facts']['contract_number']}, service level {entitlement['facts']['service_level']}"
+    assert contract in page.text
+    assert "One-off contract" not in page.text
+    assert "<dt>Paid</dt><dd>no</dd>" in page.text
+    for decision in ticket["decisions"]:
+        said = f"{decision['ruleset']}, rule “{decision['rule']}”, version {decision['version'][:12]}:"
+        assert said.replace("“", "&#8220;") in page.text or said in page.text
+    assert "route: contract" in page.text
+    history = page.text[page.text.index('id="card-history-heading"') :]
+    assert history.index("Task completed (duty)") < history.index("Ticket opened")  # newest first
+
+
+def test_a_per_call_ticket_shows_its_one_off_contract_and_that_it_is_paid(app: Flask, ctx: Context, api: Api) -> None:
+    number, task = _per_call_paid(api)
+    one_off = api.ticket(number)["one_off_contract"]
+    page = _signed_in(app, ctx, "admin").get(f"/tasks/{task}")
+    assert page.status_code == 200
+    assert f"<dt>One-off contract</dt><dd>{one_off}</dd>" in page.text
+    assert "<dt>Paid</dt><dd>yes</dd>" in page.text
+    assert "route: per call" in page.text
+
+
+def test_the_history_is_in_the_persons_words_and_pages_on(
+    app: Flask, ctx: Context, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number, task = _at_resolve(api)
+    monkeypatch.setattr(cards, "HISTORY_PAGE", 3)  # pages of 3: the ticket has more events than that
+    russian = _signed_in(app, ctx, "storage.l1", language="ru").get(f"/tasks/{task}")
+    assert "Задача выполнена" in russian.text and "Task completed" not in russian.text
+    english = _signed_in(app, ctx, "storage.l1").get(f"/tasks/{task}")
+    assert len(api.history(number)) > 3 and "Ticket opened" not in english.text.split("card-history-heading")[1]
+    browser, page, pages = _signed_in(app, ctx, "storage.l1"), english.text, 1
+    while older := re.search(r'href="(/tasks/[^"]+\?history=[^"#]+)', page):
+        page, pages = browser.get(older.group(1).replace("&amp;", "&")).text, pages + 1
+    assert pages > 1 and "Ticket opened" in page  # the oldest event is on the last page
+
+
+def test_the_folders_files_are_listed_with_their_links(app: Flask, ctx: Context, api: Api) -> None:
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    upload = {"files": [(io.BytesIO(b"error 42\n"), "log.txt")]}
+    stored = api.post(f"/tickets/{number}/files", as_="duty", data=upload, content_type="multipart/form-data")
+    assert stored.status_code == 201
+    clarify = api.task(number, "clarify", as_="duty")["id"]
+    page = _signed_in(app, ctx, "duty").get(f"/tasks/{clarify}")
+    assert f'href="/api/v1/tickets/{number}/files/log.txt"' in page.text
+    assert "Files of the ticket" in page.text
