@@ -89,6 +89,14 @@ def sign_out() -> Any:
     return clear_session_cookies(redirect(url_for("web.sign_in"), 303))
 
 
+@bp.post("/logout-all")
+@needs_sign_in
+def sign_out_everywhere() -> Any:
+    """End every session and token of the person (the API's `logout-all`), this browser's too, and go to the sign-in."""
+    login.logout_everywhere(session(), user=g.web_caller)
+    return clear_session_cookies(redirect(url_for("web.sign_in"), 303))
+
+
 @bp.get("/password")
 def password() -> Any:
     """The form a reset or invitation link opens: a new password."""

@@ -108,3 +108,28 @@ def test_the_folders_files_are_listed_with_their_links(app: Flask, ctx: Context,
     page = _signed_in(app, ctx, "duty").get(f"/tasks/{clarify}")
     assert f'href="/api/v1/tickets/{number}/files/log.txt"' in page.text
     assert "Files of the ticket" in page.text
+
+
+def test_signing_out_everywhere_ends_the_other_sessions_and_tokens(app: Flask, ctx: Context, api: Api) -> None:
+    here = _signed_in(app, ctx, "duty")
+    there = _signed_in(app, ctx, "duty")
+    assert there.get("/").status_code == 200
+    token = api.token("duty")
+    assert api.get("/auth/tokens", as_="duty").status_code == 200
+    page = here.get("/")
+    assert "Sign out everywhere</button>" in page.text
+    out = here.post("/logout-all", data={"csrf": _csrf(page.text)})
+    assert out.status_code == 303 and out.headers["Location"].endswith("/login")
+    again = there.get("/")
+    assert again.status_code == 303 and "/login" in again.headers["Location"]  # the other browser signs in anew
+    gone = app.test_client().get("/api/v1/auth/tokens", headers={"Authorization": f"Bearer {token}"})
+    assert gone.status_code == 401
+    api.forget_token("duty")
+
+
+def test_the_api_signs_out_everywhere_and_says_how_many_ended(app: Flask, ctx: Context, api: Api) -> None:
+    _signed_in(app, ctx, "duty")
+    api.token("duty")
+    answer = api.post("/auth/logout-all", as_="duty")
+    assert answer.status_code == 200 and answer.get_json()["ended"] >= 2
+    assert api.get("/auth/tokens", as_="duty").status_code == 401
