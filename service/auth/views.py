@@ -11,9 +11,9 @@ from service.api.edge import context, session, user
 from service.api.guard import Blueprint
 from service.auth import links, login
 from service.auth.schemas import (
-    LoggedOutSchema,
     InvitationCreateSchema,
     InvitationSchema,
+    LoggedOutSchema,
     LoginSchema,
     PasswordConfirmSchema,
     PasswordResetSchema,
