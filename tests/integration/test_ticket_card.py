@@ -3,14 +3,18 @@ a page of history in the person's words, the folder's files."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from adapters.files import LocalFolderStore
+from service.app import create_app
 from service.auth.models import User
 from service.context import Context
 from service.db import transaction
@@ -21,6 +25,17 @@ from tests.integration.test_permission_matrix import CLARIFY, _at_resolve
 from tests.support.signin import PASSWORD, set_password
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+def store(ctx: Context, tmp_path: Path) -> LocalFolderStore:
+    """A file store of this test alone (ticket numbers start again in every test)."""
+    return LocalFolderStore(tmp_path / "files", "https://files.test/tickets")
+
+
+@pytest.fixture
+def app(ctx: Context, store: LocalFolderStore) -> Flask:
+    return create_app(context=dataclasses.replace(ctx, file_store=store))
 
 
 def _csrf(page: str) -> str:
@@ -133,3 +148,39 @@ def test_the_api_signs_out_everywhere_and_says_how_many_ended(app: Flask, ctx: C
     answer = api.post("/auth/logout-all", as_="duty")
     assert answer.status_code == 200 and answer.get_json()["ended"] >= 2
     assert api.get("/auth/tokens", as_="duty").status_code == 401
+
+
+def _portal_form(client: FlaskClient, attachments: list[tuple[bytes, str]]) -> dict[str, object]:
+    form = client.get("/portal/new")
+    assert 'type="file"' in form.text and "multiple" in form.text and 'enctype="multipart/form-data"' in form.text
+    return {
+        "csrf": _csrf(form.text),
+        "equipment_serial": "IBM-FS5200-0001",
+        "summary": "Disk array degraded",
+        "contact_email": "it@nord-bank.example",
+        "files": [(io.BytesIO(data), name) for data, name in attachments],
+    }
+
+
+def test_the_files_attached_in_the_portal_land_in_the_new_tickets_folder(
+    app: Flask, ctx: Context, api: Api, store: LocalFolderStore
+) -> None:
+    client = _signed_in(app, ctx, "nordbank")
+    form = _portal_form(client, [(b"\x89PNG\r\n\x1a\n", "front.png"), (b"error 42\n", "log.txt")])
+    opened = client.post("/portal/new", data=form, content_type="multipart/form-data")
+    assert opened.status_code == 303, opened.text
+    number = opened.headers["Location"].rsplit("=", 1)[1]
+    assert [f.name for f in store.describe_files(number)] == ["front.png", "log.txt"]  # before the job ran
+    drain(dataclasses.replace(ctx, file_store=store))  # the folder's job finds the folder there and keeps the files
+    listed = api.get(f"/tickets/{number}/files", as_="duty").get_json()
+    assert [(f["name"], f["size"]) for f in listed] == [("front.png", 8), ("log.txt", 9)]
+
+
+def test_an_unacceptable_attachment_opens_no_ticket(app: Flask, ctx: Context, api: Api) -> None:
+    client = _signed_in(app, ctx, "nordbank")
+    refused = client.post(
+        "/portal/new", data=_portal_form(client, [(b"x", ".hidden")]), content_type="multipart/form-data"
+    )
+    assert refused.status_code == 422 and 'id="files-error"' in refused.text
+    assert "Give each file an acceptable name." in refused.text
+    assert api.get("/tickets", as_="admin").get_json()["items"] == []
