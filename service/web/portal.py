@@ -3,7 +3,8 @@ reaction and resolution clocks, and reads a ticket's page with its history as a 
 
 Each page calls the service functions the API's views call (`open_ticket`, `list_tickets`, `get_ticket`,
 `ticket_sla`, `ticket_history`, `upload_files` for the files attached to a new ticket), so which tickets a client
-sees, what they may open and which events they read are the API's own rules; another company's ticket is the not-found page, as it is a 404 in the API.
+sees, what they may open and which events they read are the API's own rules; another company's ticket is the
+not-found page, as it is a 404 in the API.
 """
 
 from __future__ import annotations
