@@ -147,11 +147,19 @@ def keyset_page(
     key: InstrumentedAttribute[Any],
     cursor: str | None,
     page_size: int,
+    descending: bool = False,
 ) -> Page[Any]:
     """One page of `query`'s entities in the order of `key` (unique, never changing), after the cursor's row."""
     list_name = key.class_.__tablename__
     return keyset_rows(
-        session, query, list_name=list_name, keys=[key], cursor=cursor, page_size=page_size, scalars=True
+        session,
+        query,
+        list_name=list_name,
+        keys=[key],
+        descending=descending,
+        cursor=cursor,
+        page_size=page_size,
+        scalars=True,
     )
 
 

@@ -15,7 +15,7 @@ from service.auth import throttle
 from service.auth.models import ApiToken, Caller, User
 from service.auth.passwords import hash_password, needs_rehash, verify_password
 from service.auth.permissions import Permission, Role, authorize
-from service.auth.services import caller_of, digest, new_token
+from service.auth.services import caller_of, digest, new_token, revoke_tokens
 from service.config import Config
 from service.db import utcnow
 from service.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -108,6 +108,11 @@ def login(
 def logout(session: Session, *, token: str) -> None:
     """End the session or token given (nothing to do when it is unknown)."""
     session.execute(delete(ApiToken).where(ApiToken.digest == digest(token)))
+
+
+def logout_everywhere(session: Session, *, user: Caller) -> int:
+    """End every session and token of the caller, this one among them (a lost phone, a shared computer); how many."""
+    return revoke_tokens(session, user_id=user.id)
 
 
 def list_tokens(session: Session, *, user: Caller, cursor: str | None, page_size: int) -> Page[ApiToken]:

@@ -96,3 +96,9 @@ class InvitationSchema(Schema):
 
     username = fields.String()
     expires_at = fields.DateTime()
+
+
+class LoggedOutSchema(Schema):
+    """What signing out everywhere ended."""
+
+    ended = fields.Integer(metadata={"description": "How many sessions and tokens of the caller ended."})

@@ -13,6 +13,7 @@ from service.auth import links, login
 from service.auth.schemas import (
     InvitationCreateSchema,
     InvitationSchema,
+    LoggedOutSchema,
     LoginSchema,
     PasswordConfirmSchema,
     PasswordResetSchema,
@@ -73,6 +74,22 @@ class Logout(MethodView):
             response.delete_cookie(login.SESSION_COOKIE, path="/")
             response.delete_cookie(login.CSRF_COOKIE, path="/")
             return response
+
+
+@blp.route("/logout-all")
+class LogoutEverywhere(MethodView):
+    @blp.response(200, LoggedOutSchema)
+    def post(self) -> dict[str, int]:
+        """End every session and token of the caller, the one of this request among them ("sign out everywhere")."""
+        ended = login.logout_everywhere(session(), user=user())
+
+        @after_this_request
+        def _clear(response: Response) -> Response:
+            response.delete_cookie(login.SESSION_COOKIE, path="/")
+            response.delete_cookie(login.CSRF_COOKIE, path="/")
+            return response
+
+        return {"ended": ended}
 
 
 @blp.route("/tokens")

@@ -288,15 +288,28 @@ def ticket_details(session: Session, ticket: Ticket) -> Augmented:
 
 
 def ticket_history(
-    session: Session, *, user: Caller, ticket: Ticket, cursor: str | None = None, page_size: int = 50
+    session: Session,
+    *,
+    user: Caller,
+    ticket: Ticket,
+    cursor: str | None = None,
+    page_size: int = 50,
+    newest_first: bool = False,
 ) -> Page[Any]:
-    """A page of the ticket's events, oldest first (an event is never changed, its id orders it).
+    """A page of the ticket's events, oldest first (newest first when asked: the task page's card); an event is
+    never changed, its id orders it.
 
     A client user reads only what concerns them (`history.client_visible`), with the detail trimmed to it."""
     query = select(HistoryEvent).where(HistoryEvent.ticket_id == ticket.id)
+    paging: dict[str, Any] = {
+        "key": HistoryEvent.id,
+        "cursor": cursor,
+        "page_size": page_size,
+        "descending": newest_first,
+    }
     if user.client_id is None:
-        return keyset_page(session, query, key=HistoryEvent.id, cursor=cursor, page_size=page_size)
-    page = keyset_page(session, query.where(client_visible()), key=HistoryEvent.id, cursor=cursor, page_size=page_size)
+        return keyset_page(session, query, **paging)
+    page = keyset_page(session, query.where(client_visible()), **paging)
     return Page([client_event(event, user) for event in page.items], page.next)
 
 

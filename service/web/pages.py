@@ -23,6 +23,7 @@ from service.prices import one_off
 from service.tasks import assigning, inbox, saved_filters, services
 from service.tasks.inbox import Cursor, TaskFilter, TaskSort
 from service.tasks.models import OPEN
+from service.tickets.file_views import store
 from service.tickets.schemas import SEVERITIES
 from service.web import cards, forms
 from service.web.i18n import time_zone
@@ -85,6 +86,14 @@ def sign_in_post() -> Any:
 def sign_out() -> Any:
     """End this browser's session (the form carries its CSRF value) and go to the sign-in."""
     login.logout(session(), token=request.cookies.get(login.SESSION_COOKIE, ""))
+    return clear_session_cookies(redirect(url_for("web.sign_in"), 303))
+
+
+@bp.post("/logout-all")
+@needs_sign_in
+def sign_out_everywhere() -> Any:
+    """End every session and token of the person (the API's `logout-all`), this browser's too, and go to the sign-in."""
+    login.logout_everywhere(session(), user=g.web_caller)
     return clear_session_cookies(redirect(url_for("web.sign_in"), 303))
 
 
@@ -193,11 +202,12 @@ def my_work_rows() -> Any:
 
 def _task_page(task_id: str, *, status: int = 200, errors: dict[str, Any] | None = None, **more: Any) -> Any:
     task, workable = assigning.task_to_show(session(), user=g.web_caller, task_id=task_id)
-    card = cards.ticket_card(session(), task)
+    history = request.args.get("history", "")[:600] or None
+    card = cards.ticket_card(session(), task, user=g.web_caller, store=store(), cursor=history)
     values = more.pop("values", None)
     fields = forms.fields_of(task, values=values, errors=errors or {})
     more.update(workable=workable, choices=assigning.choices(session(), user=g.web_caller, task=task))
-    more.update(estimate=_estimate(task, values))
+    more.update(estimate=_estimate(task, values), outcome_text=cards.outcome_text)
     page = render_template("task.html", task=task, card=card, fields=fields, OPEN=OPEN, errors=errors or {}, **more)
     return page, status
 

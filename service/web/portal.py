@@ -2,8 +2,9 @@
 reaction and resolution clocks, and reads a ticket's page with its history as a client sees it.
 
 Each page calls the service functions the API's views call (`open_ticket`, `list_tickets`, `get_ticket`,
-`ticket_sla`, `ticket_history`), so which tickets a client sees, what they may open and which events they read are
-the API's own rules; another company's ticket is the not-found page, as it is a 404 in the API.
+`ticket_sla`, `ticket_history`, `upload_files` for the files attached to a new ticket), so which tickets a client
+sees, what they may open and which events they read are the API's own rules; another company's ticket is the
+not-found page, as it is a 404 in the API.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from werkzeug.datastructures import MultiDict
 from service.api.edge import context, session
 from service.db import utcnow
 from service.equipment.services import installed_base
-from service.errors import Forbidden, Invalid
+from service.errors import Forbidden, Invalid, TooLarge
 from service.sla.models import SlaClock
 from service.sla.services import ticket_sla
-from service.tickets import services
+from service.tickets import files, services
+from service.tickets.file_views import store, upload_limit
 from service.tickets.history import ClientEvent
 from service.tickets.schemas import CATEGORIES, SEVERITIES, TicketCreateSchema
 from service.web.cards import Clock
@@ -45,6 +47,11 @@ FIELD_ERRORS = {
     "description": _l("The description is too long."),
     "severity": _l("Choose one of the severities."),
     "category": _l("Choose one of the categories."),
+}
+#: What a refused attachment is told (nothing is opened then: the ticket and its files go together or not at all).
+FILE_ERRORS = {
+    "too_big": _l("A file is too large: at most %(megabytes)s MB each."),
+    "bad_file": _l("Give each file an acceptable name."),
 }
 OTHER_ERROR = _l("The ticket could not be opened. Check the fields and try again.")
 #: The mails a client's history shows, by the job that sent them.
@@ -129,6 +136,7 @@ def _form_page(*, values: MultiDict[str, str] | dict[str, str], errors: dict[str
         focus=next((name for name in FORM_FIELDS if name in errors), None),
         severities=SEVERITIES,
         categories=CATEGORIES,
+        upload_mb=f"{context().config.upload_mb:g}",
     )
     return page, status
 
@@ -145,6 +153,8 @@ def new_ticket() -> Any:
 def _field_errors(messages: dict[str, Any]) -> dict[str, str]:
     """The refused fields, each with its text in the person's language."""
     errors = {name: str(FIELD_ERRORS[name]) for name in messages if name in FIELD_ERRORS}
+    if "files" in messages:
+        errors["files"] = str(FILE_ERRORS["bad_file"])
     return errors or {"_": str(OTHER_ERROR)}
 
 
@@ -158,6 +168,11 @@ def new_ticket_post() -> Any:
     try:
         fields = TicketCreateSchema().load({**typed, "channel": "portal"})
         opened = services.open_ticket(session(), context(), user=g.web_caller, fields=fields, idempotency_key=None)
+        _attach(opened.ticket.number)
+    except TooLarge:
+        session().rollback()
+        too_big = str(FILE_ERRORS["too_big"]) % {"megabytes": f"{context().config.upload_mb:g}"}
+        return _form_page(values=form, errors={"files": too_big}, status=413)
     except ValidationError as refused:
         messages = refused.messages if isinstance(refused.messages, dict) else {}
         return _form_page(values=form, errors=_field_errors(messages), status=422)
@@ -165,6 +180,15 @@ def new_ticket_post() -> Any:
         session().rollback()
         return _form_page(values=form, errors=_field_errors(refused.extra.get("errors") or {}), status=422)
     return redirect(url_for("portal.tickets", opened=opened.ticket.number), 303)
+
+
+def _attach(number: str) -> None:
+    """Store the form's files in the new ticket's folder through the API's upload (the store makes the folder when
+    the worker's `files.create_folder` job has not run yet: that job then finds it there)."""
+    uploads = [files.Upload(part.filename or "", part.read()) for part in request.files.getlist("files") if part]
+    if not uploads:
+        return
+    files.upload_files(session(), store(), user=g.web_caller, number=number, uploads=uploads, max_bytes=upload_limit())
 
 
 @bp.get("/tickets/<number>")

@@ -31,6 +31,10 @@ class Api:
                 self._tokens[username] = issue_token(session, username=username)
         return self._tokens[username]
 
+    def forget_token(self, username: str) -> None:
+        """Drop the user's token (ended by signing out everywhere): the next call issues a new one."""
+        self._tokens.pop(username, None)
+
     def call(self, method: str, path: str, *, as_: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token(as_)}", **kwargs.pop("headers", {})}
         return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
