@@ -59,6 +59,8 @@ WORDS = {
         "incident": _l("Incident"),
         "incident_retried": _l("Step retried after an incident"),
         "incident_retry_failed": _l("Retry after an incident failed"),
+        "incident_resolved": _l("Incident resolved"),
+        "instance_modified": _l("Process moved to another step"),
         "variables_changed": _l("Process variables changed"),
         "process_migrated": _l("Process moved to another version"),
         "contact_confirmed": _l("Contact confirmed"),

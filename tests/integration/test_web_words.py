@@ -23,6 +23,8 @@ from tests.integration.test_web_pages import _sign_in
 
 #: The history kinds written from a variable: the SLA events, `sla_` and the event's kind.
 SLA_KINDS = {f"sla_{kind}" for kind in (WARNING, BREACH)}
+#: How an incident ends (`service.incidents.services.resolve`, given the kind as `event`).
+RESOLVED_KINDS = {"incident_retried", "incident_resolved"}
 
 
 def _written_kinds() -> set[str]:
@@ -46,6 +48,8 @@ def _written_kinds() -> set[str]:
                 kinds.add(kind.value)
             elif isinstance(kind, ast.JoinedStr) and ast.unparse(kind) == "f'sla_{event.kind}'":
                 kinds |= SLA_KINDS
+            elif path == ROOT / "service/incidents/services.py" and ast.unparse(kind) == "event":
+                kinds |= RESOLVED_KINDS
             else:
                 assert path == ROOT / "service/tickets/history.py", (
                     f"{path}: a history kind not known: {ast.unparse(kind)}"
