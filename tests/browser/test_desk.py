@@ -81,7 +81,7 @@ def test_a_task_moved_to_the_teams_next_level(stack: Stack, ctx: Context, browse
     page.get_by_role("button", name="Move to this queue").click()
     page.wait_for_url(re.compile(r"assigned=1$"))
     assert page.text_content("#task-queues") == "storage-L2"
-    assert "The task is reassigned." in page.text_content("[role=status]")
+    assert "The task is reassigned." in page.text_content("[role=status]:not([hidden])")
     check_accessibility(page)
     screenshot(page, "reassigned-desktop-en")
     assert resolve in {item["id"] for item in stack.call("GET", "/tasks", as_="storage.l2").json()["items"]}

@@ -60,7 +60,7 @@ def test_a_client_opens_a_ticket_in_the_portal(stack: Stack, ctx: Context, brows
     page.get_by_role("button", name="Открыть заявку").click()
     page.wait_for_url(re.compile(r"/portal\?opened="))
     number = page.url.rsplit("=", 1)[1]
-    assert f"Заявка {number} открыта." in page.text_content("[role=status]")
+    assert f"Заявка {number} открыта." in page.text_content("[role=status]:not([hidden])")
     row = page.get_by_role("link", name=re.compile(number))
     assert "Реакция" in page.text_content("ul.portal-tickets")
     check_accessibility(page)
