@@ -98,7 +98,7 @@ def test_the_day_s_tasks_are_read_and_completed_offline(stack: Stack, ctx: Conte
     assert _completions(stack, number, resolve) == 1
 
     # Signing out leaves nothing of the person's on the device.
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url(re.compile(r"/login"))
     assert page.evaluate(f"async () => (await caches.match('/tasks/{resolve}')) === undefined")
     assert page.evaluate("async () => (await caches.match('/')) === undefined")
