@@ -18,42 +18,23 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from adapters.mail import SmtpMailer
-from service.auth.models import User
 from service.context import Context
-from service.db import transaction, utcnow
+from service.db import utcnow
 from service.sla.firing import run_due_event
 from service.sla.models import BreachReview, TimeEntry
 from service.worker import drain
 from tests.integration.conftest import Api
-from tests.support.signin import PASSWORD, set_password
+from tests.support.signin import csrf_of, sign_in_page
 from tests.support.smtp import free_port
 
 CLARIFY = {"description": "Controller B failed", "category": "hardware"}
 MEGA = {"client": "MEGA-RETAIL", "contact_email": "it@mega-retail.example", "equipment_serial": "DELL-R740-0002"}
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _ROW = re.compile(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td class=\"number\">(\d+)</td></tr>")
 
 
 @pytest.fixture
 def browser(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def _csrf(page: str) -> str:
-    found = _CSRF.search(page)
-    assert found, page
-    return found.group(1)
-
-
-def _sign_in(client: FlaskClient, ctx: Context, username: str, *, language: str = "en") -> None:
-    set_password(ctx, username)
-    with transaction(ctx.sessions) as session:
-        user = session.scalar(select(User).where(User.username == username))
-        assert user is not None
-        user.language = language
-    form = client.get("/login")
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": _csrf(form.text)})
-    assert answer.status_code == 303, answer.text
 
 
 def _section(page: str, element_id: str) -> str:
@@ -92,7 +73,7 @@ def test_a_manager_sees_the_open_tickets_per_team_level_and_status(
     assert api.ticket(solved)["status"] == "closed"  # no longer open: not counted
     tickets = [api.ticket(number) for number in (storage, servers, waiting)]
     assert {t["team"] for t in tickets[:2]} == {"storage", "servers"}
-    _sign_in(browser, ctx, "manager")
+    sign_in_page(browser, ctx, "manager", language="en")
     page = browser.get("/dashboard")
     assert page.status_code == 200
     shown = Counter()
@@ -116,13 +97,13 @@ def test_a_manager_sees_the_open_tickets_per_team_level_and_status(
 
 
 def test_only_managers_see_the_dashboard(browser: FlaskClient, ctx: Context, api: Api) -> None:
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty", language="en")
     refused = browser.get("/dashboard")
     assert refused.status_code == 403 and "This was refused" in refused.text
     assert 'href="/dashboard"' not in browser.get("/").text
     assert api.get("/reports/open-tickets", as_="duty").status_code == 403
     manager = browser.application.test_client()
-    _sign_in(manager, ctx, "manager")
+    sign_in_page(manager, ctx, "manager", language="en")
     assert 'href="/dashboard"' in manager.get("/").text
     assert browser.get("/dashboard/reviews/1").status_code == 403
 
@@ -130,7 +111,7 @@ def test_only_managers_see_the_dashboard(browser: FlaskClient, ctx: Context, api
 def test_a_breach_shows_at_risk_and_is_reviewed_from_its_page(browser: FlaskClient, ctx: Context, api: Api) -> None:
     number = api.open_ticket()["number"]
     drain(ctx)
-    _sign_in(browser, ctx, "manager", language="ru")
+    sign_in_page(browser, ctx, "manager", language="ru")
     calm = browser.get("/dashboard?hours=744")  # its deadlines are within a month: at risk, not breached yet
     assert number in _section(calm.text, "at-risk") and "нарушен" not in _section(calm.text, "at-risk")
     assert 'id="reviews"' not in calm.text
@@ -146,19 +127,20 @@ def test_a_breach_shows_at_risk_and_is_reviewed_from_its_page(browser: FlaskClie
     review = browser.get(f"/dashboard/reviews/{reviews[0]}")
     assert review.status_code == 200 and number in review.text
     empty = browser.post(
-        f"/dashboard/reviews/{reviews[0]}/complete", data={"reason": "", "comment": "", "csrf": _csrf(review.text)}
+        f"/dashboard/reviews/{reviews[0]}/complete", data={"reason": "", "comment": "", "csrf": csrf_of(review.text)}
     )
     assert empty.status_code == 422
     assert 'id="reason-error"' in empty.text and 'id="comment-error"' in empty.text
     assert "Выберите, почему срок был пропущен." in empty.text
     wrong = browser.post(
-        f"/dashboard/reviews/{reviews[0]}/complete", data={"reason": "late", "comment": "x", "csrf": _csrf(review.text)}
+        f"/dashboard/reviews/{reviews[0]}/complete",
+        data={"reason": "late", "comment": "x", "csrf": csrf_of(review.text)},
     )
     assert wrong.status_code == 422 and 'id="reason-error"' in wrong.text and 'id="comment-error"' not in wrong.text
-    claimed = browser.post(f"/dashboard/reviews/{reviews[0]}/claim", data={"csrf": _csrf(review.text)})
+    claimed = browser.post(f"/dashboard/reviews/{reviews[0]}/claim", data={"csrf": csrf_of(review.text)})
     assert claimed.status_code == 303
     assert api.get(f"/sla/reviews/{reviews[0]}", as_="manager").get_json()["claimed_by"] == "manager"
-    data = {"reason": "capacity", "comment": "both engineers were on site", "csrf": _csrf(review.text)}
+    data = {"reason": "capacity", "comment": "both engineers were on site", "csrf": csrf_of(review.text)}
     done = browser.post(f"/dashboard/reviews/{reviews[0]}/complete", data=data)
     assert done.status_code == 303
     recorded = api.get(f"/sla/reviews/{reviews[0]}", as_="manager").get_json()
@@ -192,7 +174,7 @@ def test_compliance_and_utilisation_charts_match_their_csv(browser: FlaskClient,
     with ctx.sessions() as session:
         booked = float(sum(session.scalars(select(TimeEntry.hours))))
     assert booked == 2.0
-    _sign_in(browser, ctx, "manager")
+    sign_in_page(browser, ctx, "manager", language="en")
     page = browser.get("/dashboard").text
     month = utcnow().strftime("%Y-%m")
     compliance = _section(page, "compliance-table")
@@ -236,20 +218,20 @@ def test_an_incident_is_retried_from_the_dashboard(browser: FlaskClient, ctx: Co
     )
     drain(broken)
     [incident] = api.get("/incidents", as_="manager").get_json()["items"]
-    _sign_in(browser, ctx, "manager")
+    sign_in_page(browser, ctx, "manager", language="en")
     page = browser.get("/dashboard").text
     assert number in _section(page, "incidents")
-    answer = browser.post(f"/dashboard/incidents/{incident['id']}/retry", data={"csrf": _csrf(page)})
+    answer = browser.post(f"/dashboard/incidents/{incident['id']}/retry", data={"csrf": csrf_of(page)})
     assert answer.status_code == 303
     shown = browser.get(answer.headers["Location"]).text
     assert f"Incident {incident['id']} was queued again." in shown and 'id="incidents"' not in shown
     assert api.get("/incidents", as_="manager").get_json()["items"] == []
-    again = browser.post(f"/dashboard/incidents/{incident['id']}/retry", data={"csrf": _csrf(page)})
+    again = browser.post(f"/dashboard/incidents/{incident['id']}/retry", data={"csrf": csrf_of(page)})
     assert again.status_code == 409 and "no longer waiting" in again.text
     drain(ctx)
     kinds = [e["kind"] for e in api.history(number)]
     assert kinds.count("incident_retried") == 1 and api.ticket(number)["status"] == "clarifying"
     engineer = browser.application.test_client()
-    _sign_in(engineer, ctx, "storage.l1")
-    own = _csrf(engineer.get("/").text)
+    sign_in_page(engineer, ctx, "storage.l1", language="en")
+    own = csrf_of(engineer.get("/").text)
     assert engineer.post(f"/dashboard/incidents/{incident['id']}/retry", data={"csrf": own}).status_code == 403

@@ -13,34 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from service.auth.models import User
 from service.clients.models import Contact
 from service.context import Context
 from service.db import transaction
 from service.worker import drain
 from tests.integration.conftest import Api
-from tests.support.signin import PASSWORD, set_password
+from tests.support.signin import csrf_of, sign_in_page
 
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
-
-
-def _csrf(page: str) -> str:
-    found = _CSRF.search(page)
-    assert found, page
-    return found.group(1)
-
-
-def _sign_in(client: FlaskClient, ctx: Context, username: str, *, language: str = "en") -> None:
-    set_password(ctx, username)
-    with transaction(ctx.sessions) as session:
-        user = session.scalar(select(User).where(User.username == username))
-        assert user is not None
-        user.language = language
-    form = client.get("/login")
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": _csrf(form.text)})
-    assert answer.status_code == 303, answer.text
 
 
 @pytest.fixture
@@ -52,7 +33,7 @@ def _phone_call(page: str, **fields: str) -> dict[str, str]:
     found = _KEY.search(page)
     assert found, page
     return {
-        "csrf": _csrf(page),
+        "csrf": csrf_of(page),
         "idempotency_key": found.group(1),
         "client": "NORD-BANK",
         "contact_email": "it@nord-bank.example",
@@ -73,7 +54,7 @@ def test_the_new_ticket_form_needs_sign_in(browser: FlaskClient) -> None:
 
 
 def test_the_client_search_finds_and_the_chosen_clients_parties_are_offered(browser: FlaskClient, ctx: Context) -> None:
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty", language="en")
     search = browser.get("/tickets/new?q=nord")
     assert search.status_code == 200 and 'href="/tickets/new?client=NORD-BANK"' in search.text
     assert "MEGA-RETAIL" not in search.text and 'hx-get="/tickets/new/clients"' in search.text
@@ -89,7 +70,7 @@ def test_the_client_search_finds_and_the_chosen_clients_parties_are_offered(brow
 
 
 def test_a_phone_call_opens_a_ticket_once(browser: FlaskClient, ctx: Context, api: Api) -> None:
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty", language="en")
     form = browser.get("/tickets/new?client=NORD-BANK")
     data = _phone_call(form.text)
     opened = browser.post("/tickets/new", data=data)
@@ -105,7 +86,7 @@ def test_a_phone_call_opens_a_ticket_once(browser: FlaskClient, ctx: Context, ap
 
 
 def test_a_new_address_makes_an_unconfirmed_contact(browser: FlaskClient, ctx: Context, api: Api) -> None:
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty", language="en")
     form = browser.get("/tickets/new?client=NORD-BANK")
     data = _phone_call(form.text, contact_email="")
     body = MultiDict([*data.items(), ("contact_email", "Night.Shift@nord-bank.example")])
@@ -116,7 +97,7 @@ def test_a_new_address_makes_an_unconfirmed_contact(browser: FlaskClient, ctx: C
 
 
 def test_the_servers_field_errors_are_shown_beside_their_fields(browser: FlaskClient, ctx: Context) -> None:
-    _sign_in(browser, ctx, "duty", language="ru")
+    sign_in_page(browser, ctx, "duty", language="ru")
     form = browser.get("/tickets/new?client=NORD-BANK")
     empty = browser.post("/tickets/new", data=_phone_call(form.text, summary="", contact_email=""))
     assert empty.status_code == 422
@@ -133,12 +114,12 @@ def test_the_servers_field_errors_are_shown_beside_their_fields(browser: FlaskCl
 def test_the_new_ticket_form_refuses_forms_without_csrf_and_people_who_may_not(
     browser: FlaskClient, ctx: Context
 ) -> None:
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty", language="en")
     form = browser.get("/tickets/new?client=NORD-BANK")
     forged = browser.post("/tickets/new", data={**_phone_call(form.text), "csrf": "forged"})
     assert forged.status_code == 403
     other = browser.application.test_client()
-    _sign_in(other, ctx, "storage.l1")
+    sign_in_page(other, ctx, "storage.l1", language="en")
     assert other.get("/tickets/new").status_code == 403  # the directory is not an engineer's to search
     assert other.get("/contacts/unconfirmed").status_code == 403
 
@@ -151,14 +132,14 @@ def _unconfirmed(api: Api, email: str) -> str:
 
 def test_an_unconfirmed_contact_is_confirmed(browser: FlaskClient, ctx: Context, api: Api) -> None:
     number = _unconfirmed(api, "new.person@nord-bank.example")
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty", language="en")
     page = browser.get("/contacts/unconfirmed")
     assert page.status_code == 200 and "new.person@nord-bank.example" in page.text
     assert "it@nord-bank.example" in page.text  # offered to merge into
     assert browser.post("/contacts/unconfirmed/confirm", data={"client": "NORD-BANK"}).status_code == 403
     version = re.search(r'name="version" value="([^"]+)"', page.text)
     assert version and 'href="/contacts/unconfirmed"' in page.text
-    data = {"csrf": _csrf(page.text), "client": "NORD-BANK", "email": "new.person@nord-bank.example"}
+    data = {"csrf": csrf_of(page.text), "client": "NORD-BANK", "email": "new.person@nord-bank.example"}
     stale = browser.post("/contacts/unconfirmed/confirm", data={**data, "version": '"1.99"'})
     assert stale.status_code == 409 and "changed meanwhile" in stale.text
     done = browser.post("/contacts/unconfirmed/confirm", data={**data, "version": html.unescape(version.group(1))})
@@ -170,9 +151,9 @@ def test_an_unconfirmed_contact_is_confirmed(browser: FlaskClient, ctx: Context,
 
 def test_an_unconfirmed_contact_is_merged_into_a_known_one(browser: FlaskClient, ctx: Context, api: Api) -> None:
     number = _unconfirmed(api, "it.dept@nord-bank.example")
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty", language="en")
     page = browser.get("/contacts/unconfirmed")
-    data = {"csrf": _csrf(page.text), "client": "NORD-BANK", "email": "it.dept@nord-bank.example"}
+    data = {"csrf": csrf_of(page.text), "client": "NORD-BANK", "email": "it.dept@nord-bank.example"}
     refused = browser.post("/contacts/unconfirmed/merge", data={**data, "into": "nobody@nord-bank.example"})
     assert refused.status_code == 422 and "Choose another contact of the same client." in refused.text
     merged = browser.post("/contacts/unconfirmed/merge", data={**data, "into": "it@nord-bank.example"})
@@ -192,16 +173,16 @@ def _at_resolve(api: Api) -> tuple[str, str]:
 
 def test_a_duty_officer_moves_a_task_to_another_queue_of_its_team(browser: FlaskClient, ctx: Context, api: Api) -> None:
     number, task_id = _at_resolve(api)
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty", language="en")
     page = browser.get(f"/tasks/{task_id}")
     assert page.status_code == 200 and number in page.text
     assert "Take this task" not in page.text  # not the duty officer's queue: reassign only
     assert re.search(r'<option value="storage-L2"\s*>', page.text) and "servers-L1" not in page.text
     assert '<option value="storage.l3"' in page.text
     assert browser.post(f"/tasks/{task_id}/assign", data={"group": "storage-L2"}).status_code == 403
-    wrong = browser.post(f"/tasks/{task_id}/assign", data={"csrf": _csrf(page.text), "group": "servers-L2"})
+    wrong = browser.post(f"/tasks/{task_id}/assign", data={"csrf": csrf_of(page.text), "group": "servers-L2"})
     assert wrong.status_code == 422 and 'id="group-error"' in wrong.text
-    moved = browser.post(f"/tasks/{task_id}/assign", data={"csrf": _csrf(page.text), "group": "storage-L2"})
+    moved = browser.post(f"/tasks/{task_id}/assign", data={"csrf": csrf_of(page.text), "group": "storage-L2"})
     assert moved.status_code == 303 and moved.headers["Location"] == f"/tasks/{task_id}?assigned=1"
     assert api.task(number, "resolve", as_="storage.l2")["candidate_groups"] == ["storage-L2"]
     after = browser.get(moved.headers["Location"])
@@ -212,18 +193,18 @@ def test_a_manager_gives_a_task_to_a_person_and_an_engineer_may_not(
     browser: FlaskClient, ctx: Context, api: Api
 ) -> None:
     number, task_id = _at_resolve(api)
-    _sign_in(browser, ctx, "manager", language="ru")
+    sign_in_page(browser, ctx, "manager", language="ru")
     page = browser.get(f"/tasks/{task_id}")
     assert "Передать этому человеку" in page.text
-    given = browser.post(f"/tasks/{task_id}/assign", data={"csrf": _csrf(page.text), "user": "storage.l3"})
+    given = browser.post(f"/tasks/{task_id}/assign", data={"csrf": csrf_of(page.text), "user": "storage.l3"})
     assert given.status_code == 303
     assert api.task(number, "resolve", as_="storage.l3")["claimed_by"] == "storage.l3"
     engineer = browser.application.test_client()
-    _sign_in(engineer, ctx, "storage.l3")
+    sign_in_page(engineer, ctx, "storage.l3", language="en")
     own = engineer.get(f"/tasks/{task_id}")
     assert own.status_code == 200 and "Give to this person" not in own.text  # works it, does not reassign it
-    refused = engineer.post(f"/tasks/{task_id}/assign", data={"csrf": _csrf(own.text), "group": "storage-L2"})
+    refused = engineer.post(f"/tasks/{task_id}/assign", data={"csrf": csrf_of(own.text), "group": "storage-L2"})
     assert refused.status_code == 403
     stranger = browser.application.test_client()
-    _sign_in(stranger, ctx, "servers.l1")
+    sign_in_page(stranger, ctx, "servers.l1", language="en")
     assert stranger.get(f"/tasks/{task_id}").status_code == 404

@@ -5,26 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import re
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from adapters.files import LocalFolderStore
 from service.app import create_app
-from service.auth.models import User
 from service.context import Context
-from service.db import transaction
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.integration.test_permission_matrix import _at_resolve, _waiting_for_parts
-from tests.support.signin import PASSWORD, set_password
+from tests.support.signin import csrf_of, sign_in_page
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -197,23 +192,10 @@ def test_nobody_checks_in_on_a_task_that_is_not_on_site(api: Api) -> None:
 # ---- the pages ---------------------------------------------------------------------------------------------------
 
 
-def _csrf(page: str) -> str:
-    found = _CSRF.search(page)
-    assert found, page
-    return found.group(1)
-
-
 def _signed_in(app: Flask, ctx: Context, username: str) -> FlaskClient:
     """A browser signed in as the user, who reads English."""
     client = app.test_client()
-    set_password(ctx, username)
-    with transaction(ctx.sessions) as session:
-        person = session.scalar(select(User).where(User.username == username))
-        assert person is not None
-        person.language = "en"
-    form = client.get("/login")
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": _csrf(form.text)})
-    assert answer.status_code == 303, answer.text
+    sign_in_page(client, ctx, username, language="en")
     return client
 
 
@@ -226,20 +208,20 @@ def test_an_engineer_checks_in_uploads_a_photo_and_checks_out_on_the_task_page(
     assert 'capture="environment"' in page.text and 'accept="image/*"' in page.text
     assert "Check in</button>" in page.text and "Check out</button>" not in page.text
 
-    checked = browser.post(f"/tasks/{task}/check-in", data={"csrf": _csrf(page.text), "lat": "", "lon": ""})
+    checked = browser.post(f"/tasks/{task}/check-in", data={"csrf": csrf_of(page.text), "lat": "", "lon": ""})
     assert checked.status_code == 303 and "onsite=checked_in" in checked.headers["Location"]
     page = browser.get(checked.headers["Location"])
     assert "You are checked in." in page.text and "Check out</button>" in page.text
-    photo = {"csrf": _csrf(page.text), "files": (io.BytesIO(PNG), "IMG_0001.png")}
+    photo = {"csrf": csrf_of(page.text), "files": (io.BytesIO(PNG), "IMG_0001.png")}
     uploaded = browser.post(f"/tasks/{task}/files", data=photo, content_type="multipart/form-data")
     assert uploaded.status_code == 303 and "onsite=uploaded" in uploaded.headers["Location"]
     page = browser.get(uploaded.headers["Location"])
     assert f'href="/api/v1/tickets/{number}/files/IMG_0001.png"' in page.text
     assert browser.get(f"/api/v1/tickets/{number}/files/IMG_0001.png").data == PNG  # the link works by the cookie
-    out = browser.post(f"/tasks/{task}/check-out", data={"csrf": _csrf(page.text), "lat": "55.7", "lon": "37.6"})
+    out = browser.post(f"/tasks/{task}/check-out", data={"csrf": csrf_of(page.text), "lat": "55.7", "lon": "37.6"})
     assert "onsite=checked_out" in out.headers["Location"]
     assert [(e["kind"], e["source"]) for e in _entries(api, number)] == [("onsite", "visit")]
-    again = browser.post(f"/tasks/{task}/check-out", data={"csrf": _csrf(page.text)})
+    again = browser.post(f"/tasks/{task}/check-out", data={"csrf": csrf_of(page.text)})
     assert "onsite=not_in" in again.headers["Location"]
     assert "You are not checked in." in browser.get(again.headers["Location"]).text
 
@@ -267,7 +249,7 @@ def test_the_parts_centre_marks_the_parts_delivered_and_the_ticket_goes_on_site(
     page = browser.get("/parts")
     assert page.status_code == 200 and f"Parts delivered for {number}" in page.text
 
-    sent = browser.post(f"/parts/{number}/delivered", data={"csrf": _csrf(page.text), "delivery_note": "DN-7"})
+    sent = browser.post(f"/parts/{number}/delivered", data={"csrf": csrf_of(page.text), "delivery_note": "DN-7"})
 
     assert sent.status_code == 303
     assert f"Delivery of the parts for {number} recorded." in browser.get(sent.headers["Location"]).text
@@ -278,7 +260,7 @@ def test_the_parts_centre_marks_the_parts_delivered_and_the_ticket_goes_on_site(
     assert [(e["actor"], e["detail"]) for e in received] == [
         ("rmc", {"name": "parts_delivered", "data": {"delivery_note": "DN-7"}})
     ]
-    twice = browser.post(f"/parts/{number}/delivered", data={"csrf": _csrf(page.text)})
+    twice = browser.post(f"/parts/{number}/delivered", data={"csrf": csrf_of(page.text)})
     assert twice.status_code == 404 and f"{number} does not wait for parts." in twice.text
 
 
@@ -286,7 +268,7 @@ def test_the_parts_page_is_for_those_who_send_the_message(app: Flask, ctx: Conte
     number = _waiting_for_parts(api)
     engineer = _signed_in(app, ctx, "storage.l1")
     assert engineer.get("/parts").status_code == 403
-    refused = engineer.post(f"/parts/{number}/delivered", data={"csrf": _csrf(engineer.get("/").text)})
+    refused = engineer.post(f"/parts/{number}/delivered", data={"csrf": csrf_of(engineer.get("/").text)})
     assert refused.status_code == 403
     assert api.ticket(number)["status"] == "waiting_parts"
 
@@ -306,7 +288,7 @@ def test_a_photo_past_the_cap_is_said_on_the_task_page(ctx: Context, store: Loca
     page = browser.get(f"/tasks/{task}")
     assert "At most 0.001 MB per file." in page.text
 
-    photo = {"csrf": _csrf(page.text), "files": (io.BytesIO(PNG * 100), "big.png")}
+    photo = {"csrf": csrf_of(page.text), "files": (io.BytesIO(PNG * 100), "big.png")}
     refused = browser.post(f"/tasks/{task}/files", data=photo, content_type="multipart/form-data")
 
     assert "onsite=too_big" in refused.headers["Location"]

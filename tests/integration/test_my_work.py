@@ -22,7 +22,8 @@ from service.tickets.schemas import SEVERITIES
 from tests.integration.conftest import Api
 from tests.integration.test_flow_api import _per_call
 from tests.integration.test_inbox import _open, _open_tasks, _walk
-from tests.integration.test_web_pages import _csrf, _language, _sign_in
+from tests.integration.test_web_pages import _language
+from tests.support.signin import csrf_of, sign_in_page
 from tests.support.tickets import PER_CALL_TICKET
 
 FAR = datetime(2031, 1, 1, tzinfo=timezone.utc)
@@ -185,7 +186,7 @@ def test_my_work_filters_and_orders_by_the_new_filters(browser: FlaskClient, api
     _tickets(api, [other], team="servers", status="in_progress")
     _clocks(api, [low, critical, other], state=RUNNING, due_at=FAR)
     _clocks(api, [low], kind=RESOLUTION, due_at=utcnow() + timedelta(hours=3))
-    _sign_in(browser, api.ctx, "duty")
+    sign_in_page(browser, api.ctx, "duty")
     assert _rows(browser.get("/").text) == [low, critical, other]
     assert _rows(browser.get("/?sort=severity").text) == [critical, other, low]
     assert _rows(browser.get("/?sort=sla").text)[0] == low
@@ -200,13 +201,13 @@ def test_my_work_filters_and_orders_by_the_new_filters(browser: FlaskClient, api
 def test_a_saved_filter_is_saved_picked_and_deleted_on_the_page(browser: FlaskClient, api: Api) -> None:
     [critical] = _open(api, 1, severity="critical")
     [low] = _open(api, 1, severity="low")
-    _sign_in(browser, api.ctx, "duty")
+    sign_in_page(browser, api.ctx, "duty")
     page = browser.get("/?severity=critical&sort=sla").text
     query = html.unescape(re.search(r'name="query" value="([^"]*)"', page).group(1))  # type: ignore[union-attr]
     assert query == "severity=critical&sort=sla"
-    empty = browser.post("/work/filters", data={"csrf": _csrf(page), "name": " ", "query": query})
+    empty = browser.post("/work/filters", data={"csrf": csrf_of(page), "name": " ", "query": query})
     assert empty.status_code == 422 and 'id="filter-error"' in empty.text
-    saved = browser.post("/work/filters", data={"csrf": _csrf(page), "name": "Critical", "query": query})
+    saved = browser.post("/work/filters", data={"csrf": csrf_of(page), "name": "Critical", "query": query})
     assert saved.status_code == 303 and saved.headers["Location"] == "/?severity=critical&sort=sla"
     [item] = api.get("/me/filters", as_="duty").get_json()["items"]  # the page saved it through the API's service
     assert (item["name"], item["query"]) == ("Critical", query)
@@ -216,16 +217,16 @@ def test_a_saved_filter_is_saved_picked_and_deleted_on_the_page(browser: FlaskCl
     assert picked.status_code == 303 and picked.headers["Location"] == "/?severity=critical&sort=sla"
     shown = browser.get(picked.headers["Location"]).text
     assert _rows(shown) == [critical] and f'<option value="{item["id"]}" selected>Critical</option>' in shown
-    gone = browser.post(f"/work/filters/{item['id']}/delete", data={"csrf": _csrf(shown)})
+    gone = browser.post(f"/work/filters/{item['id']}/delete", data={"csrf": csrf_of(shown)})
     assert gone.status_code == 303 and api.get("/me/filters", as_="duty").get_json()["items"] == []
 
 
 def test_someone_elses_saved_filter_is_not_theirs_to_pick_or_delete(browser: FlaskClient, api: Api) -> None:
     theirs = api.post("/me/filters", as_="manager", json={"name": "Mine", "query": "severity=low"}).get_json()["id"]
-    _sign_in(browser, api.ctx, "duty")
+    sign_in_page(browser, api.ctx, "duty")
     assert browser.get(f"/work/filters?id={theirs}").headers["Location"] == "/"
     page = browser.get("/").text
-    assert browser.post(f"/work/filters/{theirs}/delete", data={"csrf": _csrf(page)}).status_code == 404
+    assert browser.post(f"/work/filters/{theirs}/delete", data={"csrf": csrf_of(page)}).status_code == 404
     assert len(api.get("/me/filters", as_="manager").get_json()["items"]) == 1
 
 
@@ -248,13 +249,13 @@ def test_the_estimate_page_shows_the_price_list_and_the_server_recomputes_the_to
     task_id = _estimate_task(api)
     prices = api.get(f"/tasks/{task_id}", as_="consultant").get_json()["price_list"]
     _language(api.ctx, "consultant", "en")
-    _sign_in(browser, api.ctx, "consultant")
+    sign_in_page(browser, api.ctx, "consultant")
     page = browser.get(f"/tasks/{task_id}").text
     for line in prices:  # the API's price list, beside the form
         assert f"<td>{line['item']}</td>" in page and f"{line['price']} {line['currency']}" in page
     assert _total(page) == "0.00" and "estimate.js" in page and "<script>" not in page
     assert 'data-estimate-fields="diagnostics_cost repair_cost parts_cost"' in page
-    form = {"csrf": _csrf(page), "diagnostics_cost": "12000", "repair_cost": "-5", "parts_cost": "1500,5"}
+    form = {"csrf": csrf_of(page), "diagnostics_cost": "12000", "repair_cost": "-5", "parts_cost": "1500,5"}
     refused = browser.post(f"/tasks/{task_id}/complete", data=form)
     assert refused.status_code == 422 and 'id="repair_cost-error"' in refused.text  # a negative cost is refused
     assert _total(refused.text) == "13,495.50"  # the server's own sum of what was typed
@@ -277,7 +278,7 @@ def test_form_labels_are_in_the_persons_language(browser: FlaskClient, api: Api,
     cost = next(field for field in detail["form"] if field["id"] == "diagnostics_cost")
     assert cost["label"] == "Diagnostics cost" and cost["labels"] == {"ru": "Стоимость диагностики"}
     _language(api.ctx, "consultant", language)
-    _sign_in(browser, api.ctx, "consultant")
+    sign_in_page(browser, api.ctx, "consultant")
     page = browser.get(f"/tasks/{task_id}").text
     assert f'<label for="diagnostics_cost">{label} <span class="required">' in page
 

@@ -9,37 +9,16 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from service.auth.models import User
 from service.context import Context
-from service.db import transaction
 from service.tickets.history import CLIENT_DETAIL, SERVICE_DESK
 from service.web import portal
 from service.worker import drain
 from tests.integration.conftest import Api
-from tests.support.signin import PASSWORD, set_password
+from tests.support.signin import csrf_of, sign_in_page
 
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 NORD_SERIAL = "IBM-FS5200-0001"
 MEGA_SERIAL = "DELL-R740-0002"
-
-
-def _csrf(page: str) -> str:
-    found = _CSRF.search(page)
-    assert found, page
-    return found.group(1)
-
-
-def _sign_in(client: FlaskClient, ctx: Context, username: str, *, language: str) -> None:
-    with transaction(ctx.sessions) as session:
-        user = session.scalar(select(User).where(User.username == username))
-        assert user is not None
-        user.language = language
-    set_password(ctx, username)
-    form = client.get("/login")
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": _csrf(form.text)})
-    assert answer.status_code == 303, answer.text
 
 
 @pytest.fixture
@@ -50,7 +29,7 @@ def browser(app: Flask) -> FlaskClient:
 def _open(client: FlaskClient, **fields: str) -> object:
     form = client.get("/portal/new")
     data = {"equipment_serial": NORD_SERIAL, "summary": "Disk array degraded", "contact_email": "it@nord-bank.example"}
-    data = {**data, "csrf": _csrf(form.text), **fields}
+    data = {**data, "csrf": csrf_of(form.text), **fields}
     return client.post("/portal/new", data=data)
 
 
@@ -61,13 +40,13 @@ def test_every_portal_page_needs_a_sign_in(browser: FlaskClient, path: str) -> N
 
 
 def test_a_client_landing_on_my_work_goes_to_the_portal(browser: FlaskClient, ctx: Context) -> None:
-    _sign_in(browser, ctx, "nordbank", language="en")
+    sign_in_page(browser, ctx, "nordbank", language="en")
     answer = browser.get("/")
     assert answer.status_code == 303 and answer.headers["Location"] == "/portal"
 
 
 def test_the_portal_is_the_clients_own(browser: FlaskClient, ctx: Context) -> None:
-    _sign_in(browser, ctx, "duty", language="en")
+    sign_in_page(browser, ctx, "duty", language="en")
     assert browser.get("/portal").status_code == 403
     assert browser.get("/").status_code == 200  # the duty officer's page stays "My work"
 
@@ -75,7 +54,7 @@ def test_the_portal_is_the_clients_own(browser: FlaskClient, ctx: Context) -> No
 def test_the_form_offers_only_the_companys_equipment_and_needs_its_csrf_value(
     browser: FlaskClient, ctx: Context
 ) -> None:
-    _sign_in(browser, ctx, "nordbank", language="en")
+    sign_in_page(browser, ctx, "nordbank", language="en")
     form = browser.get("/portal/new")
     assert form.status_code == 200 and "Open a ticket" in form.text
     assert f'value="{NORD_SERIAL}"' in form.text and MEGA_SERIAL not in form.text
@@ -88,7 +67,7 @@ def test_the_form_offers_only_the_companys_equipment_and_needs_its_csrf_value(
 
 
 def test_a_bad_submission_shows_its_errors_beside_the_fields(browser: FlaskClient, ctx: Context) -> None:
-    _sign_in(browser, ctx, "nordbank", language="ru")
+    sign_in_page(browser, ctx, "nordbank", language="ru")
     empty = _open(browser, summary="", contact_email="not an address")
     assert empty.status_code == 422  # type: ignore[attr-defined]
     text = empty.text  # type: ignore[attr-defined]
@@ -101,7 +80,7 @@ def test_a_bad_submission_shows_its_errors_beside_the_fields(browser: FlaskClien
 
 
 def test_a_client_opens_a_ticket_and_sees_it_with_its_clocks(browser: FlaskClient, ctx: Context) -> None:
-    _sign_in(browser, ctx, "nordbank", language="en")
+    sign_in_page(browser, ctx, "nordbank", language="en")
     opened = _open(browser, severity="high", description="Controller B reports errors")
     assert opened.status_code == 303, opened.text  # type: ignore[attr-defined]
     number = opened.headers["Location"].rsplit("=", 1)[1]  # type: ignore[attr-defined]
@@ -120,7 +99,7 @@ def test_a_client_opens_a_ticket_and_sees_it_with_its_clocks(browser: FlaskClien
 def test_the_russian_portal_speaks_russian(browser: FlaskClient, ctx: Context, api: Api) -> None:
     number = api.open_ticket(as_="nordbank")["number"]
     drain(ctx)
-    _sign_in(browser, ctx, "nordbank", language="ru")
+    sign_in_page(browser, ctx, "nordbank", language="ru")
     listed = browser.get("/portal")
     assert "Мои заявки" in listed.text and "Реакция" in listed.text
     page = browser.get(f"/portal/tickets/{number}")
@@ -129,7 +108,7 @@ def test_the_russian_portal_speaks_russian(browser: FlaskClient, ctx: Context, a
 
 def test_another_companys_ticket_is_the_not_found_page(browser: FlaskClient, ctx: Context, api: Api) -> None:
     number = api.open_ticket(as_="nordbank")["number"]
-    _sign_in(browser, ctx, "megaretail", language="en")
+    sign_in_page(browser, ctx, "megaretail", language="en")
     answer = browser.get(f"/portal/tickets/{number}")
     assert answer.status_code == 404 and "Not found" in answer.text and "Disk array" not in answer.text
     assert number not in browser.get("/portal").text
@@ -139,7 +118,7 @@ def test_the_page_shows_nothing_internal(browser: FlaskClient, ctx: Context, api
     number = api.open_ticket(as_="nordbank")["number"]
     drain(ctx)
     api.complete(number, "clarify", {"description": "Controller B failed", "category": "hardware"}, as_="duty")
-    _sign_in(browser, ctx, "nordbank", language="en")
+    sign_in_page(browser, ctx, "nordbank", language="en")
     page = browser.get(f"/portal/tickets/{number}").text
     internal = {event["kind"] for event in api.history(number)} - set(CLIENT_DETAIL)
     assert internal, "the ticket should have internal events to hide"
@@ -168,7 +147,7 @@ def test_the_list_pages_by_the_apis_cursor(
 ) -> None:
     monkeypatch.setattr(portal, "PAGE_SIZE", 2)
     numbers = [api.open_ticket(as_="nordbank", summary=f"Fault {n}")["number"] for n in range(3)]
-    _sign_in(browser, ctx, "nordbank", language="en")
+    sign_in_page(browser, ctx, "nordbank", language="en")
     first = browser.get("/portal").text
     assert numbers[2] in first and numbers[1] in first and numbers[0] not in first  # newest first
     found = re.search(r'href="/portal\?cursor=([^"]+)">Next page', first)

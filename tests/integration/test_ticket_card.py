@@ -11,20 +11,15 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from adapters.files import LocalFolderStore
 from service.app import create_app
-from service.auth.models import User
 from service.context import Context
-from service.db import transaction
 from service.web import cards
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.integration.test_permission_matrix import CLARIFY, _at_resolve
-from tests.support.signin import PASSWORD, set_password
-
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+from tests.support.signin import csrf_of, sign_in_page
 
 
 @pytest.fixture
@@ -38,23 +33,10 @@ def app(ctx: Context, store: LocalFolderStore) -> Flask:
     return create_app(context=dataclasses.replace(ctx, file_store=store))
 
 
-def _csrf(page: str) -> str:
-    found = _CSRF.search(page)
-    assert found, page
-    return found.group(1)
-
-
 def _signed_in(app: Flask, ctx: Context, username: str, *, language: str = "en") -> FlaskClient:
     """A browser signed in as the user, who reads `language`."""
     client = app.test_client()
-    set_password(ctx, username)
-    with transaction(ctx.sessions) as session:
-        person = session.scalar(select(User).where(User.username == username))
-        assert person is not None
-        person.language = language
-    form = client.get("/login")
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": _csrf(form.text)})
-    assert answer.status_code == 303, answer.text
+    sign_in_page(client, ctx, username, language=language)
     return client
 
 
@@ -133,7 +115,7 @@ def test_signing_out_everywhere_ends_the_other_sessions_and_tokens(app: Flask, c
     assert api.get("/auth/tokens", as_="duty").status_code == 200
     page = here.get("/")
     assert "Sign out everywhere</button>" in page.text
-    out = here.post("/logout-all", data={"csrf": _csrf(page.text)})
+    out = here.post("/logout-all", data={"csrf": csrf_of(page.text)})
     assert out.status_code == 303 and out.headers["Location"].endswith("/login")
     again = there.get("/")
     assert again.status_code == 303 and "/login" in again.headers["Location"]  # the other browser signs in anew
@@ -154,7 +136,7 @@ def _portal_form(client: FlaskClient, attachments: list[tuple[bytes, str]]) -> d
     form = client.get("/portal/new")
     assert 'type="file"' in form.text and "multiple" in form.text and 'enctype="multipart/form-data"' in form.text
     return {
-        "csrf": _csrf(form.text),
+        "csrf": csrf_of(form.text),
         "equipment_serial": "IBM-FS5200-0001",
         "summary": "Disk array degraded",
         "contact_email": "it@nord-bank.example",

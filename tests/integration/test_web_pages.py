@@ -3,7 +3,6 @@ page's form and its refusals, the not-found page, and the catalogues kept comple
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,16 +24,9 @@ from service.web.signin import safe_next
 from service.worker import drain
 from tests.conftest import ROOT
 from tests.integration.conftest import Api
-from tests.support.signin import PASSWORD, set_password
+from tests.support.signin import PASSWORD, csrf_of, set_password, sign_in_page
 
 CLARIFY = {"description": "Controller B failed", "category": "hardware"}
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-def _csrf(page: str) -> str:
-    found = _CSRF.search(page)
-    assert found, page
-    return found.group(1)
 
 
 def _language(ctx: Context, username: str, language: str) -> None:
@@ -42,15 +34,6 @@ def _language(ctx: Context, username: str, language: str) -> None:
         user = session.scalar(select(User).where(User.username == username))
         assert user is not None
         user.language = language
-
-
-def _sign_in(client: FlaskClient, ctx: Context, username: str, *, next_: str = "/") -> None:
-    set_password(ctx, username)
-    form = client.get(f"/login?next={next_}")
-    answer = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "next": next_, "csrf": _csrf(form.text)}
-    )
-    assert answer.status_code == 303, answer.text
 
 
 @pytest.fixture
@@ -72,7 +55,8 @@ def test_a_page_needing_sign_in_goes_there_and_back(browser: FlaskClient, ctx: C
     form = browser.get(first.headers["Location"])
     assert f'name="next" value="/tasks/{task_id}"' in form.text
     answer = browser.post(
-        "/login", data={"username": "duty", "password": PASSWORD, "next": f"/tasks/{task_id}", "csrf": _csrf(form.text)}
+        "/login",
+        data={"username": "duty", "password": PASSWORD, "next": f"/tasks/{task_id}", "csrf": csrf_of(form.text)},
     )
     assert answer.status_code == 303 and answer.headers["Location"] == f"/tasks/{task_id}"
     cookie = browser.get_cookie("orchestrator_session")
@@ -87,7 +71,7 @@ def test_the_sign_in_never_goes_to_another_site(browser: FlaskClient, ctx: Conte
     set_password(ctx, "duty")
     form = browser.get("/login")
     answer = browser.post(
-        "/login", data={"username": "duty", "password": PASSWORD, "next": target, "csrf": _csrf(form.text)}
+        "/login", data={"username": "duty", "password": PASSWORD, "next": target, "csrf": csrf_of(form.text)}
     )
     assert answer.status_code == 303 and answer.headers["Location"] == "/"
 
@@ -95,7 +79,7 @@ def test_the_sign_in_never_goes_to_another_site(browser: FlaskClient, ctx: Conte
 def test_a_wrong_password_is_said_on_the_page_and_throttled_plainly(browser: FlaskClient, ctx: Context) -> None:
     set_password(ctx, "duty")
     form = browser.get("/login", headers={"Accept-Language": "en-US"})
-    token = _csrf(form.text)
+    token = csrf_of(form.text)
     wrong = browser.post(
         "/login", data={"username": "duty", "password": "nope", "csrf": token}, headers={"Accept-Language": "en"}
     )
@@ -117,21 +101,21 @@ def test_a_form_without_its_csrf_value_is_refused(browser: FlaskClient, ctx: Con
     browser.get("/login")
     refused = browser.post("/login", data={"username": "duty", "password": PASSWORD, "csrf": "forged"})
     assert refused.status_code == 403 and browser.get_cookie("orchestrator_session") is None
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty")
     _number, task_id = _clarify_task(api)
     assert browser.post(f"/tasks/{task_id}/claim", data={}).status_code == 403
     assert browser.post(f"/tasks/{task_id}/claim", data={"csrf": "x" * 64}).status_code == 403
     assert browser.post("/logout", data={}).status_code == 403
     assert api.task(_number, "clarify", as_="duty")["claimed_by"] is None
     page = browser.get(f"/tasks/{task_id}")
-    assert browser.post(f"/tasks/{task_id}/claim", data={"csrf": _csrf(page.text)}).status_code == 303
+    assert browser.post(f"/tasks/{task_id}/claim", data={"csrf": csrf_of(page.text)}).status_code == 303
     assert api.task(_number, "clarify", as_="duty")["claimed_by"] == "duty"
 
 
 def test_my_work_lists_the_queue_and_refreshes_in_part(browser: FlaskClient, ctx: Context, api: Api) -> None:
     number, task_id = _clarify_task(api)
     _language(ctx, "duty", "en")
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty")
     page = browser.get("/")
     assert page.status_code == 200 and number in page.text and f'href="/tasks/{task_id}"' in page.text
     assert 'hx-trigger="every 30s"' in page.text and "<h1>My work</h1>" in page.text
@@ -155,18 +139,18 @@ def test_an_unsigned_partial_refresh_sends_the_page_to_the_sign_in(browser: Flas
 def test_the_task_form_shows_field_errors_then_completes(browser: FlaskClient, ctx: Context, api: Api) -> None:
     number, task_id = _clarify_task(api)
     _language(ctx, "duty", "ru")
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty")
     page = browser.get(f"/tasks/{task_id}")
     assert page.status_code == 200 and number in page.text
     assert '<select id="severity" name="severity"' in page.text and 'name="description"' in page.text
     assert "Выполнить задачу" in page.text
-    refused = browser.post(f"/tasks/{task_id}/complete", data={"csrf": _csrf(page.text), "description": " "})
+    refused = browser.post(f"/tasks/{task_id}/complete", data={"csrf": csrf_of(page.text), "description": " "})
     assert refused.status_code == 422 and 'id="description-error"' in refused.text
     assert "Заполните это поле." in refused.text
-    done = browser.post(f"/tasks/{task_id}/complete", data={"csrf": _csrf(page.text), **CLARIFY, "severity": "high"})
+    done = browser.post(f"/tasks/{task_id}/complete", data={"csrf": csrf_of(page.text), **CLARIFY, "severity": "high"})
     assert done.status_code == 303 and done.headers["Location"] == f"/?completed={number}"
     assert api.ticket(number)["team"] == "storage"
-    again = browser.post(f"/tasks/{task_id}/complete", data={"csrf": _csrf(page.text), **CLARIFY})
+    again = browser.post(f"/tasks/{task_id}/complete", data={"csrf": csrf_of(page.text), **CLARIFY})
     assert again.status_code == 409 and "уже выполнена" in again.text and "duty" in again.text
 
 
@@ -176,17 +160,17 @@ def test_someone_elses_claim_is_a_plain_message(browser: FlaskClient, ctx: Conte
     api.complete(number, "clarify", CLARIFY, as_="duty")
     task_id = api.task(number, "resolve", as_="storage.l1")["id"]
     _language(ctx, "storage.l1", "en")
-    _sign_in(browser, ctx, "storage.l1")
+    sign_in_page(browser, ctx, "storage.l1")
     page = browser.get(f"/tasks/{task_id}")
     assert api.post(f"/tasks/{task_id}/claim", as_="storage.l2").status_code in (200, 404)
     api.post(f"/tasks/{task_id}/claim", as_="admin")
-    taken = browser.post(f"/tasks/{task_id}/claim", data={"csrf": _csrf(page.text)})
+    taken = browser.post(f"/tasks/{task_id}/claim", data={"csrf": csrf_of(page.text)})
     assert taken.status_code == 409 and "admin has taken this task." in taken.text
     assert api.post(f"/tasks/{task_id}/release", as_="admin").status_code == 200
-    mine = browser.post(f"/tasks/{task_id}/claim", data={"csrf": _csrf(page.text)})
+    mine = browser.post(f"/tasks/{task_id}/claim", data={"csrf": csrf_of(page.text)})
     assert mine.status_code == 303 and "Give this task back" in browser.get(f"/tasks/{task_id}").text
     assert api.post(f"/tasks/{task_id}/release", as_="admin").status_code == 409
-    back = browser.post(f"/tasks/{task_id}/release", data={"csrf": _csrf(page.text)})
+    back = browser.post(f"/tasks/{task_id}/release", data={"csrf": csrf_of(page.text)})
     assert back.status_code == 303 and api.task(number, "resolve", as_="storage.l1")["claimed_by"] is None
 
 
@@ -196,11 +180,11 @@ def test_someone_elses_task_is_the_not_found_page(browser: FlaskClient, ctx: Con
     api.complete(number, "clarify", CLARIFY, as_="duty")
     task_id = api.task(number, "resolve", as_="storage.l1")["id"]
     _language(ctx, "servers.l1", "en")
-    _sign_in(browser, ctx, "servers.l1")
+    sign_in_page(browser, ctx, "servers.l1")
     page = browser.get(f"/tasks/{task_id}")
     assert page.status_code == 404 and page.mimetype == "text/html" and "Not found" in page.text
     assert number not in page.text
-    assert browser.post(f"/tasks/{task_id}/claim", data={"csrf": _csrf(page.text)}).status_code == 404
+    assert browser.post(f"/tasks/{task_id}/claim", data={"csrf": csrf_of(page.text)}).status_code == 404
     nowhere = browser.get("/no/such/page", headers={"Accept-Language": "ru"})  # the person's language wins
     assert nowhere.status_code == 404 and "Not found" in nowhere.text
     assert browser.get("/api/v1/no/such").mimetype == "application/problem+json"
@@ -210,13 +194,13 @@ def test_a_password_link_sets_the_password_with_errors_beside_the_field(browser:
     form = browser.get("/password?token=nope", headers={"Accept-Language": "en"})
     short = browser.post(
         "/password",
-        data={"token": "nope", "password": "a", "password_again": "b", "csrf": _csrf(form.text)},
+        data={"token": "nope", "password": "a", "password_again": "b", "csrf": csrf_of(form.text)},
         headers={"Accept-Language": "en"},
     )
     assert short.status_code == 422 and 'id="password_again-error"' in short.text
     bad = browser.post(
         "/password",
-        data={"token": "nope", "password": "long enough", "password_again": "long enough", "csrf": _csrf(form.text)},
+        data={"token": "nope", "password": "long enough", "password_again": "long enough", "csrf": csrf_of(form.text)},
         headers={"Accept-Language": "en"},
     )
     assert bad.status_code == 422 and "The link is not valid" in bad.text
@@ -254,7 +238,7 @@ def test_times_are_shown_in_the_persons_time_zone(browser: FlaskClient, ctx: Con
     with ctx.sessions() as session:
         due = session.scalars(select(SlaClock.due_at).where(SlaClock.due_at.is_not(None))).first()
     assert due is not None
-    _sign_in(browser, ctx, "duty")
+    sign_in_page(browser, ctx, "duty")
     shown = {}
     for zone in ("Asia/Kamchatka", "America/Los_Angeles"):
         with transaction(ctx.sessions) as session:

@@ -19,7 +19,7 @@ from service.web.portal import event_text
 from service.worker import drain
 from tests.conftest import ROOT
 from tests.integration.conftest import Api
-from tests.integration.test_web_pages import _sign_in
+from tests.support.signin import sign_in_page
 
 #: The history kinds written from a variable: the SLA events, `sla_` and the event's kind.
 SLA_KINDS = {f"sla_{kind}" for kind in (WARNING, BREACH)}
@@ -91,7 +91,7 @@ def test_a_russian_task_page_shows_the_diagrams_words(app: Flask, api: Api) -> N
     drain(api.ctx)
     task_id = api.task(number, "clarify", as_="duty")["id"]
     browser: FlaskClient = app.test_client()
-    _sign_in(browser, api.ctx, "duty")
+    sign_in_page(browser, api.ctx, "duty")
     page = browser.get(f"/tasks/{task_id}", headers={"Accept-Language": "ru"}).text
     assert "<h1>Уточнить детали заявки</h1>" in page
     assert ">Оборудование</option>" in page and ">Нужны запчасти<" not in page  # clarify has no outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -30,3 +31,31 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD, *, add
         json={"username": username, "password": password, **more},
         environ_base={"REMOTE_ADDR": address},
     )
+
+
+#: The CSRF value a page's form carries.
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF value of a page's form."""
+    found = CSRF_FIELD.search(page)
+    assert found, page
+    return found.group(1)
+
+
+def sign_in_page(
+    client: FlaskClient, ctx: Context, username: str, *, language: str | None = None, next_: str = "/"
+) -> None:
+    """Sign in through the page `/login` (a password given first), in the user's `language` when one is set."""
+    set_password(ctx, username)
+    if language is not None:
+        with transaction(ctx.sessions) as session:
+            user = session.scalar(select(User).where(User.username == username))
+            assert user is not None
+            user.language = language
+    form = client.get(f"/login?next={next_}")
+    answer = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "next": next_, "csrf": csrf_of(form.text)}
+    )
+    assert answer.status_code == 303, answer.text
