@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -56,7 +56,7 @@ class LocalFolderStore:
             if entry.name.startswith(".") or not entry.is_file():
                 continue
             status = entry.stat()
-            found.append(StoredFile(entry.name, status.st_size, datetime.fromtimestamp(status.st_mtime, UTC)))
+            found.append(StoredFile(entry.name, status.st_size, datetime.fromtimestamp(status.st_mtime, timezone.utc)))
         return found
 
     def save_file(self, folder: str, name: str, data: bytes) -> StoredFile:
@@ -73,7 +73,7 @@ class LocalFolderStore:
         finally:
             os.unlink(temporary)
         status = target.stat()
-        return StoredFile(target.name, status.st_size, datetime.fromtimestamp(status.st_mtime, UTC))
+        return StoredFile(target.name, status.st_size, datetime.fromtimestamp(status.st_mtime, timezone.utc))
 
     def read_file(self, folder: str, name: str) -> bytes:
         """Return the content of the file; FileNotFoundError when it is missing."""

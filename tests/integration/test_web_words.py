@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -82,7 +82,7 @@ def test_every_status_and_diagram_text_has_its_words(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "ru"}):
         assert diagram_word("Fix it somehow") == "Fix it somehow"  # a diagram's own text, as it writes it
         assert word("history", "file_uploaded") == "Файл загружен"
-        event = ClientEvent(at=datetime.now(UTC), actor="service_desk", kind="timer_fired", detail={})
+        event = ClientEvent(at=datetime.now(timezone.utc), actor="service_desk", kind="timer_fired", detail={})
         assert event_text(event) == "Сработал таймер"
 
 
