@@ -9,8 +9,8 @@ from lxml import etree
 
 from service.worker import drain
 from tests.integration.conftest import Api
-from tests.integration.test_desk_pages import _sign_in
 from tests.support.diagrams import BPMN, NS, insert_step, ticket_xml
+from tests.support.signin import sign_in_page
 
 CLARIFY = {"description": "Controller B failed", "severity": "high", "category": "hardware"}
 #: The flow that leaves an element inserted after clarify (``insert_step`` keeps the old flow's id for it).
@@ -96,8 +96,8 @@ def test_the_task_page_of_a_stopped_ticket_tells_staff_where_it_stopped(api: Api
     task = api.task(number, "clarify", as_="duty")
     page = f"/tasks/{task['id']}"
     manager, duty = app.test_client(), app.test_client()
-    _sign_in(manager, api.ctx, "manager")
-    _sign_in(duty, api.ctx, "duty", language="ru")
+    sign_in_page(manager, api.ctx, "manager", language="en")
+    sign_in_page(duty, api.ctx, "duty", language="ru")
     assert 'id="incident-notice"' not in manager.get(page).text  # a running ticket: no notice
     assert api.post(f"/tasks/{task['id']}/complete", as_="duty", json={"data": CLARIFY}).status_code == 409
 

@@ -11,8 +11,9 @@ from flask import Flask
 
 from service.context import Context
 from tests.integration.conftest import Api
-from tests.integration.test_field_pages import _csrf, _signed_in
+from tests.integration.test_field_pages import _signed_in
 from tests.integration.test_permission_matrix import _at_resolve
+from tests.support.signin import csrf_of
 
 SOLVED = {"outcome": "solved"}
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -64,7 +65,7 @@ def test_the_task_form_sent_twice_completes_its_task_once(app: Flask, ctx: Conte
     page = browser.get(f"/tasks/{task}").text
     found = _KEY.search(page)
     assert found, page
-    form = {"csrf": _csrf(page), "idempotency_key": found.group(1), **SOLVED}
+    form = {"csrf": csrf_of(page), "idempotency_key": found.group(1), **SOLVED}
 
     first, replayed = (
         browser.post(f"/tasks/{task}/complete", data=form),
