@@ -11,7 +11,7 @@ from .forms import FormField
 from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .runtime import Run
-from .timers import WaitingTimer
+from .timers import WaitingTimer, from_iso
 
 __all__ = [
     "DecisionTaken",
@@ -35,5 +35,6 @@ __all__ = [
     "TaskNotOpen",
     "UserTaskView",
     "WaitingTimer",
+    "from_iso",
     "load_definition",
 ]

@@ -9,14 +9,13 @@ from __future__ import annotations
 import keyword
 from collections.abc import Container
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from lxml import etree
 
 from .errors import DiagramError, Problem
 from .forms import CONSTRAINTS, FIELD_TYPES, FormField
 from .scripting import Mode, UnsafeCode, check_code, has_expression, parse_template, split_list, strip_expression
-from .timers import TimerError, TimerSpec, check_timer_event
+from .timers import TimerError, TimerSpec, check_timer_event, from_iso
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -708,7 +707,7 @@ class _Checker:
 
     def iso_date(self, node: etree._Element, text: str) -> None:
         try:
-            datetime.fromisoformat(text)
+            from_iso(text)
         except ValueError:
             raise self.fail(node, f"camunda:dueDate {text!r} is neither an ISO date nor ${{...}}") from None
 

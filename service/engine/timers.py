@@ -72,10 +72,19 @@ class WaitingTimer:
 # --- the ISO 8601 forms ------------------------------------------------------------------------------
 
 
+def from_iso(text: str) -> datetime:
+    """`datetime.fromisoformat`, also of a time ending in `Z` (UTC), as diagrams write it and as Python 3.10's does
+    not read it; ValueError for anything else."""
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    return datetime.fromisoformat(text)
+
+
 def parse_date(text: str) -> datetime:
     """An ISO 8601 date-time (a bare date is its midnight), in UTC; naive ones are read as UTC."""
     try:
-        moment = datetime.fromisoformat(text.strip())
+        moment = from_iso(text)
     except ValueError:
         raise TimerError(f"{text!r} is not an ISO 8601 date") from None
     if moment.tzinfo is None:

@@ -230,7 +230,7 @@ def _parse_due(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        due = datetime.fromisoformat(value)
+        due = engine.from_iso(value)
     except ValueError:
         return None
     return due if due.tzinfo else due.replace(tzinfo=timezone.utc)
