@@ -7,12 +7,26 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, exc, insert, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Select,
+    TypeDecorator,
+    create_engine,
+    event,
+    exc,
+    insert,
+    or_,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+Row = TypeVar("Row")
 
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
@@ -152,6 +166,24 @@ def lock_name(session: Session, name: str) -> None:
 def is_postgres(session: Session) -> bool:
     """True when the session talks to PostgreSQL."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+def first_free(session: Session, query: Select[tuple[Row]], *order: Any) -> Row | None:
+    """The first row of `query` in `order` that no other transaction holds, held by this one until it ends.
+
+    The worker's queues (jobs, SLA events, timers) claim their next due row with it: PostgreSQL skips the rows other
+    workers are claiming (`FOR UPDATE SKIP LOCKED` on the queried table only); SQLite lets one writer in at a time
+    (`BEGIN IMMEDIATE`), so the first row is free.
+    """
+    query = query.order_by(*order).limit(1)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=query.column_descriptions[0]["entity"])
+    return session.scalar(query)
+
+
+def lease_over(locked_until: Any, now: datetime) -> ColumnElement[bool]:
+    """The row has no lease, or its lease ended before `now` (its worker finished, died or hung)."""
+    return or_(locked_until.is_(None), locked_until < now)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

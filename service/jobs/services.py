@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from service import engine
 from service.context import Context
-from service.db import is_postgres, transaction, utcnow
+from service.db import first_free, transaction, utcnow
 from service.errors import ProcessFailed, from_the_database
 from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
@@ -111,10 +111,7 @@ def _first(session: Session, query: Select[tuple[Job]]) -> Job | None:
     of finished jobs too). Expired leases are asked first: the running range holds about one live entry per worker,
     so asking costs little, and a backlog of pending jobs cannot starve a job whose worker died.
     """
-    query = query.order_by(Job.run_after, Job.id).limit(1)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=Job)
-    return session.scalar(query)
+    return first_free(session, query, Job.run_after, Job.id)
 
 
 def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.context import Context
-from service.db import insert_rows, is_postgres, transaction, utcnow
+from service.db import first_free, insert_rows, is_postgres, lease_over, transaction, utcnow
 from service.errors import ServiceError
 from service.jobs.models import Job
 from service.observability import metrics
@@ -61,16 +61,10 @@ def drain_events(ctx: Context, *, limit: int = 1000) -> list[Fired]:
 
 def _claim(ctx: Context, now: datetime) -> int | None:
     with transaction(ctx.sessions) as session:
-        query = (
-            select(SlaEvent)
-            .where(SlaEvent.status == PENDING, SlaEvent.due_at <= now)
-            .where(or_(SlaEvent.locked_until.is_(None), SlaEvent.locked_until < now))
-            .order_by(SlaEvent.due_at, SlaEvent.id)
-            .limit(1)
+        query = select(SlaEvent).where(
+            SlaEvent.status == PENDING, SlaEvent.due_at <= now, lease_over(SlaEvent.locked_until, now)
         )
-        if is_postgres(session):
-            query = query.with_for_update(skip_locked=True)
-        event = session.scalar(query)
+        event = first_free(session, query, SlaEvent.due_at, SlaEvent.id)
         if event is None:
             return None
         event.locked_until = now + LEASE

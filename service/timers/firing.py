@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from service.context import Context
-from service.db import is_postgres, transaction, utcnow
+from service.db import first_free, lease_over, transaction, utcnow
 from service.errors import ProcessFailed, ServiceError
 from service.incidents.records import record_failure_apart
 from service.jobs.services import WORKER_ID
@@ -71,16 +71,10 @@ def drain_timers(ctx: Context, *, now: datetime | None = None, limit: int = 1000
 
 def _claim(ctx: Context, worker: str, now: datetime) -> int | None:
     with transaction(ctx.sessions) as session:
-        query = (
-            select(DueTimer)
-            .where(DueTimer.state == WAITING, DueTimer.due_at <= now)
-            .where(or_(DueTimer.locked_until.is_(None), DueTimer.locked_until < now))
-            .order_by(DueTimer.due_at, DueTimer.id)
-            .limit(1)
+        query = select(DueTimer).where(
+            DueTimer.state == WAITING, DueTimer.due_at <= now, lease_over(DueTimer.locked_until, now)
         )
-        if is_postgres(session):
-            query = query.with_for_update(skip_locked=True)
-        row = session.scalar(query)
+        row = first_free(session, query, DueTimer.due_at, DueTimer.id)
         if row is None:
             return None
         row.locked_until, row.locked_by = now + LEASE, worker
