@@ -37,7 +37,8 @@ class Config:
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_sender: str = "service-desk@orchestrator.example"
-    #: Worker: seconds between polls when idle, job lease, attempts before an incident, base of the backoff.
+    #: Worker: seconds between polls when idle, the lease of a job (and of a timer or SLA event being fired),
+    #: attempts before an incident, base of the backoff.
     worker_poll_seconds: float = 0.5
     #: Worker loops (threads) one `orchestrator worker` runs, each claiming its own jobs and holding one database
     #: connection at a time (the pool has 15); `--concurrency` overrides.

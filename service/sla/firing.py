@@ -31,7 +31,6 @@ from service.sla.tracking import refresh_ticket
 from service.tickets.models import HistoryEvent, Ticket
 
 log = logging.getLogger("orchestrator.sla")
-LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def _claim(ctx: Context, now: datetime) -> int | None:
         event = first_free(session, query, SlaEvent.due_at, SlaEvent.id)
         if event is None:
             return None
-        event.locked_until = now + LEASE
+        event.locked_until = now + timedelta(seconds=ctx.config.job_lease_seconds)
         return event.id
 
 

@@ -29,7 +29,6 @@ from service.tickets.models import Ticket
 from service.timers.models import DROPPED, FIRED, WAITING, DueTimer
 
 log = logging.getLogger("orchestrator.timers")
-LEASE = timedelta(seconds=60)
 #: The actor a fired timer's step is recorded under.
 ACTOR = "timer"
 
@@ -77,7 +76,7 @@ def _claim(ctx: Context, worker: str, now: datetime) -> int | None:
         row = first_free(session, query, DueTimer.due_at, DueTimer.id)
         if row is None:
             return None
-        row.locked_until, row.locked_by = now + LEASE, worker
+        row.locked_until, row.locked_by = now + timedelta(seconds=ctx.config.job_lease_seconds), worker
         return row.id
 
 
@@ -107,4 +106,4 @@ def _fire(ctx: Context, timer_id: int, worker: str, now: datetime) -> str:
         return "fired"
 
 
-__all__ = ["DROPPED", "FIRED", "LEASE", "TimerFired", "drain_timers", "run_due_timer"]
+__all__ = ["DROPPED", "FIRED", "TimerFired", "drain_timers", "run_due_timer"]

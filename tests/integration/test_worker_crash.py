@@ -1,7 +1,9 @@
-"""A worker killed mid-job, as a real process against a real SMTP server on loopback: at least once, same Message-ID.
+"""A worker killed mid-job or mid-timer, as a real process against a real SMTP server on loopback: nothing is lost,
+a mail is sent at least once with the same Message-ID, a timer fires once.
 
 The kills come from outside the service: the SMTP server kills the worker after it has stored a message and before
-it answers 250, and `tests/support/faults/sitecustomize.py` kills it right after a job's effect is recorded.
+it answers 250, and `tests/support/faults/sitecustomize.py` kills it right after a job's effect is recorded or in a
+fired timer's step before its commit.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from sqlalchemy import select
 
 from service.jobs.models import DONE, Job
 from service.tickets.models import Ticket
+from service.timers.models import FIRED, WAITING, DueTimer
+from service.worker import drain
 from tests.conftest import ROOT
 from tests.integration.conftest import Api
 from tests.support.processes import stop
 from tests.support.smtp import ReceivedMessage, SmtpTestServer
+from tests.support.timers import with_boundary
 
 FAULTS = ROOT / "tests" / "support" / "faults"
 
@@ -144,3 +149,41 @@ def test_a_worker_killed_after_the_effect_is_recorded_does_not_send_it_again(api
         assert len(_opened(server, number)) == 1, [m.subject for m in server.messages]
         assert any("New ticket" in m.subject and number in m.subject for m in server.messages)  # the flow went on
     assert api.ticket(number)["status"] == "clarifying"
+
+
+def _open_tasks(api: Api, number: str) -> list[str]:
+    return [task["name"] for task in api.ticket(number)["open_tasks"]]
+
+
+def _timer(api: Api) -> DueTimer:
+    with api.ctx.sessions() as session:
+        return session.scalars(select(DueTimer)).one()
+
+
+def test_a_worker_killed_while_it_fires_a_timer_loses_nothing_and_the_next_worker_fires_it_once(api: Api) -> None:
+    xml = with_boundary(interrupting=True, duration="PT1S")
+    deployed = api.post("/process-definitions", as_="owner", data=xml, headers={"Content-Type": "application/xml"})
+    assert deployed.status_code == 201, deployed.get_json()
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    assert _open_tasks(api, number) == ["clarify"]
+    with SmtpTestServer() as server:
+        first = _worker(api, server, PYTHONPATH=str(FAULTS), FAULT_KILL_IN_TIMER_STEP="1")
+        try:
+            _killed(first)
+        finally:
+            stop(first)
+        row = _timer(api)
+        assert (row.state, row.fired_count) == (WAITING, 0) and row.locked_by  # claimed, its step rolled back
+        assert _open_tasks(api, number) == ["clarify"]
+        second = _worker(api, server)  # takes the timer once the dead worker's lease has run out
+        try:
+            deadline = time.monotonic() + 30
+            while _open_tasks(api, number) != ["clarify_late"]:
+                assert time.monotonic() < deadline, f"the timer never fired again: {_timer(api)}"
+                time.sleep(0.1)
+        finally:
+            stop(second)
+    row = _timer(api)
+    assert (row.state, row.fired_count) == (FIRED, 1)
+    assert [event["kind"] for event in api.history(number)].count("timer_fired") == 1
