@@ -145,3 +145,11 @@ def test_a_call_names_its_binding():
     xml = caller("", ' camunda:calledElementBinding="version" camunda:calledElementVersion="2"')
     load_definition(xml, filename="demo.bpmn", resolve=lambda call: seen.append(call) or survey)
     assert [(c.element, c.key, c.binding, c.version) for c in seen] == [("call_survey", "survey", "version", 2)]
+
+
+def test_the_call_round_trips_through_the_spec_converters():
+    definition = bound(caller())
+    serializer = definition.serializer()
+    restored = serializer.spec_from_dict(serializer.spec_to_dict(definition._spec))
+    assert restored.task_specs["call_survey"].call == definition._spec.task_specs["call_survey"].call
+    assert restored.task_specs["call_survey"].call.outputs[1].expression == "${score * 10}"
