@@ -206,8 +206,10 @@ class CallActivityConverter(SubWorkflowConverter):  # type: ignore[misc]
         raw = dct.pop("call")
         spec: CallActivity = super().from_dict(dct)
         if raw is not None:
-            sides = {side: tuple(VariableMapping(**item) for item in raw.pop(side)) for side in ("inputs", "outputs")}
-            spec.call = Call(**raw, **sides)
+            inputs, outputs = (
+                tuple(VariableMapping(**item) for item in raw.pop(side)) for side in ("inputs", "outputs")
+            )
+            spec.call = Call(**raw, inputs=inputs, outputs=outputs)
         return spec
 
 
