@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -55,8 +56,10 @@ class Definition:
         self.lines: dict[str, int] = {
             node.get("id"): node.sourceline for node in info.root.iter() if isinstance(node.tag, str) and node.get("id")
         }
-        #: The processes its call activities run, by key (each a deployed version, resolved at deployment).
+        #: The processes its call activities run (theirs too), by key (each a deployed version, bound at deployment).
         self.called: dict[str, Definition] = {}
+        #: What the definition runs: its diagram and the called ones (set by `load_definition`).
+        self.identity = ""
         self._spec = spec
         self._subprocess_specs = subprocess_specs
         self._local = threading.local()
@@ -199,6 +202,8 @@ def load_definition(
     definition = Definition(info, filename, spec, {k: v for k, v in subprocess_specs.items() if v is not None})
     if info.calls:
         include_calls(definition, info, filename, resolve)
+    called = "".join(sorted(c.identity for c in definition.called.values()))
+    definition.identity = hashlib.sha256(xml + called.encode()).hexdigest()
     return definition
 
 
@@ -213,10 +218,15 @@ def include_calls(
         if called is None:
             problems.append(Problem(element, line, f"the process {call.key!r} it calls is not deployed"))
             continue
-        earlier = definition.called.get(called.key)
-        clashes = definition.clashes(called) if earlier is None else []
-        if earlier is not None and earlier is not called or called.key == definition.key:
-            detail = f"the diagram would run two versions of process {called.key!r}, or call itself"
+        brought = {called.key: called, **called.called}
+        twice = [
+            key
+            for key, one in brought.items()
+            if key in definition.called and definition.called[key].identity != one.identity
+        ]
+        clashes = definition.clashes(called) if called.key not in definition.called else []
+        if twice or definition.key in brought:
+            detail = f"the diagram would run two versions of process {(twice or [definition.key])[0]!r}, or call itself"
             problems.append(Problem(element, line, detail, "call one version of each process"))
         elif clashes:
             hint = "give the called process's elements other ids"

@@ -153,3 +153,56 @@ def test_the_call_round_trips_through_the_spec_converters():
     restored = serializer.spec_from_dict(serializer.spec_to_dict(definition._spec))
     assert restored.task_specs["call_survey"].call == definition._spec.task_specs["call_survey"].call
     assert restored.task_specs["call_survey"].call.outputs[1].expression == "${score * 10}"
+
+
+def chain(key: str, calls: list[str], task: str) -> bytes:
+    """A process `key` with a user task `task`, then a call to each of `calls` in turn, passing everything."""
+    ids = [task] + [f"{key}_calls_{other}" for other in calls]
+    mappings = '<bpmn:extensionElements><camunda:in variables="all" /><camunda:out variables="all" />'
+    body = f'<bpmn:startEvent id="{key}_start" /><bpmn:userTask id="{task}" camunda:candidateGroups="duty" />'
+    body += "".join(
+        f'<bpmn:callActivity id="{key}_calls_{other}" calledElement="{other}">{mappings}</bpmn:extensionElements>'
+        "</bpmn:callActivity>"
+        for other in calls
+    )
+    body += f'<bpmn:endEvent id="{key}_end" />'
+    steps = [f"{key}_start", *ids, f"{key}_end"]
+    body += "".join(flow(f"{key}_f{n}", a, b) for n, (a, b) in enumerate(zip(steps, steps[1:])))
+    return process_xml(body, process_attrs=f'id="{key}" isExecutable="true"')
+
+
+def test_a_called_process_may_call_another_and_all_run_in_one_instance():
+    inner = load_definition(chain("inner", [], "inner_task"), filename="inner.bpmn")
+    middle = load_definition(chain("middle", ["inner"], "middle_task"), filename="middle.bpmn", resolve=lambda c: inner)
+    again = load_definition(chain("inner", [], "inner_task"), filename="inner.bpmn")  # the same version, read again
+    top = load_definition(
+        chain("top", ["middle", "inner"], "top_task"),
+        filename="top.bpmn",
+        resolve=lambda call: {"middle": middle, "inner": again}[call.key],
+    )
+    assert {"top_task", "middle_task", "inner_task"} <= top.user_tasks
+    run = top.start({"n": 1}, decide=no_decisions)
+    run.advance()
+    done = []
+    while run.user_tasks():
+        [task] = run.user_tasks()
+        done.append(task.name)
+        run = top.restore(run.serialize(), decide=no_decisions)
+        run.complete_user_task(task.id, {})
+        run.advance()
+    assert done == ["top_task", "middle_task", "inner_task", "inner_task"] and run.completed
+
+
+def test_a_diagram_that_would_run_two_versions_of_a_process_is_refused():
+    inner = load_definition(chain("inner", [], "inner_task"), filename="inner.bpmn")
+    newer = load_definition(chain("inner", [], "inner_task").replace(b'id="inner_end"', b'id="inner_done"').replace(
+        b'"inner_end"', b'"inner_done"'), filename="inner.bpmn")  # fmt: skip
+    middle = load_definition(chain("middle", ["inner"], "middle_task"), filename="middle.bpmn", resolve=lambda c: inner)
+    with pytest.raises(DiagramError, match="two versions of process 'inner'"):
+        load_definition(
+            chain("top", ["inner", "middle"], "top_task"),
+            filename="top.bpmn",
+            resolve=lambda call: {"middle": middle, "inner": newer}[call.key],
+        )
+    with pytest.raises(DiagramError, match="or call itself"):
+        load_definition(chain("inner", ["inner"], "other_task"), filename="inner.bpmn", resolve=lambda c: inner)
