@@ -159,6 +159,11 @@ def test_orchestrator_deploy_binds_deployment_to_the_version_of_the_same_run(api
     outcomes = {Path(line.path).name: line.outcome for line in lines if line.path.endswith(".bpmn")}
     assert list(outcomes) == ["site_survey.bpmn", "a_ticket.bpmn"]  # the called one first
     assert outcomes == {"site_survey.bpmn": "new version 1", "a_ticket.bpmn": "new version 2"}
+    again = deploy_all(api.ctx, rules_dir=str(rules), processes_dir=str(processes), actor="test")
+    assert [line.outcome for line in again if line.path.endswith(".bpmn")] == [
+        "unchanged (version 1)",
+        "unchanged (version 2)",
+    ]
     number = api.open_ticket()["number"]
     drain(api.ctx)
     assert open_tasks(api, number) == ["survey_visit"]

@@ -206,3 +206,13 @@ def test_a_diagram_that_would_run_two_versions_of_a_process_is_refused():
         )
     with pytest.raises(DiagramError, match="or call itself"):
         load_definition(chain("inner", ["inner"], "other_task"), filename="inner.bpmn", resolve=lambda c: inner)
+
+
+def test_a_failing_mapping_stops_the_instance_naming_the_call():
+    out = '<camunda:in variables="all" /><camunda:out sourceExpression="${missing + 1}" target="x" />'
+    run = bound(caller(out)).start({**START, "urgent": False}, decide=no_decisions)
+    run.advance()
+    run.complete_user_task(run.user_tasks()[0].id, {})
+    with pytest.raises(EngineError, match="camunda:out of the call to 'survey' failed") as failed:
+        run.advance()
+    assert failed.value.element_id == "call_survey"
