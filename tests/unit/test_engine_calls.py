@@ -167,7 +167,7 @@ def chain(key: str, calls: list[str], task: str) -> bytes:
     )
     body += f'<bpmn:endEvent id="{key}_end" />'
     steps = [f"{key}_start", *ids, f"{key}_end"]
-    body += "".join(flow(f"{key}_f{n}", a, b) for n, (a, b) in enumerate(zip(steps, steps[1:])))
+    body += "".join(flow(f"{key}_f{n}", a, b) for n, (a, b) in enumerate(zip(steps, steps[1:], strict=False)))
     return process_xml(body, process_attrs=f'id="{key}" isExecutable="true"')
 
 
