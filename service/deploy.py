@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from service import engine
 from service.context import Context
 from service.db import transaction
 from service.errors import ServiceError
@@ -30,13 +31,33 @@ def deploy_all(ctx: Context, *, rules_dir: str, processes_dir: str, actor: str) 
     lines = []
     for path in sorted(Path(rules_dir).glob("*.yaml")):
         lines.append(_one(ctx, path, actor, rules=True))
-    for path in sorted(Path(processes_dir).glob("*.bpmn")):
-        lines.append(_one(ctx, path, actor, rules=False))
+    batch: dict[str, int] = {}  # the versions of this run, by key: what `calledElementBinding="deployment"` calls
+    for path in called_first(sorted(Path(processes_dir).glob("*.bpmn"))):
+        lines.append(_one(ctx, path, actor, rules=False, batch=batch))
     ctx.definitions.forget_latest()
     return lines
 
 
-def _one(ctx: Context, path: Path, actor: str, *, rules: bool) -> DeployLine:
+def called_first(paths: list[Path]) -> list[Path]:
+    """The diagrams in their order, each moved after the diagrams whose processes it calls; a cycle keeps the
+    given order."""
+    graph = {path: engine.call_graph(path.read_bytes()) for path in paths}
+    done: list[Path] = []
+
+    def visit(path: Path, seen: frozenset[Path]) -> None:
+        if path in done or path in seen:
+            return
+        for other in paths:
+            if other != path and graph[path][1] & graph[other][0]:
+                visit(other, seen | {path})
+        done.append(path)
+
+    for path in paths:
+        visit(path, frozenset())
+    return done
+
+
+def _one(ctx: Context, path: Path, actor: str, *, rules: bool, batch: dict[str, int] | None = None) -> DeployLine:
     try:
         with transaction(ctx.sessions) as session:
             if rules:
@@ -51,8 +72,11 @@ def _one(ctx: Context, path: Path, actor: str, *, rules: bool) -> DeployLine:
                     actor=actor,
                     known_topics=ServedTopics.of(ctx.config.external_topics),
                     known_rulesets=known,
+                    batch=batch,
                 )
                 number, created = deployed.definition.version, deployed.created
+                if batch is not None:
+                    batch[deployed.definition.key] = deployed.definition.id
     except ServiceError as error:
         problems = error.extra.get("problems") or []
         if len(problems) > 1:  # every problem of a refused diagram, one a line

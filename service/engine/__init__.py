@@ -4,6 +4,7 @@ See docs/architecture.md, "The engine contract".
 """
 
 from .budget import ScriptLimits
+from .calls import Call, call_graph
 from .definition import Definition, load_definition
 from .diagram import Known, MessageRule
 from .errors import DiagramError, EngineError, FormError, MigrationRefused, ModificationRefused, Problem, TaskNotOpen
@@ -14,6 +15,7 @@ from .runtime import Run
 from .timers import WaitingTimer, from_iso
 
 __all__ = [
+    "Call",
     "DecisionTaken",
     "Definition",
     "DefinitionChanges",
@@ -36,5 +38,6 @@ __all__ = [
     "UserTaskView",
     "WaitingTimer",
     "from_iso",
+    "call_graph",
     "load_definition",
 ]

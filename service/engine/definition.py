@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -12,6 +14,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import migration
 from .budget import ScriptLimits
+from .calls import Call
 from .diagram import NOTHING_KNOWN, DiagramInfo, ErrorCatch, Known, MessageRule, check_diagram, parse_xml
 from .errors import DiagramError, EngineError, Problem
 from .migration import DefinitionChanges
@@ -53,6 +56,10 @@ class Definition:
         self.lines: dict[str, int] = {
             node.get("id"): node.sourceline for node in info.root.iter() if isinstance(node.tag, str) and node.get("id")
         }
+        #: The processes its call activities run (theirs too), by key (each a deployed version, bound at deployment).
+        self.called: dict[str, Definition] = {}
+        #: What the definition runs: its diagram and the called ones (set by `load_definition`).
+        self.identity = ""
         self._spec = spec
         self._subprocess_specs = subprocess_specs
         self._local = threading.local()
@@ -131,12 +138,52 @@ class Definition:
     def __repr__(self) -> str:
         return f"<Definition {self.key!r} from {self.filename!r}>"
 
+    def include(self, called: Definition) -> None:
+        """Take in a called process (before any instance runs): its specs, and what its elements declare."""
+        self.called[called.key] = called
+        for nested in called.called.values():
+            self.called.setdefault(nested.key, nested)
+        self._subprocess_specs[called.key] = called._spec
+        self._subprocess_specs.update(called._subprocess_specs)
+        self.topics |= called.topics
+        self.decision_refs |= called.decision_refs
+        self.user_tasks |= called.user_tasks
+        self.timer_elements |= called.timer_elements
+        self.messages |= called.messages
+        merged: tuple[tuple[dict[str, Any], dict[str, Any]], ...] = (
+            (self.task_statuses, called.task_statuses),
+            (self.task_sla, called.task_sla),
+            (self.message_rules, called.message_rules),
+            (self.error_catches, called.error_catches),
+            (self.topic_elements, called.topic_elements),
+            (self.decision_elements, called.decision_elements),
+            (self.lines, called.lines),
+        )
+        for mine, theirs in merged:
+            for name, value in theirs.items():
+                mine.setdefault(name, value)
 
-def load_definition(xml: bytes, *, filename: str, key: str | None = None, known: Known = NOTHING_KNOWN) -> Definition:
+    def clashes(self, called: Definition) -> list[str]:
+        """The elements of a called process that would be taken for this one's: tasks, timers and error events
+        are found by element id, so a called process may not reuse the caller's ids for them."""
+        mine = self.user_tasks | set(self.topic_elements) | self.timer_elements | set(self.error_catches)
+        theirs = called.user_tasks | set(called.topic_elements) | called.timer_elements | set(called.error_catches)
+        return sorted(mine & theirs)
+
+
+def load_definition(
+    xml: bytes,
+    *,
+    filename: str,
+    key: str | None = None,
+    known: Known = NOTHING_KNOWN,
+    resolve: Callable[[Call], Definition | None] | None = None,
+) -> Definition:
     """Parse and check one diagram (raises DiagramError listing every problem: element, line, reason, hint).
 
     ``key`` picks the executable process when the file holds more than one; ``known`` is what the service offers
-    (topics, decisions, ticket statuses), checked at deployment.
+    (topics, decisions, ticket statuses, deployed processes), checked at deployment; ``resolve`` gives the deployed
+    version each call activity runs (see ``calls``).
     """
     root = parse_xml(xml, filename)
     info = check_diagram(root, filename, key, known)
@@ -144,7 +191,7 @@ def load_definition(xml: bytes, *, filename: str, key: str | None = None, known:
     try:
         parser.add_bpmn_xml(root, filename)
         spec = parser.get_spec(info.key)
-        subprocess_specs = parser.get_subprocess_specs(info.key)
+        subprocess_specs = parser.get_subprocess_specs(info.key, require_call_activity_specs=not info.calls)
     except ValidationException as err:
         element = err.id or None
         raise DiagramError(filename, element, _line_of(root, element) or root.sourceline, _message(err)) from None
@@ -152,7 +199,43 @@ def load_definition(xml: bytes, *, filename: str, key: str | None = None, known:
         element = getattr(err, "id", None) or None
         line = _line_of(root, element) or root.sourceline
         raise DiagramError(filename, element, line, f"the engine cannot read the diagram: {_message(err)}") from None
-    return Definition(info, filename, spec, subprocess_specs)
+    definition = Definition(info, filename, spec, {k: v for k, v in subprocess_specs.items() if v is not None})
+    if info.calls:
+        include_calls(definition, info, filename, resolve)
+    called = "".join(sorted(c.identity for c in definition.called.values()))
+    definition.identity = hashlib.sha256(xml + called.encode()).hexdigest()
+    return definition
+
+
+def include_calls(
+    definition: Definition, info: DiagramInfo, filename: str, resolve: Callable[[Call], Definition | None] | None
+) -> None:
+    """Take in the process each call activity runs; a clash of versions or element ids is refused."""
+    problems = []
+    for element, call in info.calls.items():
+        line = _line_of(info.root, element)
+        called = resolve(call) if resolve is not None else None
+        if called is None:
+            problems.append(Problem(element, line, f"the process {call.key!r} it calls is not deployed"))
+            continue
+        brought = {called.key: called, **called.called}
+        twice = [
+            key
+            for key, one in brought.items()
+            if key in definition.called and definition.called[key].identity != one.identity
+        ]
+        clashes = definition.clashes(called) if called.key not in definition.called else []
+        if twice or definition.key in brought:
+            detail = f"the diagram would run two versions of process {(twice or [definition.key])[0]!r}, or call itself"
+            problems.append(Problem(element, line, detail, "call one version of each process"))
+        elif clashes:
+            hint = "give the called process's elements other ids"
+            detail = f"the called process {called.key!r} reuses the element ids {', '.join(clashes)}"
+            problems.append(Problem(element, line, detail, hint))
+        else:
+            definition.include(called)
+    if problems:
+        raise DiagramError(filename, None, None, "", problems=problems)
 
 
 def _line_of(root: Any, element_id: str | None) -> int | None:

@@ -7,11 +7,12 @@ assignments) is handed to the parser as ``DiagramInfo`` so nothing is read twice
 from __future__ import annotations
 
 import keyword
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .calls import Call, read_call
 from .errors import DiagramError, Problem
 from .forms import CONSTRAINTS, FIELD_TYPES, FormField
 from .scripting import Mode, UnsafeCode, check_code, has_expression, parse_template, split_list, strip_expression
@@ -28,6 +29,7 @@ FLOW_NODES = frozenset(
         "startEvent", "endEvent", "task", "userTask", "serviceTask", "scriptTask", "businessRuleTask",
         "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
         "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "subProcess", "receiveTask",
+        "callActivity",
     }
 )  # fmt: skip
 # Elements that may appear in a process but do not run.
@@ -175,6 +177,7 @@ class DiagramInfo:
     timers: dict[str, TimerSpec] = field(default_factory=dict)  # element id -> its timer
     errors: dict[str, ErrorCatch] = field(default_factory=dict)  # error boundary event id -> what it catches
     loops: dict[str, MultiInstance] = field(default_factory=dict)  # element id -> its multi-instance marker
+    calls: dict[str, Call] = field(default_factory=dict)  # call activity id -> the process it calls
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,9 @@ class Known:
     topics: Container[str] | None = None
     decisions: frozenset[str] | None = None
     statuses: frozenset[str] | None = None
+    #: The number of deployed versions of each process key, and the keys deployed together with the diagram.
+    processes: Mapping[str, int] | None = None
+    batch: frozenset[str] = frozenset()
 
 
 NOTHING_KNOWN = Known()
@@ -531,6 +537,9 @@ class _Checker:
                 hint = 'set isInterrupting="false" on its start event, or use a boundary event on a sub-process'
                 raise self.fail(starts[0], "interrupting event sub-processes are not supported", hint=hint)
         self.container(node)
+
+    def on_callActivity(self, node: etree._Element) -> None:
+        self.info.calls[node.get("id")] = read_call(node, self.fail, self.known.processes, self.known.batch)
 
     def on_receiveTask(self, node: etree._Element) -> None:
         """A receive task waits for its message, as a message catch event does."""

@@ -18,7 +18,12 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     ReceiveTaskParser,
     StartEventParser,
 )
-from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, ScriptTaskParser, SubWorkflowParser
+from SpiffWorkflow.bpmn.parser.task_parsers import (
+    CallActivityParser,
+    ConditionalGatewayParser,
+    ScriptTaskParser,
+    SubWorkflowParser,
+)
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import (
@@ -35,6 +40,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
+from .calls import CallActivity
 from .diagram import CAMUNDA, DiagramInfo
 from .scripting import strip_expression
 from .specs import BusinessRuleTask, ExternalTask, Mapped, ParallelLoop, PassTask, ScriptTask, SequentialLoop, UserTask
@@ -141,6 +147,15 @@ class LoopReceiveTaskParser(LoopParser, ReceiveTaskParser):  # type: ignore[misc
     """A receive task, multi-instance if marked."""
 
 
+class CallParser(CallActivityParser):  # type: ignore[misc]
+    """A call activity, given its checked binding and `camunda:in` / `camunda:out` mappings."""
+
+    def create_task(self) -> Any:
+        task = super().create_task()
+        task.call = _info(self).calls[self.bpmn_id]
+        return task
+
+
 class DialectParser(CamundaParser):  # type: ignore[misc]
     """The Camunda parser with our task specs; events use the plain BPMN parsers.
 
@@ -164,6 +179,7 @@ class DialectParser(CamundaParser):  # type: ignore[misc]
         full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
         full_tag("boundaryEvent"): (TimerBoundaryEventParser, BoundaryEvent),
         full_tag("subProcess"): (LoopSubWorkflowParser, SubWorkflowTask),
+        full_tag("callActivity"): (CallParser, CallActivity),
     }
 
     def __init__(self, info: DiagramInfo) -> None:
@@ -173,7 +189,8 @@ class DialectParser(CamundaParser):  # type: ignore[misc]
     def get_spec(self, process_id: str, required: bool = True) -> Any:
         """The process spec, its tasks given their checked `camunda:inputOutput`."""
         spec = super().get_spec(process_id, required)
-        _map_io(spec, self.info)
+        if spec is not None:  # None: a call activity's process, deployed on its own
+            _map_io(spec, self.info)
         return spec
 
     def get_subprocess_specs(
@@ -182,7 +199,8 @@ class DialectParser(CamundaParser):  # type: ignore[misc]
         """The sub-process specs, their tasks given their checked `camunda:inputOutput`."""
         found = super().get_subprocess_specs(name, specs, require_call_activity_specs)
         for spec in found.values():
-            _map_io(spec, self.info)
+            if spec is not None:
+                _map_io(spec, self.info)
         return found
 
 

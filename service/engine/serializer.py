@@ -14,10 +14,16 @@ from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
+from .calls import CallActivity, CallActivityConverter
 from .specs import SPEC_CONVERTERS
 from .timers import TIMER_CONVERTERS
 
-CONFIG: dict[type, type] = {**DEFAULT_CONFIG, **SPEC_CONVERTERS, **TIMER_CONVERTERS}
+CONFIG: dict[type, type] = {
+    **DEFAULT_CONFIG,
+    **SPEC_CONVERTERS,
+    **TIMER_CONVERTERS,
+    CallActivity: CallActivityConverter,
+}
 
 
 class SpecMismatch(Exception):

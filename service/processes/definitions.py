@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
-from collections.abc import Container
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from service import engine
 from service.db import lock_name
@@ -90,10 +91,64 @@ class DefinitionCache:
         """The parsed definition of a deployed version."""
         parsed = self._parsed.get(row.content_hash)
         if parsed is None:
-            parsed = engine.load_definition(row.xml.encode(), filename=row.filename or f"{row.key}.bpmn")
+            parsed = parse_version(row, self.get)
             with self._lock:
                 self._parsed[row.content_hash] = parsed
         return parsed
+
+
+def parse_version(
+    row: ProcessDefinition, parsed: Callable[[ProcessDefinition], engine.Definition]
+) -> engine.Definition:
+    """A deployed version parsed, with the versions its call activities were bound to at its deployment (each
+    parsed by ``parsed``)."""
+    ids: dict[str, int] = json.loads(row.calls) if row.calls else {}
+    session = object_session(row)
+
+    def resolve(call: engine.Call) -> engine.Definition | None:
+        called = session.get(ProcessDefinition, ids[call.element]) if session and call.element in ids else None
+        return parsed(called) if called is not None else None
+
+    return engine.load_definition(row.xml.encode(), filename=row.filename or f"{row.key}.bpmn", resolve=resolve)
+
+
+def _parsed(row: ProcessDefinition) -> engine.Definition:
+    return parse_version(row, _parsed)
+
+
+class _Binder:
+    """Resolves a deploying diagram's call activities to deployed versions, noting which (see `engine.calls`)."""
+
+    def __init__(self, session: Session, batch: Mapping[str, int]) -> None:
+        self.session = session
+        self.batch = batch
+        self.ids: dict[str, int] = {}
+        self._parsed: dict[int, engine.Definition] = {}
+
+    def known(self) -> dict[str, int]:
+        """The number of versions of each deployed process."""
+        query = select(ProcessDefinition.key, func.max(ProcessDefinition.version)).group_by(ProcessDefinition.key)
+        return {key: number for key, number in self.session.execute(query)}
+
+    def __call__(self, call: engine.Call) -> engine.Definition | None:
+        where = ProcessDefinition.key == call.key
+        if call.binding == "deployment":
+            row = self.session.get(ProcessDefinition, self.batch[call.key]) if call.key in self.batch else None
+        elif call.binding == "version":
+            row = self.session.scalar(select(ProcessDefinition).where(where, ProcessDefinition.version == call.version))
+        else:
+            row = self.session.scalar(select(ProcessDefinition).where(where).order_by(ProcessDefinition.version.desc()))
+        if row is None:
+            return None
+        self.ids[call.element] = row.id
+        if row.id not in self._parsed:
+            self._parsed[row.id] = _parsed(row)
+        return self._parsed[row.id]
+
+    def content_hash(self, xml: bytes) -> str:
+        """The version's hash: of the diagram, and of the versions it calls (a new one called makes a new version)."""
+        calls = json.dumps(self.ids, sort_keys=True).encode() if self.ids else b""
+        return hashlib.sha256(xml + (b"\ncalls:" + calls if calls else b"")).hexdigest()
 
 
 def deploy_definition(
@@ -104,20 +159,29 @@ def deploy_definition(
     actor: str,
     known_topics: Container[str],
     known_rulesets: set[str],
+    batch: Mapping[str, int] | None = None,
 ) -> Deployed:
     """Validate a diagram and store it as a new version, or return the version with the same content.
 
     A refused diagram's answer lists every problem (`problems`: element, line, detail, hint); the first one is also
     its `element` and `line`. Every external topic must have an adapter, every decision a published ruleset, and every
-    user task's `status` must be one the service knows (`TASK_STATUSES`).
+    user task's `status` must be one the service knows (`TASK_STATUSES`). A call activity must name a deployed process
+    (and version); ``batch`` holds the versions deployed with this diagram, by key, for the binding `deployment`.
     """
     content_hash = hashlib.sha256(xml).hexdigest()
     existing = _deployed(session, content_hash)
     if existing is not None:
         return Deployed(existing, created=False)
-    known = engine.Known(topics=known_topics, decisions=frozenset(known_rulesets), statuses=frozenset(TASK_STATUSES))
+    binder = _Binder(session, batch or {})
+    known = engine.Known(
+        topics=known_topics,
+        decisions=frozenset(known_rulesets),
+        statuses=frozenset(TASK_STATUSES),
+        processes=binder.known(),
+        batch=frozenset(batch or ()),
+    )
     try:
-        parsed = engine.load_definition(xml, filename=filename, known=known)
+        parsed = engine.load_definition(xml, filename=filename, known=known, resolve=binder)
     except engine.DiagramError as error:
         raise Invalid(
             str(error),
@@ -129,6 +193,7 @@ def deploy_definition(
     # Deployments of one process take turns from here: each numbers its version after the last one committed, and
     # of two deploying the same content at once the second finds the first's version.
     lock_name(session, f"process:{parsed.key}")
+    content_hash = binder.content_hash(xml)
     existing = _deployed(session, content_hash)
     if existing is not None:
         return Deployed(existing, created=False)
@@ -141,6 +206,7 @@ def deploy_definition(
         filename=filename,
         xml=xml.decode(),
         deployed_by=actor,
+        calls=json.dumps(binder.ids, sort_keys=True) if binder.ids else "",
     )
     session.add(row)
     session.flush()

@@ -24,6 +24,8 @@ class ProcessDefinition(Base):
     xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when a version is parsed or downloaded
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by: Mapped[str] = mapped_column(String(80), default="")
+    #: What each call activity runs, as JSON: element id -> the id of the deployed version (empty: calls nothing).
+    calls: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
 
 class ProcessInstance(Base):

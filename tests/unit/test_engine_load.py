@@ -96,7 +96,7 @@ def test_gateway_conditions_are_checked():
         ('<bpmn:businessRuleTask id="e1" camunda:decisionRef="routing" />', "resultVariable"),
         ('<bpmn:scriptTask id="e1" scriptFormat="groovy"><bpmn:script>x</bpmn:script></bpmn:scriptTask>', "groovy"),
         ('<bpmn:scriptTask id="e1" scriptFormat="python" />', "needs a script"),
-        ('<bpmn:callActivity id="e1" calledElement="other" />', "bpmn:callActivity is not supported"),
+        ('<bpmn:callActivity id="e1" calledElement="other" />', "the process 'other' it calls is not deployed"),
         ('<bpmn:manualTask id="e1" />', "bpmn:manualTask is not supported"),
         ('<bpmn:sendTask id="e1" />', "bpmn:sendTask is not supported"),
         (
