@@ -543,9 +543,10 @@ class _Checker:
         assignee = self.attr(node, "assignee")
         users = self.attr(node, "candidateUsers")
         if not groups and not assignee and not users:
-            raise self.fail(
+            self.warn(
                 node,
-                "a user task needs camunda:candidateGroups, camunda:candidateUsers or camunda:assignee",
+                "the user task has no camunda:candidateGroups, camunda:candidateUsers or camunda:assignee: only"
+                " those who work every queue (administrators and managers) see it",
                 hint="name the group whose queue it goes to",
             )
         for value in (groups, assignee, users):
