@@ -151,6 +151,7 @@ def _sync_tasks(
                 form=[field.to_dict() for field in task.form_fields],
                 priority=task.priority,
                 due_at=_parse_due(task.due),
+                sla=task.sla,
                 candidates=[TaskCandidate(group_name=group) for group in sorted(set(task.candidate_groups))],
                 candidate_people=[TaskCandidateUser(username=name) for name in sorted(set(task.candidate_users))],
             )

@@ -57,6 +57,8 @@ class UserTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    #: The task's `sla` property as the diagram declared it (`reaction`, `pause_client`...; None when it declares none).
+    sla: Mapped[str | None] = mapped_column(String(20), default=None)
     candidates: Mapped[list[TaskCandidate]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
     )

@@ -1,4 +1,5 @@
-"""The candidate people of a task (camunda:candidateUsers), indexed by person with the task's id
+"""The candidate people of a task (camunda:candidateUsers), indexed by person with the task's id, and the task's
+sla property (what makes its first touch the reaction)
 
 Revision ID: 0021_candidate_users
 Revises: 0019_page_indexes
@@ -23,8 +24,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("task_id", "username"),
     )
     op.create_index("ix_task_candidate_user_task", "task_candidate_user", ["username", "task_id"])
+    op.add_column("user_task", sa.Column("sla", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("user_task", "sla")
     op.drop_index("ix_task_candidate_user_task", table_name="task_candidate_user")
     op.drop_table("task_candidate_user")
