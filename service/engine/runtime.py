@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +23,7 @@ from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
 from .migration import ReachedElement, reached
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
+from .instructions import Instruction, apply_instructions
 from .modification import move_token, token_elements
 from .pruning import OPEN, prune_loop_passes
 from .scripting import DEFAULT_LIMITS, unsafe_value
@@ -160,6 +161,11 @@ class Run:
         """Cancel the tokens at the elements `cancel` and start one before `start_before`, which runs on the next
         ``advance()`` with the variables the cancelled tasks held (ModificationRefused says why it cannot)."""
         move_token(self._workflow, cancel, start_before)
+
+    def apply_instructions(self, instructions: Sequence[Instruction]) -> None:
+        """Camunda's modification instructions, checked whole and applied at once: the cancels, then the starts,
+        which run on the next ``advance()`` (ModificationRefused names the bad instruction's index)."""
+        apply_instructions(self._workflow, instructions)
 
     def update_data(self, values: dict[str, Any]) -> None:
         """Overwrite variables in the open part of the instance (the service's ticket fields)."""
