@@ -21,9 +21,9 @@ from .budget import ScriptLimits
 from .diagram import MessageRule
 from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
+from .instructions import Instruction, apply_instructions
 from .migration import ReachedElement, reached
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
-from .instructions import Instruction, apply_instructions
 from .modification import move_token, token_elements
 from .pruning import OPEN, prune_loop_passes
 from .scripting import DEFAULT_LIMITS, unsafe_value

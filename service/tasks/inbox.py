@@ -220,7 +220,8 @@ def _task_rows(shape: _Shape) -> list[Select[Any]]:
         return [query]
     mine = _candidate(TaskCandidate.group_name.in_(bindparam("groups", expanding=True)))
     assigned = UserTask.assignee == bindparam("username")
-    named = UserTask.id.in_(select(TaskCandidateUser.task_id).where(TaskCandidateUser.username == bindparam("username")))
+    people = select(TaskCandidateUser.task_id).where(TaskCandidateUser.username == bindparam("username"))
+    named = UserTask.id.in_(people)
     not_assigned = UserTask.assignee.is_(None) | ~assigned
     return [query.where(mine), query.where(assigned, ~mine), query.where(named, ~mine, not_assigned)]
 

@@ -63,9 +63,7 @@ class UserTask(Base):
         lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
     )
     #: Read only when asked for (few tasks name people): loading them with every task would cost each a query.
-    candidate_people: Mapped[list[TaskCandidateUser]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True
-    )
+    candidate_people: Mapped[list[TaskCandidateUser]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     ticket: Mapped[Ticket] = relationship(lazy="joined")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.integration.test_process_versions import deploy
@@ -24,11 +26,18 @@ def test_a_diagram_with_five_problems_gets_five_in_one_answer(api: Api) -> None:
     assert [p["line"] for p in problems] == sorted(p["line"] for p in problems)
 
 
-def test_warnings_come_back_with_a_successful_deployment(api: Api) -> None:
-    xml = ticket_xml().replace(b'<camunda:property name="status" value="clarifying" />', b"", 1)
+def _deployed_warning(api: Api, xml: bytes) -> dict[str, Any]:
+    """The one warning of a successful deployment of `xml`."""
     response = deploy(api, xml, query_string={"filename": "ticket.bpmn"})
     assert response.status_code == 201, response.get_json()
     [warning] = response.get_json()["warnings"]
+    return warning
+
+
+def test_warnings_come_back_with_a_successful_deployment(api: Api) -> None:
+    warning = _deployed_warning(
+        api, ticket_xml().replace(b'<camunda:property name="status" value="clarifying" />', b"")
+    )
     assert warning["element"] == "clarify" and "no ticket status" in warning["detail"]
 
 
@@ -55,10 +64,7 @@ def test_a_renamed_task_keeps_its_status_and_sla_pause(api: Api) -> None:
 
 
 def test_a_task_for_nobody_deploys_with_a_warning_and_waits_for_those_who_work_every_queue(api: Api) -> None:
-    xml = ticket_xml().replace(b' camunda:candidateGroups="duty"', b"", 1)
-    response = deploy(api, xml, query_string={"filename": "ticket.bpmn"})
-    assert response.status_code == 201, response.get_json()
-    [warning] = response.get_json()["warnings"]
+    warning = _deployed_warning(api, ticket_xml().replace(b' camunda:candidateGroups="duty"', b"", 1))
     assert warning["element"] == "clarify" and "administrators and managers" in warning["detail"]
     number = api.open_ticket()["number"]
     drain(api.ctx)

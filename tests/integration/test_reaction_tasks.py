@@ -31,7 +31,8 @@ def _claim(api: Api, number: str, name: str, *, as_: str) -> None:
 
 def test_claiming_a_task_declared_reaction_is_the_reaction_whatever_its_queue(api: Api) -> None:
     assert ticket_xml().count(CLARIFY_STATUS) == 1
-    number = _open(api, ticket_xml().replace(CLARIFY_STATUS, CLARIFY_STATUS + b'<camunda:property name="sla" value="reaction" />'))
+    reaction = CLARIFY_STATUS + b'<camunda:property name="sla" value="reaction" />'
+    number = _open(api, ticket_xml().replace(CLARIFY_STATUS, reaction))
     assert _reaction(api, number)["stopped_at"] is None
     _claim(api, number, "clarify", as_="duty")
     reaction = _reaction(api, number)
