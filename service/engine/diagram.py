@@ -175,6 +175,7 @@ class DiagramInfo:
     timers: dict[str, TimerSpec] = field(default_factory=dict)  # element id -> its timer
     errors: dict[str, ErrorCatch] = field(default_factory=dict)  # error boundary event id -> what it catches
     loops: dict[str, MultiInstance] = field(default_factory=dict)  # element id -> its multi-instance marker
+    interrupting: set[str] = field(default_factory=set)  # the start events of interrupting event sub-processes
 
 
 @dataclass(frozen=True)
@@ -528,8 +529,7 @@ class _Checker:
             if len(starts) != 1:
                 raise self.fail(node, "an event sub-process needs exactly one start event")
             if starts[0].get("isInterrupting", "true") != "false":
-                hint = 'set isInterrupting="false" on its start event, or use a boundary event on a sub-process'
-                raise self.fail(starts[0], "interrupting event sub-processes are not supported", hint=hint)
+                self.info.interrupting.add(starts[0].get("id"))
         self.container(node)
 
     def on_receiveTask(self, node: etree._Element) -> None:

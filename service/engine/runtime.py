@@ -22,6 +22,7 @@ from .diagram import MessageRule
 from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
 from .instructions import Instruction, apply_instructions
+from .interrupting import interrupt, interrupted
 from .migration import ReachedElement, reached
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .modification import move_token, token_elements
@@ -232,6 +233,8 @@ class Run:
 
     def _event_subprocess_messages(self) -> Iterator[str]:
         """The messages that start an event sub-process of the process: it waits for them as long as it runs."""
+        if interrupted(self._workflow, self._definition.interrupting_starts):
+            return
         for name in self._workflow.spec.start.trigger_specs:
             for start in self._workflow.subprocess_specs[name].bpmn_start_events:
                 if isinstance(start.event_definition, MessageEventDefinition):
@@ -336,6 +339,8 @@ class Run:
         spec = task.task_spec
         if isinstance(spec, BpmnSpecMixin) and task.has_state(TaskState.COMPLETED):
             self._events.append(TaskCompleted(spec.bpmn_id, kind_of(spec)))
+            if spec.bpmn_id in self._definition.interrupting_starts:
+                interrupt(task)
         self._check_size(task)
 
     def _check_size(self, task: Any) -> None:
