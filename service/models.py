@@ -29,7 +29,7 @@ from service.sla.models import (
     SlaEvent,
     TimeEntry,
 )
-from service.tasks.models import CompletionKey, SavedFilter, TaskCandidate, UserTask
+from service.tasks.models import CompletionKey, SavedFilter, TaskCandidate, TaskCandidateUser, UserTask
 from service.teams.models import Team
 from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey, Ticket
 from service.timers.models import DueTimer
@@ -69,6 +69,7 @@ __all__ = [
     "ProcessInstance",
     "RulesetVersion",
     "TaskCandidate",
+    "TaskCandidateUser",
     "Ticket",
     "User",
     "membership",

@@ -9,6 +9,7 @@ from .definition import Definition, load_definition
 from .diagram import Known, MessageRule
 from .errors import DiagramError, EngineError, FormError, MigrationRefused, ModificationRefused, Problem, TaskNotOpen
 from .forms import FormField
+from .instructions import Instruction
 from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .runtime import Run
@@ -25,6 +26,7 @@ __all__ = [
     "ExternalTaskView",
     "FormError",
     "FormField",
+    "Instruction",
     "Known",
     "MessageRule",
     "MigrationRefused",

@@ -50,6 +50,8 @@ class Definition:
         self.timer_elements: frozenset[str] = frozenset(info.timers)
         #: Per error boundary event: the code it catches and the variables that get the code and message.
         self.error_catches: dict[str, ErrorCatch] = dict(info.errors)
+        #: The start events of interrupting event sub-processes: the scope's other work ends when one starts.
+        self.interrupting_starts: frozenset[str] = frozenset(info.interrupting)
         #: Which element calls which topic and which decision, and the XML line of every element.
         self.topic_elements: dict[str, str] = dict(info.topics)
         self.decision_elements: dict[str, str] = {element: ref for element, (ref, _) in info.decisions.items()}

@@ -178,6 +178,7 @@ class DiagramInfo:
     errors: dict[str, ErrorCatch] = field(default_factory=dict)  # error boundary event id -> what it catches
     loops: dict[str, MultiInstance] = field(default_factory=dict)  # element id -> its multi-instance marker
     calls: dict[str, Call] = field(default_factory=dict)  # call activity id -> the process it calls
+    interrupting: set[str] = field(default_factory=set)  # the start events of interrupting event sub-processes
 
 
 @dataclass(frozen=True)
@@ -534,8 +535,7 @@ class _Checker:
             if len(starts) != 1:
                 raise self.fail(node, "an event sub-process needs exactly one start event")
             if starts[0].get("isInterrupting", "true") != "false":
-                hint = 'set isInterrupting="false" on its start event, or use a boundary event on a sub-process'
-                raise self.fail(starts[0], "interrupting event sub-processes are not supported", hint=hint)
+                self.info.interrupting.add(starts[0].get("id"))
         self.container(node)
 
     def on_callActivity(self, node: etree._Element) -> None:
@@ -552,9 +552,10 @@ class _Checker:
         assignee = self.attr(node, "assignee")
         users = self.attr(node, "candidateUsers")
         if not groups and not assignee and not users:
-            raise self.fail(
+            self.warn(
                 node,
-                "a user task needs camunda:candidateGroups, camunda:candidateUsers or camunda:assignee",
+                "the user task has no camunda:candidateGroups, camunda:candidateUsers or camunda:assignee: only"
+                " those who work every queue (administrators and managers) see it",
                 hint="name the group whose queue it goes to",
             )
         for value in (groups, assignee, users):

@@ -98,9 +98,10 @@ class MigrationRefused(Exception):
 class ModificationRefused(Exception):
     """A token cannot be moved as asked: ``detail`` says why (an unknown element, one that cannot hold a token,
     no token to cancel, an instance that has ended); ``field`` names what was asked wrong (``cancel`` or
-    ``start_before``)."""
+    ``start_before``; ``activityId`` of the instruction at ``index`` of an instruction list)."""
 
-    def __init__(self, field: str, detail: str) -> None:
+    def __init__(self, field: str, detail: str, index: int | None = None) -> None:
         self.field = field
         self.detail = detail
+        self.index = index
         super().__init__(detail)

@@ -33,7 +33,7 @@ def move_token(workflow: Any, cancel: Collection[str], start_before: str) -> Non
     not: an unknown element, one that cannot hold a token, no token to cancel, a completed instance)."""
     if workflow.is_completed():
         raise ModificationRefused("cancel", "the instance has ended")
-    target = _target(workflow, start_before)
+    target = target_spec(workflow, start_before)
     tokens = [task for task in _open_tasks(workflow) if task.task_spec.bpmn_id in cancel]
     missing = sorted(set(cancel) - {task.task_spec.bpmn_id for task in tokens})
     if missing or not cancel:
@@ -41,19 +41,32 @@ def move_token(workflow: Any, cancel: Collection[str], start_before: str) -> Non
         raise ModificationRefused(
             "cancel", f"the instance holds no token at {', '.join(missing) or '-'} (it holds: {held})"
         )
+    restart(workflow, tokens, [target])
+
+
+def open_tokens(workflow: Any) -> list[Any]:
+    """The open tasks of the top-level process: the instance's tokens."""
+    return _open_tasks(workflow)
+
+
+def restart(workflow: Any, tokens: list[Any], targets: list[Any]) -> None:
+    """Cancel `tokens` (at least one) and start one token before each of `targets` (task specs), hung where the
+    first cancelled token hung, each with the variables the cancelled ones held."""
     data: dict[str, Any] = {}
     for task in tokens:
         data.update(copy.deepcopy(task.data))
     parent = _anchor(tokens[0])
     for task in tokens:
         _cancel(workflow, task)
-    token = parent._add_child(target, TaskState.FUTURE)
-    token.data = data
-    target._predict(token, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
-    token._ready()
+    for target in targets:
+        token = parent._add_child(target, TaskState.FUTURE)
+        token.data = copy.deepcopy(data)
+        target._predict(token, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
+        token._ready()
 
 
-def _target(workflow: Any, element_id: str) -> Any:
+def target_spec(workflow: Any, element_id: str) -> Any:
+    """The task spec of a top-level element a token may start before (ModificationRefused otherwise)."""
     spec = workflow.spec.task_specs.get(element_id)
     if spec is None or getattr(spec, "bpmn_id", None) != element_id:
         nested = any(element_id in sub.task_specs for sub in workflow.subprocess_specs.values())

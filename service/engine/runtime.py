@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +21,8 @@ from .budget import ScriptLimits
 from .diagram import MessageRule
 from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
+from .instructions import Instruction, apply_instructions
+from .interrupting import interrupt, interrupted
 from .migration import ReachedElement, reached
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .modification import move_token, token_elements
@@ -161,6 +163,11 @@ class Run:
         ``advance()`` with the variables the cancelled tasks held (ModificationRefused says why it cannot)."""
         move_token(self._workflow, cancel, start_before)
 
+    def apply_instructions(self, instructions: Sequence[Instruction]) -> None:
+        """Camunda's modification instructions, checked whole and applied at once: the cancels, then the starts,
+        which run on the next ``advance()`` (ModificationRefused names the bad instruction's index)."""
+        apply_instructions(self._workflow, instructions)
+
     def update_data(self, values: dict[str, Any]) -> None:
         """Overwrite variables in the open part of the instance (the service's ticket fields)."""
         clean = plain_data(values, "variables")
@@ -226,6 +233,8 @@ class Run:
 
     def _event_subprocess_messages(self) -> Iterator[str]:
         """The messages that start an event sub-process of the process: it waits for them as long as it runs."""
+        if interrupted(self._workflow, self._definition.interrupting_starts):
+            return
         for name in self._workflow.spec.start.trigger_specs:
             for start in self._workflow.subprocess_specs[name].bpmn_start_events:
                 if isinstance(start.event_definition, MessageEventDefinition):
@@ -330,6 +339,8 @@ class Run:
         spec = task.task_spec
         if isinstance(spec, BpmnSpecMixin) and task.has_state(TaskState.COMPLETED):
             self._events.append(TaskCompleted(spec.bpmn_id, kind_of(spec)))
+            if spec.bpmn_id in self._definition.interrupting_starts:
+                interrupt(task)
         self._check_size(task)
 
     def _check_size(self, task: Any) -> None:

@@ -31,13 +31,20 @@ def modify_instance(
     *,
     user: Caller,
     number: str,
-    cancel: list[str],
-    start_before: str,
+    cancel: list[str] | None = None,
+    start_before: str | None = None,
+    instructions: list[dict[str, str]] | None = None,
+    annotation: str | None = None,
     resolve_incidents: bool = False,
 ) -> dict[str, Any]:
-    """Cancel the ticket's tokens at `cancel` and start one before `start_before`, then run on until the flow
-    waits. A ticket stopped by an incident moves only when `resolve_incidents` is asked (the move resolves it);
-    a job already running at a cancelled element is refused (409), pending or failed ones there end with it."""
+    """Cancel the ticket's tokens at `cancel` and start one before `start_before` (or apply Camunda's
+    `instructions`, in one step), then run on until the flow waits. A ticket stopped by an incident moves only when
+    `resolve_incidents` is asked (the move resolves it); a job already running at a cancelled element is refused
+    (409), pending or failed ones there end with it. The history records the move once, with its `annotation`."""
+    steps = [engine.Instruction(item["type"], item["activity_id"]) for item in instructions or ()]
+    if instructions is not None:
+        cancel = [step.activity_id for step in steps if step.type == "cancel"]
+    cancel = list(cancel or ())
     ticket, instance = running_instance(session, user=user, number=number)
     incidents = list(session.scalars(select(Incident).where(Incident.ticket_id == ticket.id, Incident.state == OPEN)))
     stopping = next((incident for incident in incidents if incident.previous_status is not None), None)
@@ -56,9 +63,13 @@ def modify_instance(
     def move(run: engine.Run) -> None:
         moved["before"], moved["run"] = run.token_elements(), run
         try:
-            run.move_token(cancel, start_before)
+            if instructions is not None:
+                run.apply_instructions(steps)
+            else:
+                assert start_before is not None  # the schema asks for it with cancel
+                run.move_token(cancel, start_before)
         except engine.ModificationRefused as error:
-            raise Invalid("the token cannot move so", errors={error.field: [error.detail]}) from error
+            raise _refusal(error) from error
 
     step_instance(
         session,
@@ -71,16 +82,23 @@ def modify_instance(
     run: engine.Run = moved["run"]
     _end_jobs(session, [job for job in jobs if job.status in (PENDING, FAILED)], run)
     after = run.token_elements()
+    asked: dict[str, Any] = {"cancel": cancel}
+    if instructions is not None:
+        asked["instructions"] = [{"type": step.type, "activityId": step.activity_id} for step in steps]
+    else:
+        asked["start_before"] = start_before
+    if annotation:
+        asked["annotation"] = annotation
+    incident_ids = [incident.id for incident in resolved]
     record(
         session,
         ticket,
         user.username,
         "instance_modified",
-        cancel=list(cancel),
-        start_before=start_before,
+        **asked,
         before=moved["before"],
         after=after,
-        incidents=[incident.id for incident in resolved],
+        incidents=incident_ids,
     )
     return {
         "ticket": number,
@@ -88,6 +106,16 @@ def modify_instance(
         "after": after,
         "resolved_incidents": [incident.id for incident in resolved],
     }
+
+
+def _refusal(error: engine.ModificationRefused) -> Invalid:
+    """The 422 of a move the instance cannot make; an instruction's names its index."""
+    if error.index is None:
+        return Invalid("the token cannot move so", errors={error.field: [error.detail]})
+    return Invalid(
+        f"instruction {error.index} cannot be applied: {error.detail}",
+        errors={"instructions": {str(error.index): {error.field: [error.detail]}}},
+    )
 
 
 def _end_jobs(session: Session, jobs: list[Job], run: engine.Run) -> None:

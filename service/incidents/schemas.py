@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
-from service.fields import Choice, Code
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from service.engine.instructions import TYPES
+from service.fields import Choice, Code, Text
 from service.incidents.models import ACTIONS, OPEN, RESOLVED
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING
 from service.paging import page_of
@@ -61,16 +64,32 @@ class VariablesChangedSchema(Schema):
     after = fields.Dict()
 
 
-class ModificationSchema(Schema):
-    """Where to move the ticket's token: Camunda's instance modification, simplified to one move."""
+class InstructionSchema(Schema):
+    """One of Camunda's modification instructions."""
 
+    type = Choice(
+        TYPES,
+        required=True,
+        metadata={"description": "Cancel the tokens at, or start one before or after, an element."},
+    )
+    activity_id = Code(required=True, data_key="activityId", metadata={"description": "The element's id."})
+
+
+class ModificationSchema(Schema):
+    """Where to move the ticket's token: one move (`cancel` and `start_before`), or Camunda's `instructions`."""
+
+    instructions = fields.List(
+        fields.Nested(InstructionSchema),
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "Camunda's instruction list, applied in one step (instead of cancel/start_before)."},
+    )
+    annotation = Text(max_length=1000, metadata={"description": "Why: kept in the history with the move."})
     cancel = fields.List(
         Code(),
-        required=True,
         validate=validate.Length(min=1, max=20),
         metadata={"description": "The elements whose tokens (open tasks, waiting events) are cancelled."},
     )
-    start_before = Code(required=True, metadata={"description": "The element a new token starts before."})
+    start_before = Code(metadata={"description": "The element a new token starts before."})
     resolve_incidents = fields.Boolean(
         load_default=False,
         metadata={
@@ -78,6 +97,19 @@ class ModificationSchema(Schema):
             "(required to move a ticket in the status `incident`)."
         },
     )
+
+    @validates_schema
+    def one_shape(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Either `instructions`, or `cancel` with `start_before`."""
+        if "instructions" in data:
+            if "cancel" in data or "start_before" in data:
+                raise ValidationError("give instructions, or cancel and start_before, not both", "instructions")
+            return
+        missing = {
+            name: ["Missing data for required field."] for name in ("cancel", "start_before") if name not in data
+        }
+        if missing:
+            raise ValidationError(missing)
 
 
 class ModifiedSchema(Schema):

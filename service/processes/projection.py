@@ -15,7 +15,7 @@ from service.jobs.topics import TOPICS
 from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
 from service.sla import tracking as sla_tracking
-from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, UserTask
+from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, TaskCandidateUser, UserTask
 from service.tickets.history import history_row, record
 from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
 from service.timers.projection import sync_timers
@@ -151,7 +151,9 @@ def _sync_tasks(
                 form=[field.to_dict() for field in task.form_fields],
                 priority=task.priority,
                 due_at=_parse_due(task.due),
+                sla=task.sla,
                 candidates=[TaskCandidate(group_name=group) for group in sorted(set(task.candidate_groups))],
+                candidate_people=[TaskCandidateUser(username=name) for name in sorted(set(task.candidate_users))],
             )
         )
 

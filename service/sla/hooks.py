@@ -13,14 +13,15 @@ from service.tickets.models import Ticket
 
 
 def task_claimed(session: Session, *, task: UserTask, actor: str) -> None:
-    """A person took a task: an engineering team's first touch is the reaction."""
+    """A person took a task: the first touch of a reaction task (`tracking.reacts`) is the reaction."""
     ticket = session.get(Ticket, task.ticket_id)
     if ticket is not None:
         tracking.on_task_event(session, ticket, task=task, now=utcnow())
 
 
 def task_completed(session: Session, *, task: UserTask, actor: str, data: dict[str, Any]) -> None:
-    """A person completed a task: the reaction if it was engineering's first, and a time entry of its `hours`."""
+    """A person completed a task: the reaction if it was a reaction task's first touch, and a time entry of its
+    `hours`."""
     ticket = session.get(Ticket, task.ticket_id)
     if ticket is None:
         return

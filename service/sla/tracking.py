@@ -2,7 +2,7 @@
 
 Called from the projection after every step of a ticket's instance (`on_ticket_changed`) and after a person claims or
 completes a task (`on_task_event`). Everything is derived from the ticket's history (its segments and the claims and
-completions of engineering tasks), so a changed severity, route or contract gives the deadlines that history implies.
+completions of reaction tasks), so a changed severity, route or contract gives the deadlines that history implies.
 """
 
 from __future__ import annotations
@@ -101,10 +101,10 @@ def on_ticket_changed(
 
 
 def on_task_event(session: Session, ticket: Ticket, *, task: UserTask, now: datetime) -> None:
-    """After a person claimed or completed a task: an engineering team's first touch stops the reaction clock.
+    """After a person claimed or completed a task: the first touch of a reaction task stops the reaction clock.
 
     Once the reaction clock has stopped, a touch changes nothing the clocks depend on: nothing is recomputed."""
-    if engineering_group(task.candidate_groups) is None:
+    if not reacts(task.sla, task.candidate_groups):
         return
     query = select(SlaClock.stopped_at).where(SlaClock.ticket_id == ticket.id, SlaClock.kind == REACTION)
     if session.scalar(query) is None:
@@ -231,8 +231,15 @@ def engineering_group(groups: list[str]) -> tuple[str, int] | None:
     return None
 
 
+def reacts(sla: str | None, groups: list[str]) -> bool:
+    """Whether a person's first touch of a task is the ticket's reaction: its `sla` property says so (`reaction`), and
+    for a task that declares none (or one written before the property was kept), an engineering queue among its
+    groups does."""
+    return sla == "reaction" if sla else engineering_group(sorted(groups)) is not None
+
+
 def first_response(session: Session, ticket: Ticket) -> datetime | None:
-    """When an engineering team first claimed or completed one of the ticket's tasks."""
+    """When a person first claimed or completed one of the ticket's reaction tasks (`reacts`)."""
     query = select(HistoryEvent).where(
         HistoryEvent.ticket_id == ticket.id, HistoryEvent.kind.in_(("task_claimed", "task_completed"))
     )
@@ -240,14 +247,15 @@ def first_response(session: Session, ticket: Ticket) -> datetime | None:
     ids = {str((event.detail or {}).get("task_id")) for event in events}
     if not ids:
         return None
-    groups: dict[str, list[str]] = {}
-    for task_id, group in session.execute(
-        select(TaskCandidate.task_id, TaskCandidate.group_name).where(TaskCandidate.task_id.in_(ids))
-    ):
-        groups.setdefault(task_id, []).append(group)
+    tasks: dict[str, tuple[str | None, list[str]]] = {}
+    rows = select(UserTask.id, UserTask.sla, TaskCandidate.group_name).outerjoin(
+        TaskCandidate, TaskCandidate.task_id == UserTask.id
+    )
+    for task_id, sla, group in session.execute(rows.where(UserTask.id.in_(ids))):
+        tasks.setdefault(task_id, (sla, []))[1].extend([group] if group is not None else [])
     for event in events:
-        task_groups = groups.get(str((event.detail or {}).get("task_id")))
-        if task_groups and engineering_group(sorted(task_groups)) is not None:
+        found = tasks.get(str((event.detail or {}).get("task_id")))
+        if found is not None and reacts(*found):
             return aware(event.at)
     return None
 

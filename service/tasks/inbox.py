@@ -53,7 +53,7 @@ from service.db import UtcDateTime, utcnow
 from service.errors import Invalid
 from service.sla import reviews
 from service.sla.models import BREACHED, RESOLUTION, RUNNING, BreachReview, SlaClock
-from service.tasks.models import OPEN, TaskCandidate, UserTask
+from service.tasks.models import OPEN, TaskCandidate, TaskCandidateUser, UserTask
 from service.tasks.reviews import PREFIX as REVIEW_PREFIX
 from service.tickets.models import Ticket
 from service.tickets.schemas import SEVERITIES
@@ -175,9 +175,11 @@ def _candidate(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def _task_rows(shape: _Shape) -> list[Select[Any]]:
-    """The open tasks the user may see, as one query, or two for someone who works only some queues: those of
-    their groups (a semi-join walking the ordered index, probing the candidates' key) and those assigned to them
-    outside their groups. One query with an OR would be planned as a hash of every candidate row of the groups."""
+    """The open tasks the user may see, as one query, or three for someone who works only some queues: those of
+    their groups (a semi-join walking the ordered index, probing the candidates' key), those assigned to them
+    outside their groups, and those naming them among their candidate users (the person's few rows of that index,
+    joined to the tasks by key) neither of their groups nor assigned to them. One query with an OR would be planned
+    as a hash of every candidate row of the groups."""
     groups = (
         select(func.aggregate_strings(TaskCandidate.group_name, ","))
         .where(TaskCandidate.task_id == UserTask.id)
@@ -217,7 +219,11 @@ def _task_rows(shape: _Shape) -> list[Select[Any]]:
     if shape.all_queues:
         return [query]
     mine = _candidate(TaskCandidate.group_name.in_(bindparam("groups", expanding=True)))
-    return [query.where(mine), query.where(UserTask.assignee == bindparam("username"), ~mine)]
+    assigned = UserTask.assignee == bindparam("username")
+    people = select(TaskCandidateUser.task_id).where(TaskCandidateUser.username == bindparam("username"))
+    named = UserTask.id.in_(people)
+    not_assigned = UserTask.assignee.is_(None) | ~assigned
+    return [query.where(mine), query.where(assigned, ~mine), query.where(named, ~mine, not_assigned)]
 
 
 def _review_rows(shape: _Shape) -> Select[Any]:

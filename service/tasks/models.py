@@ -57,9 +57,13 @@ class UserTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    #: The task's `sla` property as the diagram declared it (`reaction`, `pause_client`...; None when it declares none).
+    sla: Mapped[str | None] = mapped_column(String(20), default=None)
     candidates: Mapped[list[TaskCandidate]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
     )
+    #: Read only when asked for (few tasks name people): loading them with every task would cost each a query.
+    candidate_people: Mapped[list[TaskCandidateUser]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     ticket: Mapped[Ticket] = relationship(lazy="joined")
 
@@ -73,6 +77,11 @@ class UserTask(Base):
         """The names of the groups whose members may work on the task."""
         return sorted(candidate.group_name for candidate in self.candidates)
 
+    @property
+    def candidate_users(self) -> list[str]:
+        """The people (`camunda:candidateUsers`) who may work on the task whatever their groups."""
+        return sorted(candidate.username for candidate in self.candidate_people)
+
 
 class TaskCandidate(Base):
     """One candidate group of an open task; indexed so that a queue is one query.
@@ -84,6 +93,16 @@ class TaskCandidate(Base):
     __table_args__ = (Index("ix_task_candidate_group_task", "group_name", "task_id"),)
     task_id: Mapped[str] = mapped_column(ForeignKey("user_task.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class TaskCandidateUser(Base):
+    """One candidate person of an open task (`camunda:candidateUsers`): they see, claim and complete it outside its
+    groups. Indexed by person with the task's id, so a person's own tasks join the open tasks from the index alone."""
+
+    __tablename__ = "task_candidate_user"
+    __table_args__ = (Index("ix_task_candidate_user_task", "username", "task_id"),)
+    task_id: Mapped[str] = mapped_column(ForeignKey("user_task.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
 class CompletionKey(Base):

@@ -26,6 +26,9 @@ class TaskSchema(TaskSummarySchema):
     ticket = fields.Function(lambda task: task.ticket_number)
     state = Choice((OPEN, COMPLETED, CANCELLED))
     form = fields.List(fields.Nested(FormFieldSchema))
+    candidate_users = fields.List(
+        fields.String(), metadata={"description": "People who may work on it outside its queues (candidateUsers)."}
+    )
 
 
 class TaskSiteSchema(Schema):

@@ -31,9 +31,15 @@ def get_task(session: Session, *, user: Caller, task_id: str) -> Any:
     if number is not None:
         return breach_reviews.get(session, user=user, task_id=task_id, number=number)
     task = session.get(UserTask, task_id)
-    if task is None or not may_work_on(user, task.candidate_groups, task.assignee):
+    if task is None or not _may_work_on(user, task):
         raise NotFound(f"no task {task_id}")
     return task
+
+
+def _may_work_on(user: Caller, task: UserTask) -> bool:
+    """A task of the user's queues, assigned to them, or naming them among its candidate users (read only when the
+    rest does not decide: most tasks name none)."""
+    return may_work_on(user, task.candidate_groups, task.assignee) or user.username in task.candidate_users
 
 
 def price_list(session: Session, *, task: Any) -> list[PriceItem]:

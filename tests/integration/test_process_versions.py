@@ -58,12 +58,6 @@ SHIPPED = ticket_xml()
 # The diagram, the element named, words of the reason, and what the line named holds.
 REFUSED = {
     "does not parse": (b"<bpmn:definitions>", None, "does not parse", ""),
-    "user task with no queue": (
-        _refusal(SHIPPED, ' camunda:candidateGroups="rmc"', ""),
-        "order_parts",
-        "candidateUsers or camunda:assignee",
-        'id="order_parts"',
-    ),
     "form field of an unknown type": (
         _refusal(SHIPPED, 'id="eta" label="Expected delivery" type="date"', 'id="eta" type="datetime"'),
         "order_parts",  # the user task holding the form field

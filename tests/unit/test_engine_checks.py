@@ -27,7 +27,7 @@ def no_decision(ruleset: str, facts: dict) -> None:
 
 def test_five_problems_come_in_one_error_in_the_files_order():
     xml = linear(
-        '<bpmn:userTask id="e1" />',
+        '<bpmn:userTask id="e1" camunda:assignee="${owner" />',
         '<bpmn:serviceTask id="e2" camunda:class="com.acme.Mailer" />',
         '<bpmn:scriptTask id="e3" scriptFormat="groovy"><bpmn:script>x</bpmn:script></bpmn:scriptTask>',
         '<bpmn:task id="e4"><bpmn:extensionElements><camunda:taskListener event="create" /></bpmn:extensionElements>'
@@ -184,3 +184,13 @@ def test_a_user_task_without_a_status_is_a_warning_not_a_refusal():
     definition = load_definition(linear(USER.format(id="e1")), filename="w.bpmn")
     [warning] = definition.warnings
     assert warning.element_id == "e1" and "no ticket status" in warning.detail
+
+
+def test_a_user_task_for_nobody_is_a_warning_and_opens_in_no_queue():
+    definition = load_definition(linear('<bpmn:userTask id="e1" />'), filename="nobody.bpmn")
+    warning = next(w for w in definition.warnings if "camunda:candidateGroups" in w.detail)
+    assert warning.element_id == "e1" and "administrators and managers" in warning.detail
+    run = definition.start({}, decide=no_decision)
+    run.advance()
+    [task] = run.user_tasks()
+    assert (task.candidate_groups, task.candidate_users, task.assignee) == ((), (), None)

@@ -334,12 +334,6 @@ def test_a_message_starts_a_non_interrupting_event_sub_process_beside_the_flow()
             "may only start an event sub-process",
         ),
         (
-            '<bpmn:startEvent id="start" /><bpmn:subProcess id="oops" triggeredByEvent="true">'
-            '<bpmn:startEvent id="on"><bpmn:messageEventDefinition messageRef="m_reply" /></bpmn:startEvent>'
-            "</bpmn:subProcess>",
-            "interrupting event sub-processes are not supported",
-        ),
-        (
             '<bpmn:startEvent id="start" /><bpmn:userTask id="work" camunda:candidateGroups="x" />'
             '<bpmn:boundaryEvent id="oops" attachedToRef="work"><bpmn:escalationEventDefinition />'
             "</bpmn:boundaryEvent>",
