@@ -1,7 +1,7 @@
 """Call activities: each deployed version records which deployed version each of its call activities runs
 
 Revision ID: 0023_call_activities
-Revises: 0019_page_indexes
+Revises: 0021_candidate_users
 Create Date: 2026-12-01 20:00:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_call_activities"
-down_revision = "0019_page_indexes"
+down_revision = "0021_candidate_users"
 branch_labels = None
 depends_on = None
 
