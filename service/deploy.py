@@ -51,6 +51,7 @@ def _one(ctx: Context, path: Path, actor: str, *, rules: bool) -> DeployLine:
                     actor=actor,
                     known_topics=ServedTopics.of(ctx.config.external_topics),
                     known_rulesets=known,
+                    ticket_process=ctx.config.ticket_process,
                 )
                 number, created = deployed.definition.version, deployed.created
     except ServiceError as error:

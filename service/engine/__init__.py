@@ -11,7 +11,8 @@ from .forms import FormField
 from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .runtime import Run
-from .timers import WaitingTimer, from_iso
+from .starts import StartTrigger, first_start, next_start
+from .timers import TimerError, WaitingTimer, from_iso
 
 __all__ = [
     "DecisionTaken",
@@ -31,10 +32,14 @@ __all__ = [
     "ReachedElement",
     "Run",
     "ScriptLimits",
+    "StartTrigger",
     "TaskCompleted",
     "TaskNotOpen",
+    "TimerError",
     "UserTaskView",
     "WaitingTimer",
+    "first_start",
     "from_iso",
     "load_definition",
+    "next_start",
 ]
