@@ -39,7 +39,7 @@ def get_instance(session: Session, *, user: Caller, instance_id: int) -> dict[st
 
 
 def list_instances(
-    session: Session, *, user: Caller, key: str | None, cursor: str | None = None, page_size: int = 50
+    session: Session, *, user: Caller, key: str | None = None, cursor: str | None = None, page_size: int = 50
 ) -> Page[Any]:
     """A page of the instances of processes beside the ticket flow (of `key` if given), newest first."""
     authorize(user, Permission.READ_PROCESSES)
