@@ -11,6 +11,7 @@ from sqlalchemy import select
 from service.db import transaction
 from service.jobs.models import Job
 from service.processes.models import ProcessDefinition, ProcessInstance
+from service.timers import firing
 from service.timers.firing import run_due_timer
 from service.timers.models import DROPPED, FIRED, WAITING
 from service.worker import drain
@@ -177,3 +178,15 @@ def test_refused_message_starts(api: Api) -> None:
     assert undeclared.status_code == 422 and "price" in undeclared.get_json()["errors"]
     assert api.post("/messages", as_="manager", json={"name": "equipment_returned"}).status_code == 403
     assert instances_of(api, SIDE) == []
+
+
+def test_a_worker_whose_lease_ran_out_does_not_start_the_instance_again(api: Api) -> None:
+    deploy(api, side_process(SIDE, start=cycle("R/PT1H")))
+    [row] = start_rows(api.ctx)
+    assert firing._claim(api.ctx, "slow", row.due_at) == (row.id, True)  # the slow worker holds it, then stalls
+    later = row.due_at + firing.LEASE + timedelta(seconds=1)
+    assert firing._claim(api.ctx, "quick", later) == (row.id, True)  # its lease ran out: another worker takes it
+    assert firing._fire(api.ctx, row.id, "slow", later) == "skipped"  # the slow one wakes: the row is not its own
+    assert firing._fire(api.ctx, row.id, "quick", later) == "fired"
+    assert firing._fire(api.ctx, row.id, "quick", later) == "skipped"
+    assert len(instances_of(api, SIDE)) == 1
