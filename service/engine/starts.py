@@ -59,8 +59,9 @@ def pass_start_events(workflow: Any) -> None:
 
 
 def first_start(spec: TimerSpec, now: datetime) -> datetime | None:
-    """When a timer start event deployed at `now` first starts an instance (None: a cycle of no repeats; a cycle
-    dated in the past: its first moment from `now` on). Its text must be literal: nothing runs at deployment to give an expression its variables (TimerError)."""
+    """When a timer start event deployed at `now` first starts an instance: None for a cycle of no repeats; for a
+    cycle dated in the past, its first moment from `now` on. Its text must be literal: nothing runs at deployment
+    to give an expression its variables (TimerError)."""
     if has_expression(spec.text):
         raise TimerError("a timer start event needs a literal ISO 8601 text, not an expression")
     if spec.kind != TIME_CYCLE:

@@ -21,8 +21,8 @@ from service.errors import ProcessFailed, from_the_database
 from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
-from service.jobs.retention import summarise
 from service.jobs.process_topics import run_process_topic
+from service.jobs.retention import summarise
 from service.jobs.topics import CHAINABLE, NOTICES, PROCESS_TOPICS, TOPICS, BpmnError, TopicCall, stable_message_id
 from service.observability import metrics, request_id
 from service.processes.instances import Drive, step_instance

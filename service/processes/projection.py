@@ -171,7 +171,8 @@ def add_jobs(
             "task_id": task.id,
             "element_id": task.name,
             "topic": task.topic,
-            "external": task.topic not in TOPICS and task.topic not in PROCESS_TOPICS,  # deployed as left to outside workers
+            "external": task.topic not in TOPICS
+            and task.topic not in PROCESS_TOPICS,  # deployed as left to outside workers
             "variables": dict(task.variables),
             "request_id": request_id.current(),
         }

@@ -108,9 +108,7 @@ def step_process(
 
 def lock_by_id(session: Session, *, instance_id: int) -> ProcessInstance:
     """The instance, read afresh and locked until the transaction ends (PostgreSQL: `FOR UPDATE`)."""
-    query = (
-        select(ProcessInstance).where(ProcessInstance.id == instance_id).execution_options(populate_existing=True)
-    )
+    query = select(ProcessInstance).where(ProcessInstance.id == instance_id).execution_options(populate_existing=True)
     if is_postgres(session):
         query = query.with_for_update()
     instance = session.scalar(query)

@@ -12,9 +12,9 @@ until the ticket runs again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import or_, select

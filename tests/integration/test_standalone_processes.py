@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.db import transaction
 from service.jobs.models import Job
-from service.processes.models import ProcessDefinition, ProcessInstance
+from service.processes.models import ProcessDefinition
 from service.timers import firing
 from service.timers.firing import run_due_timer
 from service.timers.models import DROPPED, FIRED, WAITING
