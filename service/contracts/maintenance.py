@@ -112,8 +112,11 @@ def _open_ticket(
         "channel": CHANNEL,
         "category": CATEGORY,
         "severity": "normal",
-        "summary": f"Planned maintenance of {item.vendor} {item.model} ({item.serial})",
-        "description": f"Preventive maintenance due {due_on.isoformat()} under contract {contract.number}.",
+        "summary": f"Плановое обслуживание / Planned maintenance: {item.model} ({item.serial})",
+        "description": (
+            f"Плановое профилактическое обслуживание по договору {contract.number}, срок {due_on.isoformat()}.\n"
+            f"Preventive maintenance under contract {contract.number}, due {due_on.isoformat()}."
+        ),
     }
     ticket = new_ticket(session, actor=ACTOR, client=contract.client, contact=contact, equipment=item, fields=fields)
     try:

@@ -17,16 +17,7 @@ from service.imports import cells
 from service.imports.kinds import Column, Kind, Loader, chunks
 
 #: The columns besides the client and the lists, as the model names them.
-FIELDS = (
-    "number",
-    "starts_on",
-    "ends_on",
-    "service_level",
-    "parts_included",
-    "status",
-    "maintenance_every_months",
-    "maintenance_next_on",
-)
+FIELDS = services.FIELDS
 
 
 class ContractLoader(Loader):
