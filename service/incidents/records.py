@@ -20,7 +20,7 @@ log = logging.getLogger("orchestrator.incidents")
 
 def open_incident(
     session: Session,
-    ticket: Ticket,
+    ticket: Ticket | None,
     *,
     actor: str,
     kind: str,
@@ -32,9 +32,12 @@ def open_incident(
     version: int | None = None,
     job: Job | None = None,
     event: dict[str, Any] | None = None,
+    instance_id: int | None = None,
 ) -> Incident:
     """Store an open incident of `ticket`, tell it in the history (the `incident` event carries `event` too) and
     the log; `stop` puts the ticket in the `incident` status, its status before kept on the incident."""
+    if ticket is None:  # an instance beside the ticket flow: no ticket stops, no history tells it
+        return _apart(session, actor, kind, error, detail, element_id, process, version, job, instance_id)
     previous = ticket.status if stop and ticket.status != INCIDENT else None
     incident = Incident(
         ticket_id=ticket.id,
@@ -60,16 +63,45 @@ def open_incident(
     return incident
 
 
+def _apart(
+    session: Session,
+    actor: str,
+    kind: str,
+    error: str,
+    detail: dict[str, Any] | None,
+    element_id: str | None,
+    process: str | None,
+    version: int | None,
+    job: Job | None,
+    instance_id: int | None,
+) -> Incident:
+    incident = Incident(
+        instance_id=instance_id if instance_id is not None else job.instance_id if job is not None else None,
+        job_id=job.id if job is not None else None,
+        kind=kind,
+        detail=detail or {},
+        element_id=element_id,
+        last_error=error,
+        process=process,
+        version=version,
+        created_by=actor,
+    )
+    session.add(incident)
+    session.flush()
+    log.error("instance %s: incident %s (%s) at %s: %s", incident.instance_id, incident.id, kind, element_id, error)
+    return incident
+
+
 def record_failure(session: Session, failure: ProcessFailed, *, job: Job | None = None) -> None:
     """Store the incident of a failed step (the step's own transaction has ended), or, when it was the retry of an
     open incident, keep that one open with the new error; the failure's problem then names the incident."""
     ticket = session.get(Ticket, failure.ticket_id) if failure.ticket_id is not None else None
-    if ticket is None:
+    if ticket is None and failure.instance_id is None and job is None:
         return
     actor = failure.actor or "system"
     element, version = failure.extra.get("element"), failure.extra.get("version")
     existing = session.get(Incident, failure.incident_id) if failure.incident_id is not None else None
-    if existing is not None and existing.state == OPEN:
+    if existing is not None and existing.state == OPEN and ticket is not None:
         existing.last_error, existing.updated_at = failure.detail, utcnow()
         existing.element_id, existing.process, existing.version = element, failure.extra.get("process"), version
         record(
@@ -94,6 +126,7 @@ def record_failure(session: Session, failure: ProcessFailed, *, job: Job | None 
         version=version,
         job=job,
         event=event,
+        instance_id=failure.instance_id,
     )
     failure.extra["incident"] = incident.id
 

@@ -430,11 +430,7 @@ def give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed 
     if failure is not None:  # the diagram failed: the incident names the element and stops the ticket there
         record_failure(session, failure, job=job)
         return
-    if job.ticket_id is None:  # an instance beside the ticket flow: the failed job is kept, and logged
-        log.error("job %s (%s) of instance %s failed for good: %s", job.id, job.topic, job.instance_id, message)
-        return
-    ticket = session.get(Ticket, job.ticket_id)
-    assert ticket is not None
+    ticket = session.get(Ticket, job.ticket_id) if job.ticket_id is not None else None  # none: beside the flow
     event = {"topic": job.topic, "job": job.id}
     open_incident(
         session,

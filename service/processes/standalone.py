@@ -80,7 +80,8 @@ def step_process(
     session: Session, ctx: Context, *, instance_id: int, actor: str, action: Callable[[engine.Run], Any]
 ) -> Any:
     """Lock an instance of a process beside the ticket flow by its id, apply `action` to it, run it until it waits
-    and project its jobs and timers. A failure raises ProcessFailed naming no ticket: the caller logs it."""
+    and project its jobs and timers. A failure raises ProcessFailed naming the instance and no ticket: its incident
+    stops no ticket (`service.incidents.records`)."""
     instance = lock_by_id(session, instance_id=instance_id)
     if instance.ticket_id is not None:
         raise Conflict("the ticket flow's instance steps with its ticket")
@@ -90,14 +91,14 @@ def step_process(
         outcome = action(run)
     except engine.EngineError as error:
         failure = process_failure(error, version)
-        failure.actor = actor
+        failure.actor, failure.instance_id = actor, instance.id
         raise failure from error
     try:
         events = advance_run(run, version)
+        _refuse_user_tasks(run, version)
     except ProcessFailed as failure:
-        failure.actor = actor
+        failure.actor, failure.instance_id = actor, instance.id
         raise
-    _refuse_user_tasks(run, version)
     _project(session, instance, run, events, new=False)
     try:
         session.flush()

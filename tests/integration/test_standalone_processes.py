@@ -190,3 +190,37 @@ def test_a_worker_whose_lease_ran_out_does_not_start_the_instance_again(api: Api
     assert firing._fire(api.ctx, row.id, "quick", later) == "fired"
     assert firing._fire(api.ctx, row.id, "quick", later) == "skipped"
     assert len(instances_of(api, SIDE)) == 1
+
+
+def test_a_job_of_an_instance_without_a_ticket_that_keeps_failing_is_an_incident_to_retry(api: Api) -> None:
+    deploy(api, side_process(SIDE, topic="files.create_folder"))  # a ticket's topic: without one it fails
+    instance = start(api, SIDE, {}).get_json()["id"]
+    drain(api.ctx)
+    [incident] = api.get("/incidents", as_="duty").get_json()["items"]
+    assert (incident["ticket"], incident["instance"], incident["kind"]) == (None, instance, "job")
+    assert "belongs to none" in incident["last_error"]
+    retried = api.post(f"/incidents/{incident['id']}/retry", as_="owner")
+    assert retried.status_code == 200, retried.get_json()
+    assert retried.get_json()["state"] == "resolved"
+    [job] = jobs_of(api, instance)
+    assert job.status == "pending" and job.attempts == 0  # queued again with a fresh count
+    drain(api.ctx)
+    assert [i["instance"] for i in api.get("/incidents", as_="duty").get_json()["items"]] == [instance]
+
+
+def test_a_failed_step_of_an_instance_without_a_ticket_is_an_incident_naming_it(api: Api) -> None:
+    xml = (
+        side_process(SIDE)
+        .replace(
+            b'<bpmn:endEvent id="end" />',
+            b'<bpmn:scriptTask id="broken" scriptFormat="python"><bpmn:script>x = 1 / 0</bpmn:script></bpmn:scriptTask>'
+            b'<bpmn:endEvent id="end" /><bpmn:sequenceFlow id="f3" sourceRef="broken" targetRef="end" />',
+        )
+        .replace(b'sourceRef="work" targetRef="end"', b'sourceRef="work" targetRef="broken"')
+    )
+    deploy(api, xml)
+    instance = start(api, SIDE, {}).get_json()["id"]
+    drain(api.ctx)
+    [incident] = api.get("/incidents", as_="duty").get_json()["items"]
+    assert (incident["ticket"], incident["instance"], incident["element_id"]) == (None, instance, "broken")
+    assert api.get(f"/process-instances/{instance}", as_="owner").get_json()["state"] == "running"

@@ -44,6 +44,17 @@ def upgrade() -> None:
             ondelete="CASCADE",
         )
         batch_op.create_index("ix_due_timer_definition_id", ["definition_id"], unique=False)
+    with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.alter_column("ticket_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.add_column(sa.Column("instance_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_incident_instance_id_process_instance"),
+            "process_instance",
+            ["instance_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch_op.create_index(batch_op.f("ix_incident_instance_id"), ["instance_id"], unique=False)
     with op.batch_alter_table("contract", schema=None) as batch_op:
         batch_op.add_column(sa.Column("maintenance_every_months", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("maintenance_next_on", sa.Date(), nullable=True))
@@ -81,11 +92,22 @@ def downgrade() -> None:
     with op.batch_alter_table("contract", schema=None) as batch_op:
         batch_op.drop_column("maintenance_next_on")
         batch_op.drop_column("maintenance_every_months")
-    op.execute("DELETE FROM due_timer WHERE instance_id IS NULL")
+    op.execute("DELETE FROM incident WHERE ticket_id IS NULL")
+    with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_incident_instance_id"))
+        batch_op.drop_constraint(batch_op.f("fk_incident_instance_id_process_instance"), type_="foreignkey")
+        batch_op.drop_column("instance_id")
+        batch_op.alter_column("ticket_id", existing_type=sa.Integer(), nullable=False)
+    op.execute("DELETE FROM due_timer WHERE instance_id IS NULL OR ticket_id IS NULL")
     with op.batch_alter_table("due_timer", schema=None) as batch_op:
         batch_op.drop_index("ix_due_timer_definition_id")
         batch_op.drop_constraint("fk_due_timer_definition_id_process_definition", type_="foreignkey")
         batch_op.drop_column("definition_id")
+        batch_op.alter_column("ticket_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column("instance_id", existing_type=sa.Integer(), nullable=False)
+    op.execute("DELETE FROM job WHERE ticket_id IS NULL")
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.alter_column("ticket_id", existing_type=sa.Integer(), nullable=False)
     op.execute("DELETE FROM process_instance WHERE ticket_id IS NULL")
     with op.batch_alter_table("process_instance", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_process_instance_for_ticket_id"))
