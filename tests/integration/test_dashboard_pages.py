@@ -25,8 +25,8 @@ from service.sla.models import BreachReview, TimeEntry
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.support.signin import csrf_of, sign_in_page
-from tests.support.starts import side_process
 from tests.support.smtp import free_port
+from tests.support.starts import side_process
 
 CLARIFY = {"description": "Controller B failed", "category": "hardware"}
 MEGA = {"client": "MEGA-RETAIL", "contact_email": "it@mega-retail.example", "equipment_serial": "DELL-R740-0002"}
