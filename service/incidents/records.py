@@ -35,12 +35,14 @@ def open_incident(
     instance_id: int | None = None,
 ) -> Incident:
     """Store an open incident of `ticket`, tell it in the history (the `incident` event carries `event` too) and
-    the log; `stop` puts the ticket in the `incident` status, its status before kept on the incident."""
-    if ticket is None:  # an instance beside the ticket flow: no ticket stops, no history tells it
-        return _apart(session, actor, kind, error, detail, element_id, process, version, job, instance_id)
-    previous = ticket.status if stop and ticket.status != INCIDENT else None
+    the log; `stop` puts the ticket in the `incident` status, its status before kept on the incident. Without a
+    ticket it is the incident of the instance `instance_id` (or the job's) beside the ticket flow, and only logged."""
+    previous = ticket.status if ticket is not None and stop and ticket.status != INCIDENT else None
+    if ticket is None and instance_id is None and job is not None:
+        instance_id = job.instance_id
     incident = Incident(
-        ticket_id=ticket.id,
+        ticket_id=ticket.id if ticket is not None else None,
+        instance_id=instance_id if ticket is None else None,
         job_id=job.id if job is not None else None,
         kind=kind,
         detail=detail or {},
@@ -53,6 +55,9 @@ def open_incident(
     )
     session.add(incident)
     session.flush()
+    if ticket is None:  # an instance beside the ticket flow: no ticket stops, no history tells it
+        log.error("instance %s: incident %s (%s) at %s: %s", instance_id, incident.id, kind, element_id or "-", error)
+        return incident
     if previous is not None:
         record(
             session, ticket, actor, "status_changed", old=previous, new=INCIDENT, team=ticket.team, level=ticket.level
@@ -60,35 +65,6 @@ def open_incident(
         ticket.status = INCIDENT
     record(session, ticket, actor, "incident", **(event or {}), incident=incident.id, action=kind, error=error)
     log.error("ticket %s: incident %s (%s) at %s: %s", ticket.number, incident.id, kind, element_id or "-", error)
-    return incident
-
-
-def _apart(
-    session: Session,
-    actor: str,
-    kind: str,
-    error: str,
-    detail: dict[str, Any] | None,
-    element_id: str | None,
-    process: str | None,
-    version: int | None,
-    job: Job | None,
-    instance_id: int | None,
-) -> Incident:
-    incident = Incident(
-        instance_id=instance_id if instance_id is not None else job.instance_id if job is not None else None,
-        job_id=job.id if job is not None else None,
-        kind=kind,
-        detail=detail or {},
-        element_id=element_id,
-        last_error=error,
-        process=process,
-        version=version,
-        created_by=actor,
-    )
-    session.add(incident)
-    session.flush()
-    log.error("instance %s: incident %s (%s) at %s: %s", incident.instance_id, incident.id, kind, element_id, error)
     return incident
 
 
