@@ -73,6 +73,7 @@ def _one(ctx: Context, path: Path, actor: str, *, rules: bool, batch: dict[str, 
                     known_topics=ServedTopics.of(ctx.config.external_topics),
                     known_rulesets=known,
                     batch=batch,
+                    ticket_process=ctx.config.ticket_process,
                 )
                 number, created = deployed.definition.version, deployed.created
                 if batch is not None:

@@ -105,6 +105,8 @@ class ProcessFailed(ServiceError):
     action: str | None = None
     action_data: dict[str, Any] | None = None
     incident_id: int | None = None
+    #: The instance of a process beside the ticket flow that failed (it has no ticket to stop).
+    instance_id: int | None = None
     database: bool = False
 
 

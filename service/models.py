@@ -11,6 +11,7 @@ from service.clients.models import (
     Site,
     contract_equipment,
 )
+from service.contracts.models import MaintenanceVisit
 from service.db import Base
 from service.directory.models import ChangeRecord
 from service.incidents.models import Incident
@@ -35,6 +36,7 @@ from service.tickets.models import DecisionRecord, HistoryEvent, IdempotencyKey,
 from service.timers.models import DueTimer
 
 __all__ = [
+    "MaintenanceVisit",
     "DueTimer",
     "BreachReview",
     "BusinessCalendar",

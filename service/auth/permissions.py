@@ -68,6 +68,7 @@ class Permission(str, Enum):
     READ_ONE_OFF_CONTRACTS = "read_one_off_contracts"
     REASSIGN_TASKS = "reassign_tasks"
     WORK_EXTERNAL_TASKS = "work_external_tasks"
+    START_PROCESSES = "start_processes"
 
 
 _R = Role
@@ -85,6 +86,7 @@ ROLES: dict[Permission, frozenset[Role]] = {
         Permission.READ_PROCESSES: (_R.PROCESS_OWNER, _R.ANALYST, _R.MANAGER),
         Permission.DEPLOY_PROCESSES: (_R.PROCESS_OWNER,),
         Permission.MIGRATE_TICKETS: (_R.PROCESS_OWNER,),
+        Permission.START_PROCESSES: (_R.PROCESS_OWNER,),
         Permission.READ_RULESETS: (_R.ANALYST, _R.PROCESS_OWNER, _R.MANAGER),
         Permission.WRITE_RULESETS: (_R.ANALYST,),
         Permission.READ_SLA_SETUP: (_R.MANAGER,),

@@ -129,6 +129,9 @@ class Contract(Base):
     parts_included: Mapped[bool] = mapped_column(default=False)
     #: active, suspended or terminated; only an active contract entitles.
     status: Mapped[str] = mapped_column(String(20), default="active")
+    #: Planned preventive maintenance: every so many months (None: the contract includes none), next due on.
+    maintenance_every_months: Mapped[int | None] = mapped_column(default=None)
+    maintenance_next_on: Mapped[date | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1)
     #: Loaded when read: entitlement needs them only when the contract does not cover the class.
     items: Mapped[list[Equipment]] = relationship(secondary=contract_equipment, order_by=Equipment.id)

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from service.clients.schemas import CODE
 from service.directory.schemas import ListArgsSchema, page_of
 from service.equipment.schemas import CLASS_DESCRIPTION, SERIAL
-from service.fields import Choice, Code, Day
+from service.fields import Choice, Code, Day, Int
 from service.teams.schemas import CLASS
 
 ACTIVE = "active"
@@ -17,6 +17,10 @@ ACTIVE = "active"
 STATUSES = (ACTIVE, "suspended", "terminated")
 #: At most this many items named one by one in one contract.
 MAX_ITEMS = 1000
+
+
+MAINTENANCE = "Planned preventive maintenance every so many months (a ticket per covered item); null: none."
+NEXT_MAINTENANCE = "When maintenance is next due (null: from the contract's start); each run moves it on."
 
 
 def _term_in_order(data: dict[str, Any]) -> None:
@@ -43,6 +47,10 @@ class ContractSchema(Schema):
     service_level = fields.String(metadata={"description": "The name of a service level, or empty."})
     parts_included = fields.Boolean()
     status = fields.String(metadata={"description": "active, suspended or terminated; only active entitles."})
+    maintenance_every_months = fields.Integer(
+        allow_none=True, metadata={"description": "Planned preventive maintenance every so many months; null: none."}
+    )
+    maintenance_next_on = fields.Date(allow_none=True, metadata={"description": "When maintenance is next due."})
 
 
 class ContractCreateSchema(Schema):
@@ -66,6 +74,8 @@ class ContractCreateSchema(Schema):
     service_level = Code(max_length=40, load_default="", metadata={"description": "A service level's name, or empty."})
     parts_included = fields.Boolean(load_default=False)
     status = Choice(STATUSES, load_default=ACTIVE)
+    maintenance_every_months = Int(minimum=1, maximum=120, allow_none=True, metadata={"description": MAINTENANCE})
+    maintenance_next_on = Day(allow_none=True, metadata={"description": NEXT_MAINTENANCE})
 
     @validates_schema
     def _term(self, data: dict[str, Any], **_: Any) -> None:
@@ -83,6 +93,8 @@ class ContractChangeSchema(Schema):
     service_level = Code(max_length=40)
     parts_included = fields.Boolean()
     status = Choice(STATUSES)
+    maintenance_every_months = Int(minimum=1, maximum=120, allow_none=True, metadata={"description": MAINTENANCE})
+    maintenance_next_on = Day(allow_none=True, metadata={"description": NEXT_MAINTENANCE})
 
     @validates_schema
     def _term(self, data: dict[str, Any], **_: Any) -> None:

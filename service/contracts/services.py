@@ -25,7 +25,16 @@ from service.sla.models import ServiceLevel
 
 KIND = "contract"
 #: What the history records of a contract besides its client, classes and items.
-FIELDS = ("number", "starts_on", "ends_on", "service_level", "parts_included", "status")
+FIELDS = (
+    "number",
+    "starts_on",
+    "ends_on",
+    "service_level",
+    "parts_included",
+    "status",
+    "maintenance_every_months",
+    "maintenance_next_on",
+)
 
 
 def list_contracts(

@@ -13,7 +13,8 @@ from .instructions import Instruction
 from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .runtime import Run
-from .timers import WaitingTimer, from_iso
+from .starts import StartTrigger, first_start, next_start
+from .timers import TimerError, WaitingTimer, from_iso
 
 __all__ = [
     "Call",
@@ -35,11 +36,15 @@ __all__ = [
     "ReachedElement",
     "Run",
     "ScriptLimits",
+    "StartTrigger",
     "TaskCompleted",
     "TaskNotOpen",
+    "TimerError",
     "UserTaskView",
     "WaitingTimer",
+    "first_start",
     "from_iso",
     "call_graph",
     "load_definition",
+    "next_start",
 ]

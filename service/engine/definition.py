@@ -24,6 +24,7 @@ from .runtime import Run, plain_data
 from .script_engine import RestrictedScriptEngine
 from .scripting import DEFAULT_LIMITS, Decide
 from .serializer import InstanceSerializer, SpecMismatch
+from .starts import StartTrigger, pass_start_events, start_triggers
 
 
 class Definition:
@@ -52,6 +53,8 @@ class Definition:
         self.error_catches: dict[str, ErrorCatch] = dict(info.errors)
         #: The start events of interrupting event sub-processes: the scope's other work ends when one starts.
         self.interrupting_starts: frozenset[str] = frozenset(info.interrupting)
+        #: The process's own start events: plain, on a timer or on a message (`service.engine.starts`).
+        self.start_events: tuple[StartTrigger, ...] = start_triggers(info.root, info.key, info.timers)
         #: Which element calls which topic and which decision, and the XML line of every element.
         self.topic_elements: dict[str, str] = dict(info.topics)
         self.decision_elements: dict[str, str] = {element: ref for element, (ref, _) in info.decisions.items()}
@@ -74,11 +77,13 @@ class Definition:
         decide: Decide,
         limits: ScriptLimits = DEFAULT_LIMITS,
         starter: str | None = None,
+        triggered: bool = False,
     ) -> Run:
         """A new instance with ``data`` as its variables; nothing runs until ``advance()``.
 
         ``limits`` are the CPU and memory budget of each script and expression, and the size budget of the data;
         ``starter`` is who starts it, set in the start event's `camunda:initiator` variable when it names one.
+        ``triggered``: its start event's timer or message has happened (a process beside the ticket flow).
         """
         variables = plain_data(data, "start data")
         if self.initiator and starter is not None:
@@ -87,6 +92,8 @@ class Definition:
         engine = RestrictedScriptEngine(decide=decide, emit=events.append, limits=limits)
         workflow = BpmnWorkflow(self._spec, copy.copy(self._subprocess_specs), script_engine=engine)
         workflow.task_tree.data = variables
+        if triggered:
+            pass_start_events(workflow)
         return Run(self, workflow, events, limits)
 
     def restore(self, document: str, *, decide: Decide, limits: ScriptLimits = DEFAULT_LIMITS) -> Run:

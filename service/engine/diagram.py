@@ -394,14 +394,15 @@ class _Checker:
         self.start_event(node, tag, {etree.QName(d).localname for d in definitions})
 
     def start_event(self, node: etree._Element, tag: str, kinds: set[str]) -> None:
-        """A message or signal start event begins an event sub-process, never the instance (the service starts it)."""
+        """A signal start event begins an event sub-process, never the instance; a message start event begins either
+        (the message endpoint starts a process beside the ticket flow on it: `service.processes.standalone`)."""
         if tag != "startEvent":
             return
         parent = node.getparent()
         in_event_subprocess = etree.QName(parent).localname == "subProcess" and parent.get("triggeredByEvent") == "true"
-        if kinds & EVENT_STARTS and not in_event_subprocess:
+        if "signalEventDefinition" in kinds and not in_event_subprocess:
             hint = "the service starts each instance; put the event on an event sub-process to react to it"
-            raise self.fail(node, "a message or signal start event may only start an event sub-process", hint=hint)
+            raise self.fail(node, "a signal start event may only start an event sub-process", hint=hint)
         if in_event_subprocess and not kinds & EVENT_STARTS:
             raise self.fail(node, "an event sub-process starts with a message or signal start event")
 

@@ -27,7 +27,11 @@ class Incident(Base):
     #: The incidents list: open ones by id.
     __table_args__ = (Index("ix_incident_open", "id", postgresql_where=_OPEN),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    #: None for a failure of an instance beside the ticket flow (`instance_id`), which stops no ticket.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True, default=None
+    )
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), default=None, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     #: The submitted data of the failed action (a task's id, name and form; a message's name and data).
@@ -44,13 +48,13 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(80), default=None)
-    ticket: Mapped[Ticket] = relationship(lazy="select")
+    ticket: Mapped[Ticket | None] = relationship(lazy="select")
     job: Mapped[Job | None] = relationship(lazy="select")
 
     @property
     def ticket_number(self) -> str | None:
-        """The number of the incident's ticket."""
-        return self.ticket.number
+        """The number of the incident's ticket (None for an instance beside the ticket flow)."""
+        return self.ticket.number if self.ticket is not None else None
 
     @property
     def topic(self) -> str | None:

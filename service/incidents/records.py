@@ -20,7 +20,7 @@ log = logging.getLogger("orchestrator.incidents")
 
 def open_incident(
     session: Session,
-    ticket: Ticket,
+    ticket: Ticket | None,
     *,
     actor: str,
     kind: str,
@@ -32,12 +32,17 @@ def open_incident(
     version: int | None = None,
     job: Job | None = None,
     event: dict[str, Any] | None = None,
+    instance_id: int | None = None,
 ) -> Incident:
     """Store an open incident of `ticket`, tell it in the history (the `incident` event carries `event` too) and
-    the log; `stop` puts the ticket in the `incident` status, its status before kept on the incident."""
-    previous = ticket.status if stop and ticket.status != INCIDENT else None
+    the log; `stop` puts the ticket in the `incident` status, its status before kept on the incident. Without a
+    ticket it is the incident of the instance `instance_id` (or the job's) beside the ticket flow, and only logged."""
+    previous = ticket.status if ticket is not None and stop and ticket.status != INCIDENT else None
+    if ticket is None and instance_id is None and job is not None:
+        instance_id = job.instance_id
     incident = Incident(
-        ticket_id=ticket.id,
+        ticket_id=ticket.id if ticket is not None else None,
+        instance_id=instance_id if ticket is None else None,
         job_id=job.id if job is not None else None,
         kind=kind,
         detail=detail or {},
@@ -50,6 +55,9 @@ def open_incident(
     )
     session.add(incident)
     session.flush()
+    if ticket is None:  # an instance beside the ticket flow: no ticket stops, no history tells it
+        log.error("instance %s: incident %s (%s) at %s: %s", instance_id, incident.id, kind, element_id or "-", error)
+        return incident
     if previous is not None:
         record(
             session, ticket, actor, "status_changed", old=previous, new=INCIDENT, team=ticket.team, level=ticket.level
@@ -64,12 +72,12 @@ def record_failure(session: Session, failure: ProcessFailed, *, job: Job | None 
     """Store the incident of a failed step (the step's own transaction has ended), or, when it was the retry of an
     open incident, keep that one open with the new error; the failure's problem then names the incident."""
     ticket = session.get(Ticket, failure.ticket_id) if failure.ticket_id is not None else None
-    if ticket is None:
+    if ticket is None and failure.instance_id is None and job is None:
         return
     actor = failure.actor or "system"
     element, version = failure.extra.get("element"), failure.extra.get("version")
     existing = session.get(Incident, failure.incident_id) if failure.incident_id is not None else None
-    if existing is not None and existing.state == OPEN:
+    if existing is not None and existing.state == OPEN and ticket is not None:
         existing.last_error, existing.updated_at = failure.detail, utcnow()
         existing.element_id, existing.process, existing.version = element, failure.extra.get("process"), version
         record(
@@ -94,6 +102,7 @@ def record_failure(session: Session, failure: ProcessFailed, *, job: Job | None 
         version=version,
         job=job,
         event=event,
+        instance_id=failure.instance_id,
     )
     failure.extra["incident"] = incident.id
 

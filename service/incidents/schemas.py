@@ -17,7 +17,12 @@ class IncidentSchema(Schema):
     """A failed step, or a job that failed every attempt, waiting for a person."""
 
     id = fields.Integer()
-    ticket = fields.String(attribute="ticket_number")
+    ticket = fields.String(attribute="ticket_number", allow_none=True)
+    instance = fields.Integer(
+        attribute="instance_id",
+        allow_none=True,
+        metadata={"description": "The failed instance of a process beside the ticket flow (its ticket is null)."},
+    )
     kind = Choice(
         ACTIONS,
         metadata={"description": "What failed: opening the ticket, completing a task, a message, a step, a job."},

@@ -34,6 +34,7 @@ def list_incidents(session: Session, *, user: Caller, cursor: str | None = None,
         select(
             Incident.id,
             Ticket.number.label("ticket_number"),
+            Incident.instance_id,
             Incident.kind,
             Incident.detail,
             Incident.element_id,
@@ -51,7 +52,7 @@ def list_incidents(session: Session, *, user: Caller, cursor: str | None = None,
             Job.attempts,
             Job.status,
         )
-        .join(Ticket, Ticket.id == Incident.ticket_id)
+        .outerjoin(Ticket, Ticket.id == Incident.ticket_id)
         .outerjoin(Job, Job.id == Incident.job_id)
         .where(Incident.state == OPEN)
     )
@@ -76,6 +77,12 @@ def retry_incident(session: Session, ctx: Context, *, user: Caller, incident_id:
     if incident.state != OPEN:
         raise Conflict(f"incident {incident_id} is {incident.state}")
     ticket = incident.ticket
+    if ticket is None:  # an instance beside the ticket flow: its job runs again, a failed step is done with
+        incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, utcnow(), user.username
+        incident.updated_at = incident.resolved_at
+        if incident.kind == JOB:
+            _queue_again(session, incident)
+        return incident
     resolve(session, incident, ticket, user=user)
     if incident.kind == JOB:
         _queue_again(session, incident)

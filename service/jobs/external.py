@@ -134,7 +134,7 @@ def _locked_task(job: Job, topic: TopicRequest) -> LockedTask:
         lock_expiration_time=job.locked_until,
         process_instance_id=job.instance_id,
         activity_id=job.element_id,
-        business_key=job.ticket.number,
+        business_key=job.ticket_number,
         retries=job.retries,
         error_message=job.last_error,
         created_at=job.created_at,

@@ -36,7 +36,8 @@ class Job(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    #: The ticket of the instance (None for an instance of a process that belongs to no ticket).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[str] = mapped_column(String(64), unique=True)
     element_id: Mapped[str] = mapped_column(String(120))
     topic: Mapped[str] = mapped_column(String(120))
@@ -58,9 +59,9 @@ class Job(Base):
     request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    ticket: Mapped[Ticket] = relationship(lazy="select")
+    ticket: Mapped[Ticket | None] = relationship(lazy="select")
 
     @property
     def ticket_number(self) -> str | None:
-        """The number of the job's ticket."""
-        return self.ticket.number
+        """The number of the job's ticket (None when its instance belongs to none)."""
+        return self.ticket.number if self.ticket is not None else None

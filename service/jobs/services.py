@@ -21,10 +21,13 @@ from service.errors import ProcessFailed, from_the_database
 from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
+from service.jobs.process_topics import run_process_topic
 from service.jobs.retention import summarise
-from service.jobs.topics import CHAINABLE, NOTICES, TOPICS, BpmnError, TopicCall, stable_message_id
+from service.jobs.topics import CHAINABLE, NOTICES, PROCESS_TOPICS, TOPICS, BpmnError, TopicCall, stable_message_id
 from service.observability import metrics, request_id
 from service.processes.instances import Drive, step_instance
+from service.processes.models import ProcessInstance
+from service.processes.standalone import step_process
 from service.tickets.history import record
 from service.tickets.models import Ticket
 
@@ -148,10 +151,15 @@ def _message_id(ctx: Context, *, job_id: int | None, instance_id: int, element_i
 
 
 def _effect(
-    session: Session, ctx: Context, ticket: Ticket, task: engine.ExternalTaskView, *, message_id: str
+    session: Session, ctx: Context, ticket: Ticket | None, task: engine.ExternalTaskView, *, message_id: str
 ) -> Result:
-    """Run the side effect of `task`'s topic for `ticket` and return what it gives back."""
+    """Run the side effect of `task`'s topic for `ticket` and return what it gives back (a topic of a process beside
+    the ticket flow needs none; any other fails without one)."""
     assert ctx.file_store is not None and ctx.mailer is not None
+    if task.topic in PROCESS_TOPICS:
+        return run_process_topic(session, ctx, task.topic, dict(task.variables))
+    if ticket is None:
+        raise LookupError(f"the topic {task.topic!r} works on a ticket, and the instance belongs to none")
     call = TopicCall(
         session=session,
         ticket=ticket,
@@ -170,8 +178,7 @@ def _do_effect(ctx: Context, job_id: int) -> None:
         assert job is not None
         if job.effect_done:
             return
-        ticket = session.get(Ticket, job.ticket_id)
-        assert ticket is not None
+        ticket = _ticket_of(session, job)
         task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
         message_id = _message_id(
             ctx, job_id=job.id, instance_id=job.instance_id, element_id=task.name, topic=task.topic
@@ -204,8 +211,7 @@ def _complete(
 def _chain(session: Session, ctx: Context, head: Job, links: list[Link]) -> Drive:
     """The drive of a chain after `head`: while the run has a ready task of a chainable topic that has no job yet,
     run its effect and complete it (each link appended to `links`). Any failure of a link raises ChainBroken."""
-    ticket = session.get(Ticket, head.ticket_id)
-    assert ticket is not None
+    ticket = _ticket_of(session, head)
 
     def drive(run: engine.Run, advance: Callable[[], list[Any]]) -> list[Any]:
         events: list[Any] = []
@@ -236,6 +242,15 @@ def _next_link(session: Session, run: engine.Run) -> engine.ExternalTaskView | N
         return None
     known = set(session.scalars(select(Job.task_id).where(Job.task_id.in_([task.id for task in ready]))))
     return next((task for task in ready if task.id not in known), None)
+
+
+def _ticket_of(session: Session, job: Job) -> Ticket | None:
+    """The ticket a job works for: its own, else the one its instance (beside the ticket flow) belongs to."""
+    if job.ticket_id is not None:
+        return session.get(Ticket, job.ticket_id)
+    instance = session.get(ProcessInstance, job.instance_id)
+    owner = instance.for_ticket_id if instance is not None else None
+    return session.get(Ticket, owner) if owner is not None else None
 
 
 def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker: str, **fields: Any) -> Job:
@@ -282,14 +297,14 @@ def _step(session: Session, ctx: Context, job: Job, result: Result, *, actor: st
     if job.topic in NOTICES:
         return
     task_id = job.task_id
-    step_instance(
-        session,
-        ctx,
-        ticket_id=job.ticket_id,
-        actor=actor,
-        action=lambda run: run.complete_external_task(task_id, result),
-        drive=drive,
-    )
+
+    def complete(run: engine.Run) -> None:
+        run.complete_external_task(task_id, result)
+
+    if job.ticket_id is None:  # an instance beside the ticket flow
+        step_process(session, ctx, instance_id=job.instance_id, actor=actor, action=complete)
+        return
+    step_instance(session, ctx, ticket_id=job.ticket_id, actor=actor, action=complete, drive=drive)
 
 
 def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
@@ -303,10 +318,11 @@ def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
 def _finish(session: Session, ctx: Context, job: Job, result: Result, *, actor: str = "worker") -> None:
     """The completed job's history, and the job done (or deleted when no done job is kept)."""
     metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
-    ticket = session.get(Ticket, job.ticket_id)
-    assert ticket is not None
-    summary = summarise(result)
-    record(session, ticket, actor, "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary)
+    if job.ticket_id is not None:
+        ticket = session.get(Ticket, job.ticket_id)
+        assert ticket is not None
+        summary = summarise(result)
+        record(session, ticket, actor, "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary)
     _mark_done(session, ctx, job)
 
 
@@ -335,13 +351,17 @@ def throw_job_error(session: Session, ctx: Context, job: Job, thrown: BpmnError,
     for the work would end the same way again.
     """
     task_id = job.task_id
-    caught = step_instance(
-        session,
-        ctx,
-        ticket_id=job.ticket_id,
-        actor=actor,
-        action=lambda run: run.throw_bpmn_error(task_id, thrown.code, thrown.message, thrown.variables),
-    )
+
+    def throw(run: engine.Run) -> str | None:
+        return run.throw_bpmn_error(task_id, thrown.code, thrown.message, thrown.variables)
+
+    if job.ticket_id is None:  # an instance beside the ticket flow: no ticket's history tells it
+        step_process(session, ctx, instance_id=job.instance_id, actor=actor, action=throw)
+        metrics.job_ran(topic=job.topic, result="bpmn_error", created_at=job.created_at)
+        job.result = {"bpmn_error": thrown.code}
+        _mark_done(session, ctx, job)
+        return
+    caught = step_instance(session, ctx, ticket_id=job.ticket_id, actor=actor, action=throw)
     metrics.job_ran(topic=job.topic, result="bpmn_error", created_at=job.created_at)
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None
@@ -407,8 +427,7 @@ def give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed 
     if failure is not None:  # the diagram failed: the incident names the element and stops the ticket there
         record_failure(session, failure, job=job)
         return
-    ticket = session.get(Ticket, job.ticket_id)
-    assert ticket is not None
+    ticket = session.get(Ticket, job.ticket_id) if job.ticket_id is not None else None  # none: beside the flow
     event = {"topic": job.topic, "job": job.id}
     open_incident(
         session,

@@ -166,6 +166,10 @@ TOPICS: dict[str, Handler] = {
     notices.TOPIC: notices.mail_sla,
 }
 
+#: Topics whose effect needs no ticket, for processes beside the ticket flow: their handlers are looked up when a job
+#: runs (`service.jobs.process_topics`), since they open tickets themselves.
+PROCESS_TOPICS = frozenset({"maintenance.open_due"})
+
 #: Topics of jobs the service makes itself, not an external task of the diagram: done, they complete no task.
 NOTICES = frozenset({notices.TOPIC})
 
@@ -183,7 +187,8 @@ class ServedTopics(Container[str]):
         return cls(frozenset(name.strip() for name in setting.split(",") if name.strip()))
 
     def __contains__(self, topic: object) -> bool:
-        return (topic in TOPICS and topic not in NOTICES) or "*" in self.external or topic in self.external
+        served = (topic in TOPICS and topic not in NOTICES) or topic in PROCESS_TOPICS
+        return served or "*" in self.external or topic in self.external
 
 
 #: Topics whose effect may run again without harm, so the worker may run them in a chain (`service.jobs.services`):

@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from service import engine
-from service.db import lock_name
+from service.db import lock_name, utcnow
 from service.errors import Invalid, NotFound
 from service.processes.models import ProcessDefinition
 from service.processes.projection import TASK_STATUSES
+from service.timers.schedule import schedule_starts
 
 
 @dataclass(frozen=True)
@@ -160,13 +161,16 @@ def deploy_definition(
     known_topics: Container[str],
     known_rulesets: set[str],
     batch: Mapping[str, int] | None = None,
+    ticket_process: str | None = None,
 ) -> Deployed:
     """Validate a diagram and store it as a new version, or return the version with the same content.
 
     A refused diagram's answer lists every problem (`problems`: element, line, detail, hint); the first one is also
     its `element` and `line`. Every external topic must have an adapter, every decision a published ruleset, and every
     user task's `status` must be one the service knows (`TASK_STATUSES`). A call activity must name a deployed process
-    (and version); ``batch`` holds the versions deployed with this diagram, by key, for the binding `deployment`.
+    (and version); ``batch`` holds the versions deployed with this diagram, by key, for the binding `deployment`. A
+    process other than `ticket_process` has its timer start events scheduled (`service.timers.schedule`), in place of
+    its older versions' schedule.
     """
     content_hash = hashlib.sha256(xml).hexdigest()
     existing = _deployed(session, content_hash)
@@ -210,6 +214,8 @@ def deploy_definition(
     )
     session.add(row)
     session.flush()
+    if ticket_process is not None and parsed.key != ticket_process:
+        schedule_starts(session, row=row, parsed=parsed, now=utcnow())
     return Deployed(row, created=True, warnings=parsed.warnings)
 
 

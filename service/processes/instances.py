@@ -67,13 +67,13 @@ def start_instance(
         facts, decide=decide(rules) if decide else rules, limits=script_limits(ctx.config), starter=actor
     )
     try:
-        events = _advance(run, version)
+        events = advance_run(run, version)
         if drive is not None:
-            events += drive(run, lambda: _advance(run, version))
+            events += drive(run, lambda: advance_run(run, version))
         try:
             document = run.serialize()
         except engine.EngineError as error:
-            raise _failed(error, version) from error
+            raise process_failure(error, version) from error
     except ProcessFailed as failure:  # nothing of the instance was written yet: the ticket itself is still whole
         failure.ticket_id, failure.actor, failure.action, failure.action_data = ticket.id, actor, "start", {}
         raise
@@ -124,7 +124,7 @@ def step_instance(
     except engine.TaskNotOpen as error:
         raise Conflict(f"the task is no longer open: {error}") from error
     except engine.EngineError as error:  # what the action set off failed (the next task's assignment, a timer)
-        raise _with_step(_failed(error, row), ticket_id, actor, redo, retrying) from error
+        raise _with_step(process_failure(error, row), ticket_id, actor, redo, retrying) from error
     if refresh_facts:
         _apply_form_to_ticket(session, ticket, run.data)
         run.update_data(ticket_facts(ticket, today=date.today()))
@@ -132,12 +132,12 @@ def step_instance(
     try:
         try:
             with session.no_autoflush:  # the rules it reads do not depend on the ticket's pending fields
-                events = _advance(run, row)
+                events = advance_run(run, row)
                 if drive is not None:
-                    events += drive(run, lambda: _advance(run, row))
+                    events += drive(run, lambda: advance_run(run, row))
             project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done)
         except engine.EngineError as error:  # serialising refused the instance's data
-            raise _failed(error, row) from error
+            raise process_failure(error, row) from error
     except ProcessFailed as failure:
         _with_step(failure, ticket_id, actor, redo, retrying)
         raise
@@ -173,18 +173,18 @@ def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:
     return instance
 
 
-def _advance(run: engine.Run, version: Version) -> list[Any]:
+def advance_run(run: engine.Run, version: Version) -> list[Any]:
     started = time.perf_counter()
     try:
         events = run.advance()
     except engine.EngineError as error:
         metrics.engine_ran(seconds=time.perf_counter() - started, ok=False)
-        raise _failed(error, version) from error
+        raise process_failure(error, version) from error
     metrics.engine_ran(seconds=time.perf_counter() - started, ok=True)
     return events
 
 
-def _failed(error: engine.EngineError, version: Version) -> ProcessFailed:
+def process_failure(error: engine.EngineError, version: Version) -> ProcessFailed:
     where = f" at {error.element_id}" if error.element_id else ""
     detail = error.detail
     database = from_the_database(error)

@@ -29,12 +29,18 @@ class ProcessDefinition(Base):
 
 
 class ProcessInstance(Base):
-    """A running or finished instance: the engine's document plus an optimistic lock version."""
+    """A running or finished instance: the engine's document plus an optimistic lock version. The ticket flow's
+    instance has its `ticket_id`; an instance of another process has none, and may belong to a ticket."""
 
     __tablename__ = "process_instance"
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), unique=True)
+    #: The ticket whose flow this is: one instance per ticket (NULL, and never unique, for a process beside it).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), unique=True, default=None)
+    #: The ticket a process beside the ticket flow belongs to, if any (`service.processes.standalone`).
+    for_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True, default=None)
+    started_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     document: Mapped[str] = mapped_column(Text)
     completed: Mapped[bool] = mapped_column(default=False)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

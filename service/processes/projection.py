@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, lazyload
 from service import engine
 from service.db import insert_rows, utcnow
 from service.jobs.models import Job
-from service.jobs.topics import TOPICS
+from service.jobs.topics import PROCESS_TOPICS, TOPICS
 from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
 from service.sla import tracking as sla_tracking
@@ -111,7 +111,7 @@ def project(
     )
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new)
-    _add_jobs(session, instance, ticket, run.external_tasks(), new)
+    add_jobs(session, instance, ticket.id, run.external_tasks(), new)
     sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
     _update_ticket(session, ticket, run, user_tasks, actor, now, new)
 
@@ -158,9 +158,10 @@ def _sync_tasks(
         )
 
 
-def _add_jobs(
-    session: Session, instance: ProcessInstance, ticket: Ticket, external_tasks: list[Any], new: bool
+def add_jobs(
+    session: Session, instance: ProcessInstance, ticket_id: int | None, external_tasks: list[Any], new: bool
 ) -> None:
+    """A job for each external task the instance waits on that has none yet (`ticket_id`: the jobs' ticket)."""
     if not external_tasks:
         return
     ids = [task.id for task in external_tasks]
@@ -168,11 +169,12 @@ def _add_jobs(
     rows = [
         {
             "instance_id": instance.id,
-            "ticket_id": ticket.id,
+            "ticket_id": ticket_id,
             "task_id": task.id,
             "element_id": task.name,
             "topic": task.topic,
-            "external": task.topic not in TOPICS,  # deployed as left to outside workers
+            "external": task.topic not in TOPICS
+            and task.topic not in PROCESS_TOPICS,  # deployed as left to outside workers
             "variables": dict(task.variables),
             "request_id": request_id.current(),
         }

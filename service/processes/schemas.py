@@ -7,22 +7,25 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.fields import Code, Int, Line
-from service.paging import page_of
+from service.paging import PageArgs, page_of
 
 
 class MessageSchema(Schema):
     """A message for the instance of a ticket."""
 
     name = Code(required=True)
-    ticket = Code(required=True)
+    ticket = Code(
+        metadata={"description": "The ticket whose instance gets it; none: the message starts a process that waits."}
+    )
     data = fields.Dict(keys=Code(), load_default=dict)
 
 
 class MessageResultSchema(Schema):
-    """Where the message went."""
+    """Where the message went: the ticket (its status), or the instance it started (belonging to the ticket)."""
 
-    ticket = fields.String()
-    status = fields.String()
+    ticket = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    instance = fields.Integer(allow_none=True, metadata={"description": "The instance the message started."})
 
 
 class DefinitionSchema(Schema):
@@ -129,3 +132,36 @@ class MigrationReportSchema(Schema):
     would_migrate = fields.Function(lambda report: report.count("would_migrate"))
     refused = fields.Function(lambda report: report.count("refused"))
     results = fields.List(fields.Nested(TicketMoveSchema))
+
+
+class StartSchema(Schema):
+    """What to start a process beside the ticket flow with."""
+
+    variables = fields.Dict(keys=Code(), load_default=dict, metadata={"description": "The instance's variables."})
+    ticket = Code(metadata={"description": "The number of the ticket the instance belongs to, if any."})
+
+
+class InstanceSchema(Schema):
+    """A process instance: its process and version, whether it runs, and its ticket."""
+
+    id = fields.Integer()
+    key = fields.String()
+    version = fields.Integer()
+    state = fields.Function(lambda row: "completed" if row["completed"] else "running")
+    ticket = fields.Function(
+        lambda row: row["flow_ticket"] or row["owner_ticket"],
+        metadata={"description": "The ticket whose flow it is, or the one it belongs to; null for none."},
+    )
+    ticket_flow = fields.Function(lambda row: row["flow_ticket"] is not None)
+    started_by = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class InstanceQuerySchema(PageArgs):
+    """Which instances of processes beside the ticket flow to list."""
+
+    key = Code(metadata={"description": "Only this process's."})
+
+
+InstancePageSchema = page_of(InstanceSchema, "InstancePage")

@@ -17,13 +17,28 @@ from service.processes.models import ProcessDefinition, ProcessInstance
 from service.rulesets.models import RulesetVersion
 
 
-def upload_definition(session: Session, *, user: Caller, xml: bytes, filename: str, topics: Container[str]) -> Deployed:
+def upload_definition(
+    session: Session,
+    *,
+    user: Caller,
+    xml: bytes,
+    filename: str,
+    topics: Container[str],
+    ticket_process: str | None = None,
+) -> Deployed:
     """Check an uploaded diagram and deploy it as a new version (or find the version with the same content); it
-    may call the `topics` served (`service.jobs.topics.ServedTopics`)."""
+    may call the `topics` served (`service.jobs.topics.ServedTopics`); a process other than `ticket_process` has its
+    timer start events scheduled."""
     authorize(user, Permission.DEPLOY_PROCESSES)
     active = set(session.scalars(select(RulesetVersion.name).where(RulesetVersion.active.is_(True))))
     return deploy_definition(
-        session, xml=xml, filename=filename, actor=user.username, known_topics=topics, known_rulesets=active
+        session,
+        xml=xml,
+        filename=filename,
+        actor=user.username,
+        known_topics=topics,
+        known_rulesets=active,
+        ticket_process=ticket_process,
     )
 
 

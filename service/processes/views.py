@@ -16,17 +16,21 @@ from service.incidents import services as incidents
 from service.incidents.schemas import IncidentPageSchema, IncidentSchema
 from service.jobs.topics import ServedTopics
 from service.paging import Page, PageArgs
-from service.processes import versions
+from service.processes import apart, versions
 from service.processes.messages import send_message
 from service.processes.migration import MigrationReport, TicketFilter, migrate_tickets
 from service.processes.schemas import (
     DefinitionSchema,
     DefinitionVersionPageSchema,
     DeployedSchema,
+    InstancePageSchema,
+    InstanceQuerySchema,
+    InstanceSchema,
     MessageResultSchema,
     MessageSchema,
     MigrationReportSchema,
     MigrationRequestSchema,
+    StartSchema,
     UploadQuerySchema,
 )
 
@@ -38,11 +42,17 @@ class Messages(MethodView):
     @blp.arguments(MessageSchema)
     @blp.response(200, MessageResultSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Deliver a message (e.g. `parts_delivered`) to the ticket's instance; 404 when nothing waits for it."""
-        ticket = send_message(
-            session(), context(), user=user(), name=body["name"], number=body["ticket"], data=body["data"]
+        """Deliver a message (e.g. `parts_delivered`) to the ticket's instance; when nothing there waits for it, or no
+        `ticket` is named, a process whose start event catches it starts (belonging to the ticket); 404 when none."""
+        sent = send_message(
+            session(), context(), user=user(), name=body["name"], number=body.get("ticket"), data=body["data"]
         )
-        return {"ticket": ticket.number, "status": ticket.status}
+        ticket = sent.ticket
+        return {
+            "ticket": ticket.number if ticket is not None else None,
+            "status": ticket.status if ticket is not None else None,
+            "instance": sent.instance.id if sent.instance is not None else None,
+        }
 
 
 @blp.route("/incidents")
@@ -122,7 +132,10 @@ class Definitions(MethodView):
         hint); a deployed diagram's answer lists what its check warns about (`warnings`)."""
         xml, filename = _diagram(args["filename"])
         topics = ServedTopics.of(context().config.external_topics)
-        deployed = versions.upload_definition(session(), user=user(), xml=xml, filename=filename, topics=topics)
+        ticket_process = context().config.ticket_process
+        deployed = versions.upload_definition(
+            session(), user=user(), xml=xml, filename=filename, topics=topics, ticket_process=ticket_process
+        )
         context().definitions.forget_latest()
         return deployed, 201 if deployed.created else 200
 
@@ -145,6 +158,36 @@ class DefinitionXml(MethodView):
         row = versions.get_version(session(), user=user(), key=key, version=version)
         disposition = f'attachment; filename="{key}-v{version}.bpmn"'
         return Response(row.xml, mimetype="application/xml", headers={"Content-Disposition": disposition})
+
+
+@blp.route("/process-definitions/<key>/start")
+class StartProcess(MethodView):
+    @blp.arguments(StartSchema)
+    @blp.response(201, InstanceSchema)
+    def post(self, body: dict[str, Any], key: str) -> tuple[Any, int]:
+        """Start the newest version of a process beside the ticket flow (role `process_owner`), with `variables` and
+        optionally the `ticket` it belongs to; 404 for an unknown process, 409 for the ticket flow itself."""
+        started = apart.start_by_request(
+            session(), context(), user=user(), key=key, variables=body["variables"], ticket=body.get("ticket")
+        )
+        return started, 201
+
+
+@blp.route("/process-instances")
+class Instances(MethodView):
+    @blp.arguments(InstanceQuerySchema, location="query")
+    @blp.response(200, InstancePageSchema)
+    def get(self, args: dict[str, Any]) -> Page[Any]:
+        """A page of the instances of processes beside the ticket flow, newest first (`key`: of one process)."""
+        return apart.list_instances(session(), user=user(), **args)
+
+
+@blp.route("/process-instances/<int:instance_id>")
+class Instance(MethodView):
+    @blp.response(200, InstanceSchema)
+    def get(self, instance_id: int) -> Any:
+        """One process instance, of any process: to follow one started through the API."""
+        return apart.get_instance(session(), user=user(), instance_id=instance_id)
 
 
 @blp.route("/migrations")

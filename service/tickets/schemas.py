@@ -11,8 +11,8 @@ from service.paging import PageArgs, page_of
 from service.sla.schemas import TicketSlaSchema
 
 SEVERITIES = ("critical", "high", "normal", "low")
-CATEGORIES = ("hardware", "software", "configuration")
-CHANNELS = ("portal", "email", "mobile", "phone", "api")
+CATEGORIES = ("hardware", "software", "configuration", "maintenance")
+CHANNELS = ("portal", "email", "mobile", "phone", "api", "planned")
 #: The process sets status and route (a process owner may add values), so they are not enums in the contract.
 STATUS_NOTE = (
     "Set by the process; the shipped one uses new, clarifying, estimating, awaiting_payment, in_progress, "

@@ -21,8 +21,15 @@ class DueTimer(Base):
     __tablename__ = "due_timer"
     __table_args__ = (Index("ix_due_timer_due", "state", "due_at", "id", postgresql_where=_WAITING),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    #: The instance waiting on it; None for the timer start event of a deployed version (`definition_id`), whose
+    #: firing starts a new instance (`service.timers.starts`).
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True, default=None
+    )
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True, default=None)
+    definition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_definition.id", ondelete="CASCADE"), index=True, default=None
+    )
     task_id: Mapped[str] = mapped_column(String(64), unique=True)
     element_id: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20))

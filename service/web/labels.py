@@ -31,13 +31,19 @@ WORDS = {
         "incident": _l("stopped by a failure"),
     },
     "task_state": {"open": _l("open"), "completed": _l("completed"), "cancelled": _l("cancelled")},
-    "category": {"hardware": _l("hardware"), "software": _l("software"), "configuration": _l("configuration")},
+    "category": {
+        "hardware": _l("hardware"),
+        "software": _l("software"),
+        "configuration": _l("configuration"),
+        "maintenance": _l("planned maintenance"),
+    },
     "channel": {
         "portal": _l("portal"),
         "email": _l("e-mail"),
         "mobile": _l("mobile app"),
         "phone": _l("phone"),
         "api": _l("API"),
+        "planned": _l("planned"),
     },
     #: Every kind of event the service writes into a ticket's history (a test reads the code for them).
     "history": {

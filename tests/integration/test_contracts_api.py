@@ -48,7 +48,8 @@ def test_a_contract_is_created_read_and_found(api: Api) -> None:
     created = _create(api, covers=["storage", "network", "storage"])
     assert created.status_code == 201, created.get_json()
     read = api.get("/contracts/C-NORD-2", as_="manager")
-    assert read.get_json() == {**NEW, "covers": ["storage", "network"], "status": "active"}
+    none = {"maintenance_every_months": None, "maintenance_next_on": None}
+    assert read.get_json() == {**NEW, **none, "covers": ["storage", "network"], "status": "active"}
     assert read.headers["ETag"] == created.headers["ETag"]
     found = api.get("/contracts?q=nord-2", as_="consultant").get_json()["items"]
     assert [contract["number"] for contract in found] == ["C-NORD-2"]

@@ -26,6 +26,7 @@ from service.worker import drain
 from tests.integration.conftest import Api
 from tests.support.signin import csrf_of, sign_in_page
 from tests.support.smtp import free_port
+from tests.support.starts import side_process
 
 CLARIFY = {"description": "Controller B failed", "category": "hardware"}
 MEGA = {"client": "MEGA-RETAIL", "contact_email": "it@mega-retail.example", "equipment_serial": "DELL-R740-0002"}
@@ -235,3 +236,16 @@ def test_an_incident_is_retried_from_the_dashboard(browser: FlaskClient, ctx: Co
     sign_in_page(engineer, ctx, "storage.l1", language="en")
     own = csrf_of(engineer.get("/").text)
     assert engineer.post(f"/dashboard/incidents/{incident['id']}/retry", data={"csrf": own}).status_code == 403
+
+
+def test_an_incident_of_a_process_beside_the_ticket_flow_names_its_instance(app: Flask, ctx: Context, api: Api) -> None:
+    xml = side_process("side-task", topic="files.create_folder")  # a ticket's topic: without one it fails
+    deployed = api.post("/process-definitions", as_="owner", data=xml, headers={"Content-Type": "application/xml"})
+    assert deployed.status_code == 201, deployed.get_json()
+    instance = api.post("/process-definitions/side-task/start", as_="owner", json={}).get_json()["id"]
+    drain(ctx)
+    for language, words in (("en", "process instance"), ("ru", "экземпляр процесса")):
+        browser = app.test_client()
+        sign_in_page(browser, ctx, "manager", language=language)
+        shown = html.unescape(_section(browser.get("/dashboard").text, "incidents"))
+        assert f"{words} {instance}" in shown and "None" not in shown

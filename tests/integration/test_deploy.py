@@ -32,14 +32,15 @@ def _active(ctx: Context) -> dict[str, int]:
 
 def _definitions(ctx: Context) -> list[tuple[str, int]]:
     with ctx.sessions() as session:
-        return list(session.execute(select(ProcessDefinition.key, ProcessDefinition.version)).tuples())
+        query = select(ProcessDefinition.key, ProcessDefinition.version).order_by(ProcessDefinition.key)
+        return list(session.execute(query).tuples())
 
 
 def test_unchanged_files_create_no_version(ctx: Context, tmp_path: Path) -> None:
     rules, processes = _copy(tmp_path)
     lines = deploy_all(ctx, rules_dir=str(rules), processes_dir=str(processes), actor="test")
     assert all(line.ok and line.outcome.startswith("unchanged") for line in lines), lines
-    assert _definitions(ctx) == [("ticket", 1)]
+    assert _definitions(ctx) == [("preventive-maintenance", 1), ("ticket", 1)]
 
 
 def test_a_bad_rule_file_is_refused_with_its_line_and_the_previous_stays(ctx: Context, tmp_path: Path) -> None:
@@ -77,4 +78,4 @@ def test_a_bad_diagram_is_refused_and_the_cli_says_so(ctx: Context, tmp_path: Pa
     assert "ticket.bpmn: refused:" in out and "fax.send" in out
     assert "broken.bpmn: refused:" in out
     assert "routing.yaml: unchanged (version 1)" in out
-    assert _definitions(ctx) == [("ticket", 1)]
+    assert _definitions(ctx) == [("preventive-maintenance", 1), ("ticket", 1)]

@@ -33,7 +33,7 @@ def _ticket_waiting_on_clarify(api: Api) -> str:
 
 def _rows(api: Api) -> list[DueTimer]:
     with transaction(api.ctx.sessions) as session:
-        rows = list(session.scalars(select(DueTimer).order_by(DueTimer.id)))
+        rows = list(session.scalars(select(DueTimer).where(DueTimer.ticket_id.is_not(None)).order_by(DueTimer.id)))
         session.expunge_all()
     return rows
 

@@ -330,8 +330,8 @@ def test_a_message_starts_a_non_interrupting_event_sub_process_beside_the_flow()
     ("body", "says"),
     [
         (
-            '<bpmn:startEvent id="oops"><bpmn:messageEventDefinition messageRef="m_reply" /></bpmn:startEvent>',
-            "may only start an event sub-process",
+            '<bpmn:startEvent id="oops"><bpmn:signalEventDefinition signalRef="sig_outage" /></bpmn:startEvent>',
+            "a signal start event may only start an event sub-process",
         ),
         (
             '<bpmn:startEvent id="start" /><bpmn:userTask id="work" camunda:candidateGroups="x" />'

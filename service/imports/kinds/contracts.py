@@ -17,7 +17,7 @@ from service.imports import cells
 from service.imports.kinds import Column, Kind, Loader, chunks
 
 #: The columns besides the client and the lists, as the model names them.
-FIELDS = ("number", "starts_on", "ends_on", "service_level", "parts_included", "status")
+FIELDS = services.FIELDS
 
 
 class ContractLoader(Loader):
@@ -80,6 +80,8 @@ class Contracts(Kind):
         Column("service_level"),
         Column("parts_included", cells.boolean),
         Column("status"),
+        Column("maintenance_every_months"),
+        Column("maintenance_next_on", cells.day),
     )
     create_schema = ContractCreateSchema
     change_schema = ContractChangeSchema

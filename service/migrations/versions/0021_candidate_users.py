@@ -2,7 +2,7 @@
 sla property (what makes its first touch the reaction)
 
 Revision ID: 0021_candidate_users
-Revises: 0019_page_indexes
+Revises: 0020_standalone_processes
 Create Date: 2026-12-01 20:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_candidate_users"
-down_revision = "0019_page_indexes"
+down_revision = "0020_standalone_processes"
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,11 @@ CASES = [
         PROCESS_READERS,
     ),
     Case(
+        "POST", "/process-definitions/<key>/start", "/process-definitions/preventive-maintenance/start", OWNERS, body={}
+    ),
+    Case("GET", "/process-instances", "/process-instances", PROCESS_READERS),
+    Case("GET", "/process-instances/<int:instance_id>", "/process-instances/1", PROCESS_READERS),
+    Case(
         "POST",
         "/migrations",
         "/migrations",
