@@ -87,8 +87,8 @@ def on_ticket_changed(
         insert_rows(session, Segment, [first])
         refresh_ticket(session, ticket, now=now, segments=[Segment(**first)], new=True)
         return
-    segment_changed, segments = _extend_timeline(session, ticket, status=status, pause=pause, now=now)
-    clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+    segments, clocks = _timeline_and_clocks(session, ticket)
+    segment_changed, segments = _extend_timeline(session, ticket, segments, status=status, pause=pause, now=now)
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
     if segment_changed or stale:
@@ -132,12 +132,31 @@ def pause_of(segment: Segment) -> str:
     return "client" if segment.status in CLIENT_WAIT else "parts" if segment.status in PARTS_WAIT else ""
 
 
+def _timeline_and_clocks(session: Session, ticket: Ticket) -> tuple[list[Segment], list[SlaClock]]:
+    """The ticket's segments, oldest first, and its stored clocks: one query (each segment beside each clock)."""
+    query = (
+        select(Segment, SlaClock)
+        .outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+        .where(Segment.ticket_id == ticket.id)
+        .order_by(Segment.started_at, Segment.id)
+    )
+    segments: dict[int, Segment] = {}
+    clocks: dict[int, SlaClock] = {}
+    for segment, clock in session.execute(query):
+        segments.setdefault(segment.id, segment)
+        if clock is not None:
+            clocks.setdefault(clock.id, clock)
+    if not segments:  # a ticket older than the timeline: its clocks alone
+        return [], list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+    return list(segments.values()), list(clocks.values())
+
+
 def _extend_timeline(
-    session: Session, ticket: Ticket, *, status: str, pause: str, now: datetime
+    session: Session, ticket: Ticket, segments: list[Segment], *, status: str, pause: str, now: datetime
 ) -> tuple[bool, list[Segment] | None]:
-    """Close the open segment and open a new one when status, team, level, paid or pause changed; True when it did,
-    and the timeline as it then is (None when it was rebuilt from the history: read it again)."""
-    segments = timeline(session, ticket)
+    """Close the open segment of the timeline (`segments`, as read) and open a new one when status, team, level,
+    paid or pause changed; True when it did, and the timeline as it then is (None when it was rebuilt from the
+    history: read it again)."""
     current = next((segment for segment in reversed(segments) if segment.ended_at is None), None)
     built = current is None
     if current is None:
@@ -329,7 +348,6 @@ def refresh_ticket(
     team touch it yet.
     """
     rows: dict[str, SlaClock] = {}
-    events: dict[tuple[str, str], SlaEvent] = {}
     responded = None
     if not new:
         session.flush()
@@ -339,18 +357,21 @@ def refresh_ticket(
         reaction = rows.get(REACTION)
         if reaction is not None and reaction.stopped_at is not None and reaction.state != "cancelled":
             responded = aware(reaction.stopped_at)
-        query = select(SlaEvent).where(SlaEvent.ticket_id == ticket.id)
-        events = {(e.clock, e.kind): e for e in session.scalars(query)}
     figured = compute_clocks(
         session, ticket, now=now, responded=responded, segments=segments, new=new, unanswered=unanswered
     )
     if figured is None:
+        events = _events(session, ticket) if not new else {}
         for row in rows.values():
             session.delete(row)
         for event in events.values():
             if event.status == PENDING:
                 event.due_at = None
         return None
+    dues = {kind: _event_dues(figured.figures[kind]) for kind in CLOCKS}
+    # The due warnings and breaches follow the clocks: while every stored clock's moments stay, they stay too.
+    unchanged = all(kind in rows and _stored_dues(rows[kind]) == dues[kind] for kind in CLOCKS)
+    events = {} if new or unchanged else _events(session, ticket)
     new_clocks: list[dict[str, Any]] = []
     new_events: list[dict[str, Any]] = []
     for kind in CLOCKS:
@@ -362,9 +383,9 @@ def refresh_ticket(
         else:
             for name, value in values.items():
                 setattr(stored, name, value)
-        running = figures.stopped_at is None and figures.state in ("running", "breached")
-        for event_kind, due in ((WARNING, figures.warn_at), (BREACH, figures.due_at)):
-            due_at = _utc(due) if running and due is not None else None
+        if unchanged:
+            continue
+        for event_kind, due_at in dues[kind].items():
             due_event = events.get((kind, event_kind))
             if due_event is None:
                 new_events.append(
@@ -375,6 +396,28 @@ def refresh_ticket(
     insert_rows(session, SlaClock, new_clocks)
     insert_rows(session, SlaEvent, new_events)
     return figured
+
+
+def _events(session: Session, ticket: Ticket) -> dict[tuple[str, str], SlaEvent]:
+    """The ticket's due warnings and breaches by clock and kind."""
+    return {(e.clock, e.kind): e for e in session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket.id))}
+
+
+def _event_dues(figures: ClockFigures) -> dict[str, datetime | None]:
+    """When a clock's warning and breach fall due, in UTC (None for a clock that is not running)."""
+    return _dues(figures.stopped_at, figures.state, warn_at=figures.warn_at, due_at=figures.due_at)
+
+
+def _stored_dues(clock: SlaClock) -> dict[str, datetime | None]:
+    """The warning and breach moments the stored clock gave its events when it was last stored."""
+    return _dues(clock.stopped_at, clock.state, warn_at=clock.warn_at, due_at=clock.due_at)
+
+
+def _dues(
+    stopped_at: datetime | None, state: str, *, warn_at: datetime | None, due_at: datetime | None
+) -> dict[str, datetime | None]:
+    running = stopped_at is None and state in ("running", "breached")
+    return {WARNING: _utc(warn_at) if running else None, BREACH: _utc(due_at) if running else None}
 
 
 def _clock_values(ticket: Ticket, clocks: TicketClocks, figures: ClockFigures, now: datetime) -> dict[str, Any]:
