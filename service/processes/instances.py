@@ -151,6 +151,7 @@ def step_instance(
                 completed=done,
                 open_rows=locked.open_rows if locked is not None else None,
                 history=locked.history if locked is not None else None,
+                responds=locked.responds if locked is not None else False,
             )
         except engine.EngineError as error:  # serialising refused the instance's data
             raise _failed(error, row) from error
@@ -172,6 +173,8 @@ class Locked:
     instance: ProcessInstance
     open_rows: list[UserTask]
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: The step completes an engineering team's task: the clocks' reaction in the step's own refresh.
+    responds: bool = False
 
 
 def _with_step(

@@ -63,12 +63,14 @@ def project(
     new: bool = False,
     open_rows: list[UserTask] | None = None,
     history: list[dict[str, Any]] | None = None,
+    responds: bool = False,
 ) -> None:
     """Store the instance's document and bring every projection in line with it, in the caller's transaction.
 
     A `new` instance was inserted with its document and has no tasks or jobs yet, which saves three queries. The
     caller may give the instance's open task rows it has just read under the lock (`open_rows`), and `history` rows
-    of its own to write after the step's: the step's history is written in one statement.
+    of its own to write after the step's: the step's history is written in one statement. `responds`: the step
+    completed an engineering team's task, which the clocks take as the reaction if it is the first.
     """
     now = utcnow()
     if not new:
@@ -115,7 +117,8 @@ def project(
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new, open_rows)
     _add_jobs(session, instance, ticket, run.external_tasks(), new)
     sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
-    events_written += _update_ticket(session, ticket, run, user_tasks, actor, now, new)
+    touched = now if responds else None
+    events_written += _update_ticket(session, ticket, run, user_tasks, actor, now, new, touched)
     insert_rows(session, HistoryEvent, [*events_written, *(history or [])])
 
 
@@ -197,6 +200,7 @@ def _update_ticket(
     actor: str,
     now: datetime,
     new: bool,
+    touched: datetime | None,
 ) -> list[dict[str, Any]]:
     """Bring the ticket's fields and clocks in line with the run; the history rows of what changed, to write."""
     data = run.data
@@ -217,7 +221,8 @@ def _update_ticket(
             ticket.closed_at = now
     if changed:
         ticket.updated_at = now
-    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now, new=new, pause=_pause(run, open_tasks))
+    pause = _pause(run, open_tasks)
+    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now, new=new, pause=pause, touched=touched)
     return written
 
 

@@ -19,11 +19,20 @@ def task_claimed(session: Session, *, task: UserTask, actor: str) -> None:
         tracking.on_task_event(session, ticket, task=task, now=utcnow())
 
 
-def task_completed(session: Session, *, task: UserTask, actor: str, data: dict[str, Any]) -> None:
-    """A person completed a task: the reaction if it was engineering's first, and a time entry of its `hours`."""
+def responds(task: UserTask) -> bool:
+    """Whether completing the task is a response the clocks count (an engineering team's, if it is the first)."""
+    return tracking.engineering_group(task.candidate_groups) is not None
+
+
+def task_completed(
+    session: Session, *, task: UserTask, actor: str, data: dict[str, Any], tracked: bool = False
+) -> None:
+    """A person completed a task: the reaction if it was engineering's first, and a time entry of its `hours`.
+    `tracked`: the step's own refresh of the clocks took the completion already."""
     ticket = session.get(Ticket, task.ticket_id)
     if ticket is None:
         return
     now = utcnow()
     labour.entry_from_task(session, ticket, task=task, engineer=actor, data=data, now=now)
-    tracking.on_task_event(session, ticket, task=task, now=now)
+    if not tracked:
+        tracking.on_task_event(session, ticket, task=task, now=now)

@@ -67,11 +67,13 @@ def on_ticket_changed(
     variables: Mapping[str, Any] | None = None,
     new: bool = False,
     pause: str = "",
+    touched: datetime | None = None,
 ) -> None:
     """After a step of the ticket's instance: extend its timeline and recompute its clocks if anything they depend on
     changed (status, team, level, paid, pause, severity, service level). A `new` ticket starts its timeline and
     clocks without reading anything. `pause` is why the clocks pause now (`client`, `parts`, or "" for none), from
-    the diagram's open tasks."""
+    the diagram's open tasks. `touched` is when an engineering team completed a task in this step: the reaction,
+    if it is their first, in the same refresh (`on_task_event` is then not needed)."""
     status = _effective_status(ticket, variables or {})
     pause = "" if status in (SOLVED, DECLINED) else pause
     if new:
@@ -91,13 +93,15 @@ def on_ticket_changed(
     segment_changed, segments = _extend_timeline(session, ticket, segments, status=status, pause=pause, now=now)
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
-    if segment_changed or stale:
+    reaction = next((c for c in clocks if c.kind == REACTION), None)
+    running = reaction is not None and reaction.stopped_at is None and reaction.state != "cancelled"
+    if segment_changed or stale or (touched is not None and running):
         # Every claim or completion by a team recomputes the clocks (`on_task_event`): a reaction clock still running
         # under the same service level means no team has touched the ticket since, and its history need not be read.
-        reaction = next((c for c in clocks if c.kind == REACTION), None)
-        unanswered = reaction is not None and reaction.service_level == name and reaction.stopped_at is None
-        unanswered = unanswered and reaction is not None and reaction.state != "cancelled"
-        refresh_ticket(session, ticket, now=now, segments=segments, clocks=clocks, unanswered=unanswered)
+        unanswered = running and reaction is not None and reaction.service_level == name
+        refresh_ticket(
+            session, ticket, now=now, segments=segments, clocks=clocks, unanswered=unanswered, touched=touched
+        )
 
 
 def on_task_event(session: Session, ticket: Ticket, *, task: UserTask, now: datetime) -> None:
@@ -295,11 +299,13 @@ def compute_clocks(
     segments: list[Segment] | None = None,
     new: bool = False,
     unanswered: bool = False,
+    touched: datetime | None = None,
 ) -> TicketClocks | None:
     """The ticket's clocks at `now`, from its history; None when no service level applies.
 
     A `new` ticket has no response yet, and its `segments` are given: nothing needs reading. An `unanswered` one is
-    known to have no response yet.
+    known to have no response yet. `touched`: an engineering team's touch not yet in the history, the response when
+    the history holds none earlier.
     """
     level = find_service_level(session, service_level_name(ticket))
     target = level.target_for(ticket.severity) if level is not None else None
@@ -313,8 +319,8 @@ def compute_clocks(
     ending = next((s for s in segments if s.status in (SOLVED, DECLINED)), None)
     stop = aware(ending.started_at) if ending is not None else None
     cancelled = ending is not None and ending.status == DECLINED
-    if responded is None and not (new or unanswered):
-        responded = first_response(session, ticket)
+    if responded is None and not new:
+        responded = (None if unanswered else first_response(session, ticket)) or touched
     reaction_stop = min((m for m in (responded, stop) if m is not None), default=None)
     ratio = level.warn_percent / 100
     inputs = {
@@ -340,12 +346,13 @@ def refresh_ticket(
     clocks: list[SlaClock] | None = None,
     new: bool = False,
     unanswered: bool = False,
+    touched: datetime | None = None,
 ) -> TicketClocks | None:
     """Recompute the ticket's clocks from its history, store them, and reschedule their warnings and breaches.
 
     The caller may give the ticket's timeline (`segments`) and stored `clocks` it has just read; a `new` ticket's
     `segments` are all there is to read: it has no clocks, events or response yet; an `unanswered` one has had no
-    team touch it yet.
+    team touch it yet; `touched`, as `compute_clocks` takes it.
     """
     rows: dict[str, SlaClock] = {}
     responded = None
@@ -358,7 +365,14 @@ def refresh_ticket(
         if reaction is not None and reaction.stopped_at is not None and reaction.state != "cancelled":
             responded = aware(reaction.stopped_at)
     figured = compute_clocks(
-        session, ticket, now=now, responded=responded, segments=segments, new=new, unanswered=unanswered
+        session,
+        ticket,
+        now=now,
+        responded=responded,
+        segments=segments,
+        new=new,
+        unanswered=unanswered,
+        touched=touched,
     )
     if figured is None:
         events = _events(session, ticket) if not new else {}

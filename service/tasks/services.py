@@ -208,6 +208,7 @@ def finish_completion(
     completed = {"task": name, "task_id": task_id, "data": data}
     if locked is not None:
         locked.history.append(history_row(task.ticket, actor, "task_completed", completed))
+        locked.responds = sla_hooks.responds(task)
 
     def complete(run: Any) -> None:  # runs once the instance is locked: the task is checked again there
         if check is not None:
@@ -230,7 +231,7 @@ def finish_completion(
     assert ticket is not None
     if locked is None:
         record(session, ticket, actor, "task_completed", **completed)
-    sla_hooks.task_completed(session, task=task, actor=actor, data=data)
+    sla_hooks.task_completed(session, task=task, actor=actor, data=data, tracked=locked is not None)
     if one_off.accepted(name, data):
         contract = one_off.record_acceptance(session, ticket=ticket, variables=estimate, data=data, actor=actor)
         record(session, ticket, actor, "one_off_contract", number=contract.number)
