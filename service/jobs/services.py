@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from service import engine
 from service.context import Context
-from service.db import is_postgres, transaction, utcnow
+from service.db import insert_rows, is_postgres, transaction, utcnow
 from service.errors import ProcessFailed, from_the_database
 from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
@@ -25,8 +25,8 @@ from service.jobs.retention import summarise
 from service.jobs.topics import CHAINABLE, NOTICES, TOPICS, BpmnError, TopicCall, stable_message_id
 from service.observability import metrics, request_id
 from service.processes.instances import Drive, step_instance
-from service.tickets.history import record
-from service.tickets.models import Ticket
+from service.tickets.history import history_row, record
+from service.tickets.models import HistoryEvent, Ticket
 
 log = logging.getLogger("orchestrator.jobs")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -195,24 +195,33 @@ def _complete(
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
+        ticket = session.get(Ticket, job.ticket_id)  # held for the whole step: read once
+        assert ticket is not None
         result = dict(job.result or {})
-        _step(session, ctx, job, result, actor="worker", drive=_chain(session, ctx, job, links) if chain else None)
-        _finish(session, ctx, job, result, actor="worker")
-        outcomes = _finish_links(session, ctx, job, links, worker)
+        drive = _chain(session, ctx, job, ticket, links) if chain else None
+        _step(session, ctx, job, result, actor="worker", drive=drive)
+        done = [_done(session, ctx, job, ticket, result, actor="worker")]
+        outcomes = _finish_links(session, ctx, job, ticket, links, worker, done)
+        insert_rows(session, HistoryEvent, done)  # the history of the job and of its chain's: one statement
         if broken is not None and broken.in_effect:
             _fail_link(session, ctx, broken, worker)
     return outcomes
 
 
-def _chain(session: Session, ctx: Context, head: Job, links: list[Link]) -> Drive:
+def _chain(session: Session, ctx: Context, head: Job, ticket: Ticket, links: list[Link]) -> Drive:
     """The drive of a chain after `head`: while the run has a ready task of a chainable topic that has no job yet,
     run its effect and complete it (each link appended to `links`). Any failure of a link raises ChainBroken."""
-    ticket = session.get(Ticket, head.ticket_id)
-    assert ticket is not None
 
     def drive(run: engine.Run, advance: Callable[[], list[Any]]) -> list[Any]:
         events: list[Any] = []
-        while len(links) < CHAIN_LIMIT and (task := _next_link(session, run)) is not None:
+        known: set[str] | None = None  # the ready tasks' jobs, read once: a task made ready later has none
+        while len(links) < CHAIN_LIMIT:
+            ready = [task for task in run.external_tasks() if task.topic in CHAINABLE]
+            if known is None and ready:
+                known = _known_jobs(session, ready)
+            task = next((task for task in ready if task.id not in (known or set())), None)
+            if task is None:
+                break
             message_id = _message_id(
                 ctx, job_id=None, instance_id=head.instance_id, element_id=task.name, topic=task.topic
             )
@@ -231,14 +240,10 @@ def _chain(session: Session, ctx: Context, head: Job, links: list[Link]) -> Driv
     return drive
 
 
-def _next_link(session: Session, run: engine.Run) -> engine.ExternalTaskView | None:
-    """The first ready task of a chainable topic with no job: no other worker can know of it (a job is written only
-    by a step of the instance, whose lock this step holds)."""
-    ready = [task for task in run.external_tasks() if task.topic in CHAINABLE]
-    if not ready:
-        return None
-    known = set(session.scalars(select(Job.task_id).where(Job.task_id.in_([task.id for task in ready]))))
-    return next((task for task in ready if task.id not in known), None)
+def _known_jobs(session: Session, ready: list[engine.ExternalTaskView]) -> set[str]:
+    """The ready tasks that have a job already. A ready task with none is no other worker's to know of (a job is
+    written only by a step of the instance, whose lock this step holds), and neither is one made ready later."""
+    return set(session.scalars(select(Job.task_id).where(Job.task_id.in_([task.id for task in ready]))))
 
 
 def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker: str, **fields: Any) -> Job:
@@ -259,16 +264,26 @@ def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker
     return job
 
 
-def _finish_links(session: Session, ctx: Context, head: Job, links: list[Link], worker: str) -> tuple[Outcome, ...]:
-    """The jobs of a chain's links, written at once, each done with its history."""
-    jobs = [
-        _link_job(session, head, link.task, worker, status=RUNNING, effect_done=True, result=link.result)
-        for link in links
-    ]
+def _finish_links(
+    session: Session,
+    ctx: Context,
+    head: Job,
+    ticket: Ticket,
+    links: list[Link],
+    worker: str,
+    history: list[dict[str, Any]],
+) -> tuple[Outcome, ...]:
+    """The jobs of a chain's links, written at once and done; their history rows appended to `history`."""
+    if not links:
+        return ()
+    kept = ctx.config.job_retention_days > 0  # then written done at once; else written for their ids, then deleted
+    status = {"status": DONE, "locked_until": None} if kept else {"status": RUNNING}
+    jobs = [_link_job(session, head, link.task, worker, effect_done=True, result=link.result, **status) for link in links]
     session.flush()  # their ids, for the history
     outcomes = tuple(Outcome(job.id, job.topic, DONE) for job in jobs)
-    for job, link in zip(jobs, links, strict=True):
-        _finish(session, ctx, job, link.result)
+    history += [
+        _done(session, ctx, job, ticket, link.result, mark=not kept) for job, link in zip(jobs, links, strict=True)
+    ]
     return outcomes
 
 
@@ -305,12 +320,21 @@ def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
 
 def _finish(session: Session, ctx: Context, job: Job, result: Result, *, actor: str = "worker") -> None:
     """The completed job's history, and the job done (or deleted when no done job is kept)."""
-    metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None
-    summary = summarise(result)
-    record(session, ticket, actor, "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary)
-    _mark_done(session, ctx, job)
+    insert_rows(session, HistoryEvent, [_done(session, ctx, job, ticket, result, actor=actor)])
+
+
+def _done(
+    session: Session, ctx: Context, job: Job, ticket: Ticket, result: Result, *, actor: str = "worker", mark: bool = True
+) -> dict[str, Any]:
+    """The job done (or deleted when no done job is kept) unless it was written done (`mark` False); its history
+    row, to write."""
+    metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
+    detail = {"topic": job.topic, "attempts": job.attempts, "job": job.id, "result": summarise(result)}
+    if mark:
+        _mark_done(session, ctx, job)
+    return history_row(ticket, actor, "job_done", detail)
 
 
 def _mark_done(session: Session, ctx: Context, job: Job) -> None:
