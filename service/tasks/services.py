@@ -12,11 +12,12 @@ from service.auth.models import Caller
 from service.auth.permissions import may_work_on
 from service.clients.models import Client, PriceItem, Site
 from service.context import Context
-from service.db import insert_unless_present
+from service.db import insert_unless_present, is_postgres
 from service.errors import Conflict, Invalid, NotFound
 from service.prices import one_off
 from service.prices.services import prices_for
 from service.processes.instances import Locked, lock_instance, lock_instance_of_task, step_instance
+from service.processes.models import ProcessInstance
 from service.sla import hooks as sla_hooks
 from service.tasks import reviews as breach_reviews
 from service.tasks.models import OPEN, CompletionKey, UserTask
@@ -159,31 +160,32 @@ def _complete(session: Session, ctx: Context, *, user: Caller, task_id: str, dat
 
 def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tuple[Locked, UserTask]:
     """Lock the task's instance, then read, as the lock's last holder left them, the task with its ticket, client,
-    contracts and candidates, and the instance's other open tasks: two queries for everything the step reads of them
-    (404 when the task is not in the user's queues, 409 when it has ended or someone else holds it)."""
-    instance = lock_instance_of_task(session, task_id=task_id)
-    if instance is None:  # no such task, or (never in practice) a ticket without an instance
-        get_task(session, user=user, task_id=task_id)
+    contracts and candidates, and the instance's other open tasks: one query for everything the step reads of them
+    after the lock's own (404 when the task is not in the user's queues, 409 when it has ended or someone else
+    holds it). On SQLite the transaction holds the write lock from its start: the instance comes with the tasks."""
+    ticket_of_task = select(UserTask.ticket_id).where(UserTask.id == task_id).scalar_subquery()
+    if is_postgres(session) and lock_instance_of_task(session, task_id=task_id) is None:
+        get_task(session, user=user, task_id=task_id)  # 404 for no such task
         raise NotFound("the ticket has no process instance")
-    rows = list(
-        session.scalars(
-            select(UserTask)
-            .where(or_(UserTask.id == task_id, and_(UserTask.instance_id == instance.id, UserTask.state == OPEN)))
-            .options(
-                joinedload(UserTask.candidates),
-                joinedload(UserTask.ticket).joinedload(Ticket.client).joinedload(Client.contracts),
-            )
-            .execution_options(populate_existing=True)
-        ).unique()
+    query = (
+        select(UserTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
+        .where(or_(UserTask.id == task_id, and_(UserTask.ticket_id == ticket_of_task, UserTask.state == OPEN)))
+        .options(
+            joinedload(UserTask.candidates),
+            joinedload(UserTask.ticket).joinedload(Ticket.client).joinedload(Client.contracts),
+        )
+        .execution_options(populate_existing=True)
     )
-    task = next((row for row in rows if row.id == task_id), None)
-    if task is None or not may_work_on(user, task.candidate_groups, task.assignee):
+    rows = session.execute(query).unique().all()
+    task, instance = next(((row, of) for row, of in rows if row.id == task_id), (None, None))
+    if task is None or instance is None or not may_work_on(user, task.candidate_groups, task.assignee):
         raise NotFound(f"no task {task_id}")
     if task.state != OPEN:
         raise Conflict(f"the task is no longer open: it was {task.state}")
     if task.claimed_by not in (None, user.username):
         raise Conflict(f"the task is claimed by {task.claimed_by}")
-    return Locked(instance, open_rows=rows), task
+    return Locked(instance, open_rows=[row for row, _ in rows]), task
 
 
 def finish_completion(
