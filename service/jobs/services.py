@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, false, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from service import engine
+from service.clients.models import Client
 from service.context import Context
 from service.db import insert_rows, is_postgres, transaction, utcnow
 from service.errors import ProcessFailed, from_the_database
@@ -173,7 +174,8 @@ def _do_effect(ctx: Context, job_id: int) -> None:
         assert job is not None
         if job.effect_done:
             return
-        ticket = session.get(Ticket, job.ticket_id)
+        # An effect reads the ticket, its client, contact and equipment; the client's contracts only if it asks.
+        ticket = session.get(Ticket, job.ticket_id, options=(defaultload(Ticket.client).lazyload(Client.contracts),))
         assert ticket is not None
         task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
         message_id = _message_id(
@@ -199,10 +201,11 @@ def _complete(
         assert ticket is not None
         result = dict(job.result or {})
         drive = _chain(session, ctx, job, ticket, links) if chain else None
-        _step(session, ctx, job, result, actor="worker", drive=drive)
-        done = [_done(session, ctx, job, ticket, result, actor="worker")]
-        outcomes = _finish_links(session, ctx, job, ticket, links, worker, done)
-        insert_rows(session, HistoryEvent, done)  # the history of the job and of its chain's: one statement
+        history: list[dict[str, Any]] = []  # the step's, the job's and its chain's: one statement
+        _step(session, ctx, job, result, actor="worker", drive=drive, history_to=history)
+        history.append(_done(session, ctx, job, ticket, result, actor="worker"))
+        outcomes = _finish_links(session, ctx, job, ticket, links, worker, history)
+        insert_rows(session, HistoryEvent, history)
         if broken is not None and broken.in_effect:
             _fail_link(session, ctx, broken, worker)
     return outcomes
@@ -295,8 +298,18 @@ def _fail_link(session: Session, ctx: Context, broken: ChainBroken, worker: str)
     _record_failure(session, ctx, job, _failure_message(job.id, job.topic, broken.error), broken.error)
 
 
-def _step(session: Session, ctx: Context, job: Job, result: Result, *, actor: str, drive: Drive | None = None) -> None:
-    """Complete the job's task with `result` and step the instance on (a notice, an SLA mail, has no task)."""
+def _step(
+    session: Session,
+    ctx: Context,
+    job: Job,
+    result: Result,
+    *,
+    actor: str,
+    drive: Drive | None = None,
+    history_to: list[dict[str, Any]] | None = None,
+) -> None:
+    """Complete the job's task with `result` and step the instance on (a notice, an SLA mail, has no task); with
+    `history_to`, the step's history rows are left there for the caller to write."""
     if job.topic in NOTICES:
         return
     task_id = job.task_id
@@ -307,6 +320,7 @@ def _step(session: Session, ctx: Context, job: Job, result: Result, *, actor: st
         actor=actor,
         action=lambda run: run.complete_external_task(task_id, result),
         drive=drive,
+        history_to=history_to,
     )
 
 

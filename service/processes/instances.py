@@ -101,6 +101,7 @@ def step_instance(
     retrying: int | None = None,
     drive: Drive | None = None,
     locked: Locked | None = None,
+    history_to: list[dict[str, Any]] | None = None,
 ) -> Any:
     """Lock the ticket's instance, apply `action` to it, run it until it waits, and save it with its projections.
 
@@ -114,7 +115,8 @@ def step_instance(
     takes no step (409) but the retry of that incident (`retrying`, its id).
 
     A caller that has locked the instance already gives it (`locked`), with its open task rows read under the lock
-    and the history rows to write with the step's.
+    and the history rows to write with the step's; a caller that writes history of its own after the step gives
+    `history_to`, which the step's rows are appended to instead of being written (the caller writes them all).
     """
     instance = locked.instance if locked is not None else lock_instance(session, ticket_id=ticket_id)
     ticket = session.get(Ticket, ticket_id)
@@ -152,6 +154,7 @@ def step_instance(
                 open_rows=locked.open_rows if locked is not None else None,
                 history=locked.history if locked is not None else None,
                 responds=locked.responds if locked is not None else False,
+                history_to=history_to,
             )
         except engine.EngineError as error:  # serialising refused the instance's data
             raise _failed(error, row) from error

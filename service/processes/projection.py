@@ -64,13 +64,15 @@ def project(
     open_rows: list[UserTask] | None = None,
     history: list[dict[str, Any]] | None = None,
     responds: bool = False,
+    history_to: list[dict[str, Any]] | None = None,
 ) -> None:
     """Store the instance's document and bring every projection in line with it, in the caller's transaction.
 
     A `new` instance was inserted with its document and has no tasks or jobs yet, which saves three queries. The
     caller may give the instance's open task rows it has just read under the lock (`open_rows`), and `history` rows
     of its own to write after the step's: the step's history is written in one statement. `responds`: the step
-    completed an engineering team's task, which the clocks take as the reaction if it is the first.
+    completed an engineering team's task, which the clocks take as the reaction if it is the first. With
+    `history_to`, the step's history rows are appended to it, for the caller to write with its own.
     """
     now = utcnow()
     if not new:
@@ -119,7 +121,11 @@ def project(
     sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
     touched = now if responds else None
     events_written += _update_ticket(session, ticket, run, user_tasks, actor, now, new, touched)
-    insert_rows(session, HistoryEvent, [*events_written, *(history or [])])
+    events_written += history or []
+    if history_to is not None:
+        history_to += events_written
+    else:
+        insert_rows(session, HistoryEvent, events_written)
 
 
 def _sync_tasks(

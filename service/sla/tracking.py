@@ -394,8 +394,8 @@ def refresh_ticket(
         stored = rows.get(kind)
         if stored is None:
             new_clocks.append({"ticket_id": ticket.id, "kind": kind, **values})
-        else:
-            for name, value in values.items():
+        elif any(getattr(stored, name) != value for name, value in values.items() if name != "updated_at"):
+            for name, value in values.items():  # `updated_at`: when its figures last changed
                 setattr(stored, name, value)
         if unchanged:
             continue

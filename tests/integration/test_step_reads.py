@@ -12,6 +12,7 @@ from bench.steps import counting
 from service.sla.calendars import aware
 from service.sla.models import REACTION, SlaClock, SlaEvent
 from service.tickets.models import Ticket
+from service.jobs.services import run_next_job
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.support.sla import at, plain_friday
@@ -62,3 +63,27 @@ def test_an_engineering_completion_without_a_claim_stops_the_reaction_clock(api:
             assert [event.due_at for event in due] == [None, None]  # no warning or breach left to fire
         kinds = [event["kind"] for event in api.history(number)]
         assert kinds.index("task_completed") > kinds.index("decision")  # the step's history, in its order
+
+
+#: The first job of a new ticket, with the chain its completion makes ready, through one worker's run: the claim
+#: (the expired leases, then the due jobs, and the lease); the effect's transaction (the job, its ticket, the
+#: ticket's change, the job's result); the step's (the job; the ticket with its client's contracts; the instance
+#: lock; the chain's known jobs, read once; a mail's recipients; the open tasks; the instance, the ticket, the new
+#: task and its group; the timeline with the clocks; the closed and the new segment; the finished jobs; the step's,
+#: the job's and its chain's history in one statement). On SQLite each transaction's BEGIN IMMEDIATE among them.
+JOB_STATEMENTS = {"sqlite": 28, "postgresql": 24}
+
+
+def test_a_job_and_its_chain_read_the_ticket_once_a_transaction(api: Api) -> None:
+    assert api.ctx.config.job_chain
+    api.open_ticket()  # the first fills the caches (definitions, rules, levels)
+    drain(api.ctx)
+    api.open_ticket()
+    with counting() as seen:
+        outcome = run_next_job(api.ctx)
+    assert outcome is not None and outcome.chain, outcome  # the job ran, and its chain with it
+    reads = [" ".join(text.split()) for text in seen.texts if text.lstrip().upper().startswith("SELECT")]
+    assert sum(1 for text in reads if " FROM ticket " in text) == 2, "\n".join(reads)  # the effect's and the step's
+    assert sum(1 for text in seen.texts if text.startswith("INSERT INTO history_event")) == 1, "\n".join(seen.texts)
+    assert len([text for text in reads if "job.task_id IN" in text]) <= 1, "\n".join(reads)
+    assert seen.total <= JOB_STATEMENTS[api.ctx.engine.dialect.name], "\n".join(seen.texts)
