@@ -281,7 +281,9 @@ def _finish_links(
         return ()
     kept = ctx.config.job_retention_days > 0  # then written done at once; else written for their ids, then deleted
     status = {"status": DONE, "locked_until": None} if kept else {"status": RUNNING}
-    jobs = [_link_job(session, head, link.task, worker, effect_done=True, result=link.result, **status) for link in links]
+    jobs = [
+        _link_job(session, head, link.task, worker, effect_done=True, result=link.result, **status) for link in links
+    ]
     session.flush()  # their ids, for the history
     outcomes = tuple(Outcome(job.id, job.topic, DONE) for job in jobs)
     history += [
@@ -340,7 +342,14 @@ def _finish(session: Session, ctx: Context, job: Job, result: Result, *, actor: 
 
 
 def _done(
-    session: Session, ctx: Context, job: Job, ticket: Ticket, result: Result, *, actor: str = "worker", mark: bool = True
+    session: Session,
+    ctx: Context,
+    job: Job,
+    ticket: Ticket,
+    result: Result,
+    *,
+    actor: str = "worker",
+    mark: bool = True,
 ) -> dict[str, Any]:
     """The job done (or deleted when no done job is kept) unless it was written done (`mark` False); its history
     row, to write."""

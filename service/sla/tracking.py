@@ -89,8 +89,8 @@ def on_ticket_changed(
         insert_rows(session, Segment, [first])
         refresh_ticket(session, ticket, now=now, segments=[Segment(**first)], new=True)
         return
-    segments, clocks = _timeline_and_clocks(session, ticket)
-    segment_changed, segments = _extend_timeline(session, ticket, segments, status=status, pause=pause, now=now)
+    read, clocks = _timeline_and_clocks(session, ticket)
+    segment_changed, segments = _extend_timeline(session, ticket, read, status=status, pause=pause, now=now)
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
     reaction = next((c for c in clocks if c.kind == REACTION), None)

@@ -9,10 +9,10 @@ import time_machine
 from sqlalchemy import select
 
 from bench.steps import counting
+from service.jobs.services import run_next_job
 from service.sla.calendars import aware
 from service.sla.models import REACTION, SlaClock, SlaEvent
 from service.tickets.models import Ticket
-from service.jobs.services import run_next_job
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.support.sla import at, plain_friday
