@@ -143,18 +143,9 @@ def step_instance(
                 events = _advance(run, row)
                 if drive is not None:
                     events += drive(run, lambda: _advance(run, row))
+            given = {"history_to": history_to, **(locked.given() if locked is not None else {})}
             project(
-                session,
-                instance=instance,
-                ticket=ticket,
-                run=run,
-                events=events,
-                actor=actor,
-                completed=done,
-                open_rows=locked.open_rows if locked is not None else None,
-                history=locked.history if locked is not None else None,
-                responds=locked.responds if locked is not None else False,
-                history_to=history_to,
+                session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done, **given
             )
         except engine.EngineError as error:  # serialising refused the instance's data
             raise _failed(error, row) from error
@@ -178,6 +169,10 @@ class Locked:
     history: list[dict[str, Any]] = field(default_factory=list)
     #: The step completes an engineering team's task: the clocks' reaction in the step's own refresh.
     responds: bool = False
+
+    def given(self) -> dict[str, Any]:
+        """What the projection takes of it."""
+        return {"open_rows": self.open_rows, "history": self.history, "responds": self.responds}
 
 
 def _with_step(

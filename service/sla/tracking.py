@@ -299,13 +299,11 @@ def compute_clocks(
     segments: list[Segment] | None = None,
     new: bool = False,
     unanswered: bool = False,
-    touched: datetime | None = None,
 ) -> TicketClocks | None:
     """The ticket's clocks at `now`, from its history; None when no service level applies.
 
     A `new` ticket has no response yet, and its `segments` are given: nothing needs reading. An `unanswered` one is
-    known to have no response yet. `touched`: an engineering team's touch not yet in the history, the response when
-    the history holds none earlier.
+    known to have no response yet.
     """
     level = find_service_level(session, service_level_name(ticket))
     target = level.target_for(ticket.severity) if level is not None else None
@@ -319,8 +317,8 @@ def compute_clocks(
     ending = next((s for s in segments if s.status in (SOLVED, DECLINED)), None)
     stop = aware(ending.started_at) if ending is not None else None
     cancelled = ending is not None and ending.status == DECLINED
-    if responded is None and not new:
-        responded = (None if unanswered else first_response(session, ticket)) or touched
+    if responded is None and not (new or unanswered):
+        responded = first_response(session, ticket)
     reaction_stop = min((m for m in (responded, stop) if m is not None), default=None)
     ratio = level.warn_percent / 100
     inputs = {
@@ -352,7 +350,8 @@ def refresh_ticket(
 
     The caller may give the ticket's timeline (`segments`) and stored `clocks` it has just read; a `new` ticket's
     `segments` are all there is to read: it has no clocks, events or response yet; an `unanswered` one has had no
-    team touch it yet; `touched`, as `compute_clocks` takes it.
+    team touch it yet; `touched`: an engineering team's touch not yet in the history, the response when the history
+    holds none earlier.
     """
     rows: dict[str, SlaClock] = {}
     responded = None
@@ -364,15 +363,10 @@ def refresh_ticket(
         reaction = rows.get(REACTION)
         if reaction is not None and reaction.stopped_at is not None and reaction.state != "cancelled":
             responded = aware(reaction.stopped_at)
+        if responded is None and touched is not None:  # this touch, unless the history holds an earlier one
+            responded = (None if unanswered else first_response(session, ticket)) or touched
     figured = compute_clocks(
-        session,
-        ticket,
-        now=now,
-        responded=responded,
-        segments=segments,
-        new=new,
-        unanswered=unanswered,
-        touched=touched,
+        session, ticket, now=now, responded=responded, segments=segments, new=new, unanswered=unanswered
     )
     if figured is None:
         events = _events(session, ticket) if not new else {}
