@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -195,12 +194,12 @@ def finish_completion(
     actor: str,
     task: UserTask,
     data: dict[str, Any],
-    check: Callable[[], Any] | None = None,
     locked: Locked | None = None,
 ) -> Ticket:
-    """Complete the open `task` as `actor` and run the process on; `check` runs once the instance is locked.
+    """Complete the open `task` as `actor` and run the process on.
 
-    The caller has checked who may complete it (a person's queue, or the retry of its incident). A failing step
+    The caller has checked who may complete it (a person's queue, under the lock: `_lock_for_completion`; or the
+    retry of its incident, whose task the engine refuses if it is no longer open). A failing step
     names the task and its form, so that the retry of its incident completes it again with the same data. A caller
     that has locked the instance and read its open tasks gives them (`locked`): the completion is written in the
     step's history statement.
@@ -212,9 +211,7 @@ def finish_completion(
         locked.history.append(history_row(task.ticket, actor, "task_completed", completed))
         locked.responds = sla_hooks.responds(task)
 
-    def complete(run: Any) -> None:  # runs once the instance is locked: the task is checked again there
-        if check is not None:
-            check()
+    def complete(run: Any) -> None:  # runs once the instance is locked
         estimate.update(run.data)  # what the consultant priced, as the instance holds it before this form
         run.complete_user_task(task_id, data)
 
