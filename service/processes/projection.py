@@ -100,20 +100,18 @@ def project(
         ],
     )
     events_written = [
-        *(
-            history_row(
-                ticket,
-                actor,
-                "decision",
-                {
-                    "ruleset": event.ruleset,
-                    "rule": event.rule,
-                    "version": str(event.version),
-                    "outcome": dict(event.outcome),
-                },
-            )
-            for event in decisions
+        history_row(
+            ticket,
+            actor,
+            "decision",
+            {
+                "ruleset": event.ruleset,
+                "rule": event.rule,
+                "version": str(event.version),
+                "outcome": dict(event.outcome),
+            },
         )
+        for event in decisions
     ]
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new, open_rows)
