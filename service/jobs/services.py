@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, false, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from service import engine
+from service.clients.models import Client
 from service.context import Context
-from service.db import first_free, transaction, utcnow
+from service.db import first_free, insert_rows, transaction, utcnow
 from service.errors import ProcessFailed, from_the_database
 from service.incidents.models import JOB
 from service.incidents.records import open_incident, record_failure
@@ -28,8 +29,8 @@ from service.observability import metrics, request_id
 from service.processes.instances import Drive, step_instance
 from service.processes.models import ProcessInstance
 from service.processes.standalone import step_process
-from service.tickets.history import record
-from service.tickets.models import Ticket
+from service.tickets.history import history_row, record
+from service.tickets.models import HistoryEvent, Ticket
 
 log = logging.getLogger("orchestrator.jobs")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -199,23 +200,37 @@ def _complete(
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
+        ticket = session.get(Ticket, job.ticket_id) if job.ticket_id is not None else None  # read once a step
         result = dict(job.result or {})
-        _step(session, ctx, job, result, actor="worker", drive=_chain(session, ctx, job, links) if chain else None)
-        _finish(session, ctx, job, result, actor="worker")
-        outcomes = _finish_links(session, ctx, job, links, worker)
+        if ticket is None:  # an instance beside the ticket flow: no chain, no ticket's history
+            _step(session, ctx, job, result, actor="worker")
+            _finish(session, ctx, job, result, actor="worker")
+            return ()
+        drive = _chain(session, ctx, job, ticket, links) if chain else None
+        history: list[dict[str, Any]] = []  # the step's, the job's and its chain's: one statement
+        _step(session, ctx, job, result, actor="worker", drive=drive, history_to=history)
+        history.append(_done(session, ctx, job, ticket, result, actor="worker"))
+        outcomes = _finish_links(session, ctx, job, ticket, links, worker, history)
+        insert_rows(session, HistoryEvent, history)
         if broken is not None and broken.in_effect:
             _fail_link(session, ctx, broken, worker)
     return outcomes
 
 
-def _chain(session: Session, ctx: Context, head: Job, links: list[Link]) -> Drive:
+def _chain(session: Session, ctx: Context, head: Job, ticket: Ticket, links: list[Link]) -> Drive:
     """The drive of a chain after `head`: while the run has a ready task of a chainable topic that has no job yet,
     run its effect and complete it (each link appended to `links`). Any failure of a link raises ChainBroken."""
-    ticket = _ticket_of(session, head)
 
     def drive(run: engine.Run, advance: Callable[[], list[Any]]) -> list[Any]:
         events: list[Any] = []
-        while len(links) < CHAIN_LIMIT and (task := _next_link(session, run)) is not None:
+        known: set[str] | None = None  # the ready tasks' jobs, read once: a task made ready later has none
+        while len(links) < CHAIN_LIMIT:
+            ready = [task for task in run.external_tasks() if task.topic in CHAINABLE]
+            if known is None and ready:
+                known = _known_jobs(session, ready)
+            task = next((task for task in ready if task.id not in (known or set())), None)
+            if task is None:
+                break
             message_id = _message_id(
                 ctx, job_id=None, instance_id=head.instance_id, element_id=task.name, topic=task.topic
             )
@@ -234,23 +249,23 @@ def _chain(session: Session, ctx: Context, head: Job, links: list[Link]) -> Driv
     return drive
 
 
-def _next_link(session: Session, run: engine.Run) -> engine.ExternalTaskView | None:
-    """The first ready task of a chainable topic with no job: no other worker can know of it (a job is written only
-    by a step of the instance, whose lock this step holds)."""
-    ready = [task for task in run.external_tasks() if task.topic in CHAINABLE]
-    if not ready:
-        return None
-    known = set(session.scalars(select(Job.task_id).where(Job.task_id.in_([task.id for task in ready]))))
-    return next((task for task in ready if task.id not in known), None)
+def _known_jobs(session: Session, ready: list[engine.ExternalTaskView]) -> set[str]:
+    """The ready tasks that have a job already. A ready task with none is no other worker's to know of (a job is
+    written only by a step of the instance, whose lock this step holds), and neither is one made ready later."""
+    return set(session.scalars(select(Job.task_id).where(Job.task_id.in_([task.id for task in ready]))))
+
+
+#: An effect reads the ticket, its client, contact and equipment; the client's contracts only if it asks.
+_EFFECT_LOAD = (defaultload(Ticket.client).lazyload(Client.contracts),)
 
 
 def _ticket_of(session: Session, job: Job) -> Ticket | None:
     """The ticket a job works for: its own, else the one its instance (beside the ticket flow) belongs to."""
-    if job.ticket_id is not None:
-        return session.get(Ticket, job.ticket_id)
-    instance = session.get(ProcessInstance, job.instance_id)
-    owner = instance.for_ticket_id if instance is not None else None
-    return session.get(Ticket, owner) if owner is not None else None
+    owner = job.ticket_id
+    if owner is None:
+        instance = session.get(ProcessInstance, job.instance_id)
+        owner = instance.for_ticket_id if instance is not None else None
+    return session.get(Ticket, owner, options=_EFFECT_LOAD) if owner is not None else None
 
 
 def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker: str, **fields: Any) -> Job:
@@ -271,16 +286,28 @@ def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker
     return job
 
 
-def _finish_links(session: Session, ctx: Context, head: Job, links: list[Link], worker: str) -> tuple[Outcome, ...]:
-    """The jobs of a chain's links, written at once, each done with its history."""
+def _finish_links(
+    session: Session,
+    ctx: Context,
+    head: Job,
+    ticket: Ticket,
+    links: list[Link],
+    worker: str,
+    history: list[dict[str, Any]],
+) -> tuple[Outcome, ...]:
+    """The jobs of a chain's links, written at once and done; their history rows appended to `history`."""
+    if not links:
+        return ()
+    kept = ctx.config.job_retention_days > 0  # then written done at once; else written for their ids, then deleted
+    status = {"status": DONE, "locked_until": None} if kept else {"status": RUNNING}
     jobs = [
-        _link_job(session, head, link.task, worker, status=RUNNING, effect_done=True, result=link.result)
-        for link in links
+        _link_job(session, head, link.task, worker, effect_done=True, result=link.result, **status) for link in links
     ]
     session.flush()  # their ids, for the history
     outcomes = tuple(Outcome(job.id, job.topic, DONE) for job in jobs)
-    for job, link in zip(jobs, links, strict=True):
-        _finish(session, ctx, job, link.result)
+    history += [
+        _done(session, ctx, job, ticket, link.result, mark=not kept) for job, link in zip(jobs, links, strict=True)
+    ]
     return outcomes
 
 
@@ -292,8 +319,18 @@ def _fail_link(session: Session, ctx: Context, broken: ChainBroken, worker: str)
     _record_failure(session, ctx, job, _failure_message(job.id, job.topic, broken.error), broken.error)
 
 
-def _step(session: Session, ctx: Context, job: Job, result: Result, *, actor: str, drive: Drive | None = None) -> None:
-    """Complete the job's task with `result` and step the instance on (a notice, an SLA mail, has no task)."""
+def _step(
+    session: Session,
+    ctx: Context,
+    job: Job,
+    result: Result,
+    *,
+    actor: str,
+    drive: Drive | None = None,
+    history_to: list[dict[str, Any]] | None = None,
+) -> None:
+    """Complete the job's task with `result` and step the instance on (a notice, an SLA mail, has no task); with
+    `history_to`, the step's history rows are left there for the caller to write."""
     if job.topic in NOTICES:
         return
     task_id = job.task_id
@@ -304,7 +341,9 @@ def _step(session: Session, ctx: Context, job: Job, result: Result, *, actor: st
     if job.ticket_id is None:  # an instance beside the ticket flow
         step_process(session, ctx, instance_id=job.instance_id, actor=actor, action=complete)
         return
-    step_instance(session, ctx, ticket_id=job.ticket_id, actor=actor, action=complete, drive=drive)
+    step_instance(
+        session, ctx, ticket_id=job.ticket_id, actor=actor, action=complete, drive=drive, history_to=history_to
+    )
 
 
 def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
@@ -317,13 +356,32 @@ def finish_job(session: Session, ctx: Context, job: Job, *, actor: str) -> None:
 
 def _finish(session: Session, ctx: Context, job: Job, result: Result, *, actor: str = "worker") -> None:
     """The completed job's history, and the job done (or deleted when no done job is kept)."""
+    if job.ticket_id is None:  # an instance beside the ticket flow: no ticket's history tells it
+        metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
+        _mark_done(session, ctx, job)
+        return
+    ticket = session.get(Ticket, job.ticket_id)
+    assert ticket is not None
+    insert_rows(session, HistoryEvent, [_done(session, ctx, job, ticket, result, actor=actor)])
+
+
+def _done(
+    session: Session,
+    ctx: Context,
+    job: Job,
+    ticket: Ticket,
+    result: Result,
+    *,
+    actor: str = "worker",
+    mark: bool = True,
+) -> dict[str, Any]:
+    """The job done (or deleted when no done job is kept) unless it was written done (`mark` False); its history
+    row, to write."""
     metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
-    if job.ticket_id is not None:
-        ticket = session.get(Ticket, job.ticket_id)
-        assert ticket is not None
-        summary = summarise(result)
-        record(session, ticket, actor, "job_done", topic=job.topic, attempts=job.attempts, job=job.id, result=summary)
-    _mark_done(session, ctx, job)
+    detail = {"topic": job.topic, "attempts": job.attempts, "job": job.id, "result": summarise(result)}
+    if mark:
+        _mark_done(session, ctx, job)
+    return history_row(ticket, actor, "job_done", detail)
 
 
 def _mark_done(session: Session, ctx: Context, job: Job) -> None:

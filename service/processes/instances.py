@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ from service.observability import metrics
 from service.processes.definitions import Version
 from service.processes.models import ProcessInstance
 from service.processes.projection import project
+from service.tasks.models import UserTask
 from service.tickets.facts import ticket_facts
 from service.tickets.models import INCIDENT, Ticket
 from service.tickets.schemas import TicketCreateSchema
@@ -98,6 +100,8 @@ def step_instance(
     redo: tuple[str, dict[str, Any]] | None = None,
     retrying: int | None = None,
     drive: Drive | None = None,
+    locked: Locked | None = None,
+    history_to: list[dict[str, Any]] | None = None,
 ) -> Any:
     """Lock the ticket's instance, apply `action` to it, run it until it waits, and save it with its projections.
 
@@ -109,8 +113,12 @@ def step_instance(
     the ticket, the actor and `redo` (what the step was doing, and its data, so that it can be done again): the
     caller rolls back and records the incident (``service.incidents.records``). A ticket stopped by an incident
     takes no step (409) but the retry of that incident (`retrying`, its id).
+
+    A caller that has locked the instance already gives it (`locked`), with its open task rows read under the lock
+    and the history rows to write with the step's; a caller that writes history of its own after the step gives
+    `history_to`, which the step's rows are appended to instead of being written (the caller writes them all).
     """
-    instance = lock_instance(session, ticket_id=ticket_id)
+    instance = locked.instance if locked is not None else lock_instance(session, ticket_id=ticket_id)
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
     if ticket.status == INCIDENT and retrying is None:
@@ -135,7 +143,10 @@ def step_instance(
                 events = advance_run(run, row)
                 if drive is not None:
                     events += drive(run, lambda: advance_run(run, row))
-            project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done)
+            given = {"history_to": history_to, **(locked.given() if locked is not None else {})}
+            project(
+                session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, completed=done, **given
+            )
         except engine.EngineError as error:  # serialising refused the instance's data
             raise process_failure(error, row) from error
     except ProcessFailed as failure:
@@ -146,6 +157,22 @@ def step_instance(
     except StaleDataError as error:
         raise Conflict("the ticket moved on while this request ran; reload and try again") from error
     return outcome
+
+
+@dataclass
+class Locked:
+    """An instance its caller has locked, the open task rows it read under that lock, and history rows that the
+    step writes with its own (in one statement)."""
+
+    instance: ProcessInstance
+    open_rows: list[UserTask]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    #: The step completes an engineering team's task: the clocks' reaction in the step's own refresh.
+    responds: bool = False
+
+    def given(self) -> dict[str, Any]:
+        """What the projection takes of it."""
+        return {"open_rows": self.open_rows, "history": self.history, "responds": self.responds}
 
 
 def _with_step(
@@ -162,15 +189,24 @@ def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:
     the ticket's flow takes (a step, a claim or a completion of one of its tasks), so that of two callers one waits
     and then sees what the other did. PostgreSQL locks the row (`SELECT ... FOR UPDATE`); on SQLite every
     transaction holds the database's write lock from its start."""
-    query = (
-        select(ProcessInstance).where(ProcessInstance.ticket_id == ticket_id).execution_options(populate_existing=True)
-    )
-    if is_postgres(session):
-        query = query.with_for_update()
-    instance = session.scalar(query)
+    instance = _locked(session, ProcessInstance.ticket_id == ticket_id)
     if instance is None:
         raise NotFound("the ticket has no process instance")
     return instance
+
+
+def lock_instance_of_task(session: Session, *, task_id: str) -> ProcessInstance | None:
+    """The instance of the task's ticket, locked as `lock_instance` locks it, in one query; None when there is no
+    such task (or its ticket has no instance)."""
+    ticket_of_task = select(UserTask.ticket_id).where(UserTask.id == task_id).scalar_subquery()
+    return _locked(session, ProcessInstance.ticket_id == ticket_of_task)
+
+
+def _locked(session: Session, where: Any) -> ProcessInstance | None:
+    query = select(ProcessInstance).where(where).execution_options(populate_existing=True)
+    if is_postgres(session):
+        query = query.with_for_update()
+    return session.scalar(query)
 
 
 def advance_run(run: engine.Run, version: Version) -> list[Any]:

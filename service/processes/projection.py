@@ -16,7 +16,7 @@ from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
 from service.sla import tracking as sla_tracking
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, TaskCandidateUser, UserTask
-from service.tickets.history import history_row, record
+from service.tickets.history import history_row
 from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
 from service.timers.projection import sync_timers
 
@@ -61,10 +61,18 @@ def project(
     actor: str,
     completed: frozenset[str] = frozenset(),
     new: bool = False,
+    open_rows: list[UserTask] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    responds: bool = False,
+    history_to: list[dict[str, Any]] | None = None,
 ) -> None:
     """Store the instance's document and bring every projection in line with it, in the caller's transaction.
 
-    A `new` instance was inserted with its document and has no tasks or jobs yet, which saves three queries.
+    A `new` instance was inserted with its document and has no tasks or jobs yet, which saves three queries. The
+    caller may give the instance's open task rows it has just read under the lock (`open_rows`), and `history` rows
+    of its own to write after the step's: the step's history is written in one statement. `responds`: the step
+    completed an engineering team's task, which the clocks take as the reaction if it is the first. With
+    `history_to`, the step's history rows are appended to it, for the caller to write with its own.
     """
     now = utcnow()
     if not new:
@@ -91,29 +99,31 @@ def project(
             for event in decisions
         ],
     )
-    insert_rows(
-        session,
-        HistoryEvent,
-        [
-            history_row(
-                ticket,
-                actor,
-                "decision",
-                {
-                    "ruleset": event.ruleset,
-                    "rule": event.rule,
-                    "version": str(event.version),
-                    "outcome": dict(event.outcome),
-                },
-            )
-            for event in decisions
-        ],
-    )
+    events_written = [
+        history_row(
+            ticket,
+            actor,
+            "decision",
+            {
+                "ruleset": event.ruleset,
+                "rule": event.rule,
+                "version": str(event.version),
+                "outcome": dict(event.outcome),
+            },
+        )
+        for event in decisions
+    ]
     user_tasks = run.user_tasks()
-    _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new)
+    _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new, open_rows)
     add_jobs(session, instance, ticket.id, run.external_tasks(), new)
     sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
-    _update_ticket(session, ticket, run, user_tasks, actor, now, new)
+    touched = now if responds else None
+    events_written += _update_ticket(session, ticket, run, user_tasks, actor, now, new, touched)
+    events_written += history or []
+    if history_to is not None:
+        history_to += events_written
+    else:
+        insert_rows(session, HistoryEvent, events_written)
 
 
 def _sync_tasks(
@@ -125,12 +135,18 @@ def _sync_tasks(
     now: datetime,
     completed: frozenset[str],
     new: bool,
+    open_rows: list[UserTask] | None,
 ) -> None:
-    # The rows alone: their ticket is the one being stepped and their candidates are not read here.
-    only_rows = (lazyload(UserTask.ticket), lazyload(UserTask.candidates))
-    query = select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == OPEN).options(*only_rows)
-    with session.no_autoflush:  # what is pending (the ticket's fields) is written once, with the rest of the step
-        existing = {} if new else {task.id: task for task in session.scalars(query)}
+    if new:
+        existing: dict[str, UserTask] = {}
+    elif open_rows is not None:
+        existing = {task.id: task for task in open_rows if task.state == OPEN and task.instance_id == instance.id}
+    else:
+        # The rows alone: their ticket is the one being stepped and their candidates are not read here.
+        only_rows = (lazyload(UserTask.ticket), lazyload(UserTask.candidates))
+        query = select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == OPEN).options(*only_rows)
+        with session.no_autoflush:  # what is pending (the ticket's fields) is written once, with the rest of the step
+            existing = {task.id: task for task in session.scalars(query)}
     current = {task.id: task for task in user_tasks}
     for task_id, row in existing.items():
         if task_id not in current:
@@ -192,9 +208,12 @@ def _update_ticket(
     actor: str,
     now: datetime,
     new: bool,
-) -> None:
+    touched: datetime | None,
+) -> list[dict[str, Any]]:
+    """Bring the ticket's fields and clocks in line with the run; the history rows of what changed, to write."""
     data = run.data
     changed = False
+    written: list[dict[str, Any]] = []
     for name in TICKET_VARIABLES:
         value = data.get(name)
         if value is not None and getattr(ticket, name) != value:
@@ -202,23 +221,17 @@ def _update_ticket(
             changed = True
     status = ticket_status(run, open_tasks, ticket.status)
     if status != ticket.status:
-        record(
-            session,
-            ticket,
-            actor,
-            "status_changed",
-            old=ticket.status,
-            new=status,
-            team=ticket.team,
-            level=ticket.level,
-        )
+        detail = {"old": ticket.status, "new": status, "team": ticket.team, "level": ticket.level}
+        written.append(history_row(ticket, actor, "status_changed", detail))
         ticket.status = status
         changed = True
         if run.completed:
             ticket.closed_at = now
     if changed:
         ticket.updated_at = now
-    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now, new=new, pause=_pause(run, open_tasks))
+    pause = _pause(run, open_tasks)
+    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now, new=new, pause=pause, touched=touched)
+    return written
 
 
 def _pause(run: engine.Run, open_tasks: list[engine.UserTaskView]) -> str:

@@ -19,12 +19,21 @@ def task_claimed(session: Session, *, task: UserTask, actor: str) -> None:
         tracking.on_task_event(session, ticket, task=task, now=utcnow())
 
 
-def task_completed(session: Session, *, task: UserTask, actor: str, data: dict[str, Any]) -> None:
+def responds(task: UserTask) -> bool:
+    """Whether completing the task is a response the clocks count (a reaction task's, `tracking.reacts`, if it is
+    the first touch)."""
+    return tracking.reacts(task.sla, task.candidate_groups)
+
+
+def task_completed(
+    session: Session, *, task: UserTask, actor: str, data: dict[str, Any], tracked: bool = False
+) -> None:
     """A person completed a task: the reaction if it was a reaction task's first touch, and a time entry of its
-    `hours`."""
+    `hours`. `tracked`: the step's own refresh of the clocks took the completion already."""
     ticket = session.get(Ticket, task.ticket_id)
     if ticket is None:
         return
     now = utcnow()
     labour.entry_from_task(session, ticket, task=task, engineer=actor, data=data, now=now)
-    tracking.on_task_event(session, ticket, task=task, now=now)
+    if not tracked:
+        tracking.on_task_event(session, ticket, task=task, now=now)

@@ -67,11 +67,13 @@ def on_ticket_changed(
     variables: Mapping[str, Any] | None = None,
     new: bool = False,
     pause: str = "",
+    touched: datetime | None = None,
 ) -> None:
     """After a step of the ticket's instance: extend its timeline and recompute its clocks if anything they depend on
     changed (status, team, level, paid, pause, severity, service level). A `new` ticket starts its timeline and
     clocks without reading anything. `pause` is why the clocks pause now (`client`, `parts`, or "" for none), from
-    the diagram's open tasks."""
+    the diagram's open tasks. `touched` is when an engineering team completed a task in this step: the reaction,
+    if it is their first, in the same refresh (`on_task_event` is then not needed)."""
     status = _effective_status(ticket, variables or {})
     pause = "" if status in (SOLVED, DECLINED) else pause
     if new:
@@ -87,17 +89,19 @@ def on_ticket_changed(
         insert_rows(session, Segment, [first])
         refresh_ticket(session, ticket, now=now, segments=[Segment(**first)], new=True)
         return
-    segment_changed, segments = _extend_timeline(session, ticket, status=status, pause=pause, now=now)
-    clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+    read, clocks = _timeline_and_clocks(session, ticket)
+    segment_changed, segments = _extend_timeline(session, ticket, read, status=status, pause=pause, now=now)
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
-    if segment_changed or stale:
+    reaction = next((c for c in clocks if c.kind == REACTION), None)
+    running = reaction is not None and reaction.stopped_at is None and reaction.state != "cancelled"
+    if segment_changed or stale or (touched is not None and running):
         # Every claim or completion by a team recomputes the clocks (`on_task_event`): a reaction clock still running
         # under the same service level means no team has touched the ticket since, and its history need not be read.
-        reaction = next((c for c in clocks if c.kind == REACTION), None)
-        unanswered = reaction is not None and reaction.service_level == name and reaction.stopped_at is None
-        unanswered = unanswered and reaction is not None and reaction.state != "cancelled"
-        refresh_ticket(session, ticket, now=now, segments=segments, clocks=clocks, unanswered=unanswered)
+        unanswered = running and reaction is not None and reaction.service_level == name
+        refresh_ticket(
+            session, ticket, now=now, segments=segments, clocks=clocks, unanswered=unanswered, touched=touched
+        )
 
 
 def on_task_event(session: Session, ticket: Ticket, *, task: UserTask, now: datetime) -> None:
@@ -132,12 +136,31 @@ def pause_of(segment: Segment) -> str:
     return "client" if segment.status in CLIENT_WAIT else "parts" if segment.status in PARTS_WAIT else ""
 
 
+def _timeline_and_clocks(session: Session, ticket: Ticket) -> tuple[list[Segment], list[SlaClock]]:
+    """The ticket's segments, oldest first, and its stored clocks: one query (each segment beside each clock)."""
+    query = (
+        select(Segment, SlaClock)
+        .outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+        .where(Segment.ticket_id == ticket.id)
+        .order_by(Segment.started_at, Segment.id)
+    )
+    segments: dict[int, Segment] = {}
+    clocks: dict[int, SlaClock] = {}
+    for segment, clock in session.execute(query):
+        segments.setdefault(segment.id, segment)
+        if clock is not None:
+            clocks.setdefault(clock.id, clock)
+    if not segments:  # a ticket older than the timeline: its clocks alone
+        return [], list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+    return list(segments.values()), list(clocks.values())
+
+
 def _extend_timeline(
-    session: Session, ticket: Ticket, *, status: str, pause: str, now: datetime
+    session: Session, ticket: Ticket, segments: list[Segment], *, status: str, pause: str, now: datetime
 ) -> tuple[bool, list[Segment] | None]:
-    """Close the open segment and open a new one when status, team, level, paid or pause changed; True when it did,
-    and the timeline as it then is (None when it was rebuilt from the history: read it again)."""
-    segments = timeline(session, ticket)
+    """Close the open segment of the timeline (`segments`, as read) and open a new one when status, team, level,
+    paid or pause changed; True when it did, and the timeline as it then is (None when it was rebuilt from the
+    history: read it again)."""
     current = next((segment for segment in reversed(segments) if segment.ended_at is None), None)
     built = current is None
     if current is None:
@@ -329,15 +352,16 @@ def refresh_ticket(
     clocks: list[SlaClock] | None = None,
     new: bool = False,
     unanswered: bool = False,
+    touched: datetime | None = None,
 ) -> TicketClocks | None:
     """Recompute the ticket's clocks from its history, store them, and reschedule their warnings and breaches.
 
     The caller may give the ticket's timeline (`segments`) and stored `clocks` it has just read; a `new` ticket's
     `segments` are all there is to read: it has no clocks, events or response yet; an `unanswered` one has had no
-    team touch it yet.
+    team touch it yet; `touched`: an engineering team's touch not yet in the history, the response when the history
+    holds none earlier.
     """
     rows: dict[str, SlaClock] = {}
-    events: dict[tuple[str, str], SlaEvent] = {}
     responded = None
     if not new:
         session.flush()
@@ -347,18 +371,23 @@ def refresh_ticket(
         reaction = rows.get(REACTION)
         if reaction is not None and reaction.stopped_at is not None and reaction.state != "cancelled":
             responded = aware(reaction.stopped_at)
-        query = select(SlaEvent).where(SlaEvent.ticket_id == ticket.id)
-        events = {(e.clock, e.kind): e for e in session.scalars(query)}
+        if responded is None and touched is not None:  # this touch, unless the history holds an earlier one
+            responded = (None if unanswered else first_response(session, ticket)) or touched
     figured = compute_clocks(
         session, ticket, now=now, responded=responded, segments=segments, new=new, unanswered=unanswered
     )
     if figured is None:
+        events = _events(session, ticket) if not new else {}
         for row in rows.values():
             session.delete(row)
         for event in events.values():
             if event.status == PENDING:
                 event.due_at = None
         return None
+    dues = {kind: _event_dues(figured.figures[kind]) for kind in CLOCKS}
+    # The due warnings and breaches follow the clocks: while every stored clock's moments stay, they stay too.
+    unchanged = all(kind in rows and _stored_dues(rows[kind]) == dues[kind] for kind in CLOCKS)
+    events = {} if new or unchanged else _events(session, ticket)
     new_clocks: list[dict[str, Any]] = []
     new_events: list[dict[str, Any]] = []
     for kind in CLOCKS:
@@ -367,12 +396,12 @@ def refresh_ticket(
         stored = rows.get(kind)
         if stored is None:
             new_clocks.append({"ticket_id": ticket.id, "kind": kind, **values})
-        else:
-            for name, value in values.items():
+        elif any(getattr(stored, name) != value for name, value in values.items() if name != "updated_at"):
+            for name, value in values.items():  # `updated_at`: when its figures last changed
                 setattr(stored, name, value)
-        running = figures.stopped_at is None and figures.state in ("running", "breached")
-        for event_kind, due in ((WARNING, figures.warn_at), (BREACH, figures.due_at)):
-            due_at = _utc(due) if running and due is not None else None
+        if unchanged:
+            continue
+        for event_kind, due_at in dues[kind].items():
             due_event = events.get((kind, event_kind))
             if due_event is None:
                 new_events.append(
@@ -383,6 +412,28 @@ def refresh_ticket(
     insert_rows(session, SlaClock, new_clocks)
     insert_rows(session, SlaEvent, new_events)
     return figured
+
+
+def _events(session: Session, ticket: Ticket) -> dict[tuple[str, str], SlaEvent]:
+    """The ticket's due warnings and breaches by clock and kind."""
+    return {(e.clock, e.kind): e for e in session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket.id))}
+
+
+def _event_dues(figures: ClockFigures) -> dict[str, datetime | None]:
+    """When a clock's warning and breach fall due, in UTC (None for a clock that is not running)."""
+    return _dues(figures.stopped_at, figures.state, warn_at=figures.warn_at, due_at=figures.due_at)
+
+
+def _stored_dues(clock: SlaClock) -> dict[str, datetime | None]:
+    """The warning and breach moments the stored clock gave its events when it was last stored."""
+    return _dues(clock.stopped_at, clock.state, warn_at=clock.warn_at, due_at=clock.due_at)
+
+
+def _dues(
+    stopped_at: datetime | None, state: str, *, warn_at: datetime | None, due_at: datetime | None
+) -> dict[str, datetime | None]:
+    running = stopped_at is None and state in ("running", "breached")
+    return {WARNING: _utc(warn_at) if running else None, BREACH: _utc(due_at) if running else None}
 
 
 def _clock_values(ticket: Ticket, clocks: TicketClocks, figures: ClockFigures, now: datetime) -> dict[str, Any]:

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from service.auth.models import Caller
 from service.auth.permissions import may_work_on
-from service.clients.models import PriceItem, Site
+from service.clients.models import Client, PriceItem, Site
 from service.context import Context
-from service.db import insert_unless_present
+from service.db import insert_unless_present, is_postgres
 from service.errors import Conflict, Invalid, NotFound
 from service.prices import one_off
 from service.prices.services import prices_for
-from service.processes.instances import lock_instance, step_instance
+from service.processes.instances import Locked, lock_instance, lock_instance_of_task, step_instance
+from service.processes.models import ProcessInstance
 from service.sla import hooks as sla_hooks
 from service.tasks import reviews as breach_reviews
 from service.tasks.models import OPEN, CompletionKey, UserTask
-from service.tickets.history import record
+from service.tickets.history import history_row, record
 from service.tickets.models import Ticket
 from service.tickets.services import request_fingerprint
 
@@ -159,15 +159,38 @@ def _complete(session: Session, ctx: Context, *, user: Caller, task_id: str, dat
     number = breach_reviews.review_id(task_id)
     if number is not None:
         return breach_reviews.complete(session, user=user, task_id=task_id, number=number, data=data)
-    task = get_open_task(session, user=user, task_id=task_id)
-    return finish_completion(
-        session,
-        ctx,
-        actor=user.username,
-        task=task,
-        data=data,
-        check=lambda: _locked_task(session, user=user, task_id=task_id),
+    locked, task = _lock_for_completion(session, user=user, task_id=task_id)
+    return finish_completion(session, ctx, actor=user.username, task=task, data=data, locked=locked)
+
+
+def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tuple[Locked, UserTask]:
+    """Lock the task's instance, then read, as the lock's last holder left them, the task with its ticket, client,
+    contracts and candidates, and the instance's other open tasks: one query for everything the step reads of them
+    after the lock's own (404 when the task is not in the user's queues, 409 when it has ended or someone else
+    holds it). On SQLite the transaction holds the write lock from its start: the instance comes with the tasks."""
+    ticket_of_task = select(UserTask.ticket_id).where(UserTask.id == task_id).scalar_subquery()
+    if is_postgres(session) and lock_instance_of_task(session, task_id=task_id) is None:
+        get_task(session, user=user, task_id=task_id)  # 404 for no such task
+        raise NotFound("the ticket has no process instance")
+    query = (
+        select(UserTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
+        .where(or_(UserTask.id == task_id, and_(UserTask.ticket_id == ticket_of_task, UserTask.state == OPEN)))
+        .options(
+            joinedload(UserTask.candidates),
+            joinedload(UserTask.ticket).joinedload(Ticket.client).joinedload(Client.contracts),
+        )
+        .execution_options(populate_existing=True)
     )
+    rows = session.execute(query).unique().all()
+    task, instance = next(((row, of) for row, of in rows if row.id == task_id), (None, None))
+    if task is None or instance is None or not may_work_on(user, task.candidate_groups, task.assignee):
+        raise NotFound(f"no task {task_id}")
+    if task.state != OPEN:
+        raise Conflict(f"the task is no longer open: it was {task.state}")
+    if task.claimed_by not in (None, user.username):
+        raise Conflict(f"the task is claimed by {task.claimed_by}")
+    return Locked(instance, open_rows=[row for row, _ in rows]), task
 
 
 def finish_completion(
@@ -177,19 +200,24 @@ def finish_completion(
     actor: str,
     task: UserTask,
     data: dict[str, Any],
-    check: Callable[[], Any] | None = None,
+    locked: Locked | None = None,
 ) -> Ticket:
-    """Complete the open `task` as `actor` and run the process on; `check` runs once the instance is locked.
+    """Complete the open `task` as `actor` and run the process on.
 
-    The caller has checked who may complete it (a person's queue, or the retry of its incident). A failing step
-    names the task and its form, so that the retry of its incident completes it again with the same data.
+    The caller has checked who may complete it (a person's queue, under the lock: `_lock_for_completion`; or the
+    retry of its incident, whose task the engine refuses if it is no longer open). A failing step
+    names the task and its form, so that the retry of its incident completes it again with the same data. A caller
+    that has locked the instance and read its open tasks gives them (`locked`): the completion is written in the
+    step's history statement.
     """
     task_id, ticket_id, name = task.id, task.ticket_id, task.name
     estimate: dict[str, Any] = {}
+    completed = {"task": name, "task_id": task_id, "data": data}
+    if locked is not None:
+        locked.history.append(history_row(task.ticket, actor, "task_completed", completed))
+        locked.responds = sla_hooks.responds(task)
 
-    def complete(run: Any) -> None:  # runs once the instance is locked: the task is checked again there
-        if check is not None:
-            check()
+    def complete(run: Any) -> None:  # runs once the instance is locked
         estimate.update(run.data)  # what the consultant priced, as the instance holds it before this form
         run.complete_user_task(task_id, data)
 
@@ -202,11 +230,13 @@ def finish_completion(
         refresh_facts=True,
         completes=task_id,
         redo=("complete_task", {"task_id": task_id, "task": name, "data": data}),
+        locked=locked,
     )
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
-    record(session, ticket, actor, "task_completed", task=name, task_id=task_id, data=data)
-    sla_hooks.task_completed(session, task=task, actor=actor, data=data)
+    if locked is None:
+        record(session, ticket, actor, "task_completed", **completed)
+    sla_hooks.task_completed(session, task=task, actor=actor, data=data, tracked=locked is not None)
     if one_off.accepted(name, data):
         contract = one_off.record_acceptance(session, ticket=ticket, variables=estimate, data=data, actor=actor)
         record(session, ticket, actor, "one_off_contract", number=contract.number)

@@ -7,11 +7,12 @@ from service.worker import drain
 from tests.integration.conftest import Api
 
 #: A clarify completion: the caller's token with its user and groups (one query, not cached, so that a deactivated
-#: user is refused at their next request); the task with its ticket, client and candidates; the contracts and their
-#: the instance lock; the task again under the lock; the decisions and their history; the instance; the
-#: open tasks; the ticket (once, with the form's fields); the ended and the new task with its group; the SLA timeline,
-#: clocks and due events; the completion's history.
-CLARIFY_STATEMENTS = 23  # on SQLite the transaction's BEGIN IMMEDIATE among them
+#: user is refused at their next request); the instance lock (PostgreSQL; SQLite's BEGIN IMMEDIATE instead); then,
+#: under it, the task with its instance, ticket, client, contracts and candidates and the instance's open tasks (one
+#: query); the decision; the instance, the ticket, the
+#: ended and the new task with its group; the SLA timeline with its clocks (one query); the closed and the opened
+#: segment; the step's history (decision, status change, completion: one statement); the clocks.
+CLARIFY_STATEMENTS = 14
 
 
 def _clarify_task(api: Api, number: str) -> str:

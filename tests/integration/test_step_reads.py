@@ -1,0 +1,89 @@
+"""One read of each thing per step: a completion reads its task, ticket and clocks once and refreshes the clocks
+once, so an engineering team's completion (not claimed first) is the reaction in that one refresh."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from bench.steps import counting
+from service.jobs.services import run_next_job
+from service.sla.calendars import aware
+from service.sla.models import REACTION, SlaClock, SlaEvent
+from service.tickets.models import Ticket
+from service.worker import drain
+from tests.integration.conftest import Api
+from tests.support.sla import at, plain_friday
+
+#: The first escalation (resolve, outcome escalate) by the first engineering team: the token; the instance lock
+#: (SQLite: BEGIN IMMEDIATE); the task with its instance, ticket, client, contracts, candidates and the instance's
+#: open tasks; the decision; the instance, ticket, ended and new task and its group; the timeline with the clocks;
+#: the closed and the new segment; the due events (the reaction stops); the step's history; the clocks; the events.
+ESCALATION_STATEMENTS = 17
+
+
+def _escalation_ready(api: Api) -> str:
+    number = api.open_ticket()["number"]
+    drain(api.ctx)
+    api.complete(number, "clarify", {"description": "Controller B"}, as_="duty")
+    drain(api.ctx)
+    return number
+
+
+def test_an_escalation_reads_nothing_twice_and_stays_within_its_statements(api: Api) -> None:
+    api.ctx.rules.refresh_seconds = 60.0  # as in service: the active rule versions are looked up once a second
+    warm, number = _escalation_ready(api), _escalation_ready(api)
+    api.complete(warm, "resolve", {"outcome": "escalate"}, as_="storage.l1")  # fills the process's caches
+    task_id = api.task(number, "resolve", as_="storage.l1")["id"]
+    with counting() as seen:
+        done = api.post(f"/tasks/{task_id}/complete", as_="storage.l1", json={"data": {"outcome": "escalate"}})
+    assert done.status_code == 200, done.get_json()
+    reads = [text for text in seen.texts if text.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == len(set(reads)), "\n".join(reads)  # no query sent twice in one step
+    tables = [text.split(" FROM ", 1)[1].split()[0] for text in reads if " FROM " in text]
+    assert tables.count("sla_clock") == 0 and tables.count("history_event") == 0, "\n".join(reads)
+    assert seen.total <= ESCALATION_STATEMENTS, "\n".join(seen.texts)
+
+
+def test_an_engineering_completion_without_a_claim_stops_the_reaction_clock(api: Api) -> None:
+    friday = plain_friday(date.today() + timedelta(days=3))
+    with time_machine.travel(at(friday, 10), tick=False) as clock:
+        number = _escalation_ready(api)
+        assert api.ticket(number)["sla"]["reaction"]["stopped_at"] is None
+        clock.move_to(at(friday, 10, 40))
+        api.complete(number, "resolve", {"outcome": "escalate"}, as_="storage.l1")
+        with api.ctx.sessions() as session:  # as stored by the step (the ticket's page figures them afresh)
+            ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
+            query = select(SlaClock).where(SlaClock.ticket_id == ticket_id, SlaClock.kind == REACTION)
+            stored = session.scalars(query).one()
+            due = session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket_id, SlaEvent.clock == REACTION))
+            assert aware(stored.stopped_at) == at(friday, 10, 40) and stored.state == "met"
+            assert [event.due_at for event in due] == [None, None]  # no warning or breach left to fire
+        kinds = [event["kind"] for event in api.history(number)]
+        assert kinds.index("task_completed") > kinds.index("decision")  # the step's history, in its order
+
+
+#: The first job of a new ticket, with the chain its completion makes ready, through one worker's run: the claim
+#: (the expired leases, then the due jobs, and the lease); the effect's transaction (the job, its ticket, the
+#: ticket's change, the job's result); the step's (the job; the ticket with its client's contracts; the instance
+#: lock; the chain's known jobs, read once; a mail's recipients; the open tasks; the instance, the ticket, the new
+#: task and its group; the timeline with the clocks; the closed and the new segment; the finished jobs; the step's,
+#: the job's and its chain's history in one statement). On SQLite each transaction's BEGIN IMMEDIATE among them.
+JOB_STATEMENTS = {"sqlite": 28, "postgresql": 24}
+
+
+def test_a_job_and_its_chain_read_the_ticket_once_a_transaction(api: Api) -> None:
+    assert api.ctx.config.job_chain
+    api.open_ticket()  # the first fills the caches (definitions, rules, levels)
+    drain(api.ctx)
+    api.open_ticket()
+    with counting() as seen:
+        outcome = run_next_job(api.ctx)
+    assert outcome is not None and outcome.chain, outcome  # the job ran, and its chain with it
+    reads = [" ".join(text.split()) for text in seen.texts if text.lstrip().upper().startswith("SELECT")]
+    assert sum(1 for text in reads if " FROM ticket " in text) == 2, "\n".join(reads)  # the effect's and the step's
+    assert sum(1 for text in seen.texts if text.startswith("INSERT INTO history_event")) == 1, "\n".join(seen.texts)
+    assert len([text for text in reads if "job.task_id IN" in text]) <= 1, "\n".join(reads)
+    assert seen.total <= JOB_STATEMENTS[api.ctx.engine.dialect.name], "\n".join(seen.texts)
