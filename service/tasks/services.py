@@ -184,7 +184,7 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
     )
     rows = session.execute(query).unique().all()
     task, instance = next(((row, of) for row, of in rows if row.id == task_id), (None, None))
-    if task is None or instance is None or not may_work_on(user, task.candidate_groups, task.assignee):
+    if task is None or instance is None or not _may_work_on(user, task):
         raise NotFound(f"no task {task_id}")
     if task.state != OPEN:
         raise Conflict(f"the task is no longer open: it was {task.state}")
