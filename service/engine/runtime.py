@@ -58,6 +58,10 @@ class Run:
         self._current: Any = None
         #: A BPMN error nothing caught: the next ``advance()`` fails with it.
         self._uncaught: EngineError | None = None
+        #: The external tasks waiting when the run began, and those of them its own calls ended: the others that end
+        #: in this run were cancelled (an interrupting event took their place; `cancelled_external_tasks`).
+        self._waiting_external = {str(task.id) for task in self._tasks(TaskState.READY, ExternalTask)}
+        self._ended_external: set[str] = set()
 
     # --- driving the instance -----------------------------------------------------------------
 
@@ -88,6 +92,7 @@ class Run:
         """Merge a worker's result into the variables and complete the external task."""
         task = self._open_task(task_id, ExternalTask)
         task.data.update(plain_data(result, "result"))
+        self._ended_external.add(str(task_id))
         self._complete(task, "serviceTask")
 
     def throw_bpmn_error(
@@ -105,6 +110,7 @@ class Run:
         task = self._open_task(task_id, ExternalTask)
         if not isinstance(code, str) or not code.strip():
             raise ValueError("a BPMN error needs a code")
+        self._ended_external.add(str(task_id))
         payload = plain_data(variables or {}, "error variables")
         catcher = _error_catcher(task, code)
         if catcher is None:
@@ -213,6 +219,14 @@ class Run:
             ExternalTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.topic, copy.deepcopy(t.data))
             for t in self._tasks(TaskState.READY, ExternalTask)
         ]
+
+    def cancelled_external_tasks(self) -> set[str]:
+        """The external tasks that were waiting when the run began and that something else ended since (a timer, a
+        message, an error or an escalation interrupting them, a moved token): their jobs have nothing to complete."""
+        if not self._waiting_external:
+            return set()
+        still = {str(task.id) for task in self._tasks(TaskState.READY, ExternalTask)}
+        return self._waiting_external - still - self._ended_external
 
     def message_rule(self, name: str) -> MessageRule | None:
         """What the diagram declares for the message `name` (None when no event of it catches that message)."""

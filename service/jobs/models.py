@@ -12,6 +12,8 @@ from service.db import Base, utcnow
 from service.tickets.models import Ticket
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+#: The result of a job whose task something else ended first (an interrupting event): done, its effect not run.
+CANCELLED_JOB = {"cancelled": "the task ended before its job was done"}
 #: Due jobs of the built-in worker; those of topics left to outside workers have an index of their own.
 _DUE = text("status IN ('pending', 'running') AND external = false")
 _EXTERNAL_DUE = text("status IN ('pending', 'running') AND external = true")

@@ -177,7 +177,7 @@ def _do_effect(ctx: Context, job_id: int) -> None:
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
-        if job.effect_done:
+        if job.effect_done or job.status == DONE:  # done: a step cancelled its task after the claim
             return
         ticket = _ticket_of(session, job)
         task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
@@ -200,6 +200,8 @@ def _complete(
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
+        if job.status == DONE:  # a step cancelled its task while the effect ran: nothing is left to complete
+            return ()
         ticket = session.get(Ticket, job.ticket_id) if job.ticket_id is not None else None  # read once a step
         result = dict(job.result or {})
         if ticket is None:  # an instance beside the ticket flow: no chain, no ticket's history
@@ -460,7 +462,10 @@ def fail_job(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: 
 def _record_failure(
     session: Session, ctx: Context, job: Job, message: str, error: Exception, *, retry: bool = True
 ) -> None:
-    """A failed attempt of `job`: due again after a backoff, or an incident once its attempts are used up."""
+    """A failed attempt of `job`: due again after a backoff, or an incident once its attempts are used up; nothing
+    when a step has cancelled its task meanwhile (the job is done)."""
+    if job.status == DONE:
+        return
     job.locked_until = None
     if isinstance(error, ProcessFailed) and not retry:
         give_up(session, job, message, failure=error)

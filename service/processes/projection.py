@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, lazyload
 
 from service import engine
 from service.db import insert_rows, utcnow
-from service.jobs.models import Job
+from service.jobs.models import CANCELLED_JOB, DONE, PENDING, RUNNING, Job
 from service.jobs.topics import PROCESS_TOPICS, TOPICS
 from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
@@ -116,6 +116,7 @@ def project(
     user_tasks = run.user_tasks()
     _sync_tasks(session, instance, ticket, user_tasks, actor, now, completed, new, open_rows)
     add_jobs(session, instance, ticket.id, run.external_tasks(), new)
+    end_cancelled_jobs(session, run, now)
     sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
     touched = now if responds else None
     events_written += _update_ticket(session, ticket, run, user_tasks, actor, now, new, touched)
@@ -198,6 +199,18 @@ def add_jobs(
         if task.id not in known
     ]
     insert_rows(session, Job, rows)
+
+
+def end_cancelled_jobs(session: Session, run: engine.Run, now: datetime) -> None:
+    """The jobs of the external tasks this step cancelled are done, with nothing to complete: a worker does not run
+    one that waits, and one that runs now finds it done when it comes to complete it (`service.jobs.services`)."""
+    cancelled = run.cancelled_external_tasks()
+    if cancelled:
+        session.execute(
+            update(Job)
+            .where(Job.task_id.in_(sorted(cancelled)), Job.status.in_((PENDING, RUNNING)))
+            .values(status=DONE, result=CANCELLED_JOB, locked_until=None, updated_at=now)
+        )
 
 
 def _update_ticket(

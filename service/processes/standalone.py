@@ -22,7 +22,7 @@ from service.errors import Conflict, Invalid, NotFound, ProcessFailed
 from service.processes.definitions import Version
 from service.processes.instances import advance_run, process_failure, script_limits
 from service.processes.models import ProcessInstance
-from service.processes.projection import add_jobs
+from service.processes.projection import add_jobs, end_cancelled_jobs
 from service.tickets.models import Ticket
 from service.timers.projection import sync_timers
 
@@ -126,6 +126,7 @@ def _project(session: Session, instance: ProcessInstance, run: engine.Run, event
     except engine.EngineError as error:
         raise ProcessFailed(f"the process failed: {error.detail}") from error
     add_jobs(session, instance, None, run.external_tasks(), new)
+    end_cancelled_jobs(session, run, now)
     sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
 
 

@@ -46,6 +46,22 @@ def with_boundary(*, interrupting: bool, duration: str = "PT4H") -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+def with_timer_on_folder(duration: str = "PT1M") -> bytes:
+    """The default flow with an interrupting timer on the `create_folder` service task, going on without the folder
+    to the client's mail, as the task would."""
+    root = etree.fromstring(ticket_xml())
+    process = root.find(f"{{{BPMN}}}process")
+    assert process is not None
+    parts = (
+        f'<bpmn:boundaryEvent id="folder_timer" attachedToRef="create_folder">{timer("timeDuration", duration)}'
+        "</bpmn:boundaryEvent>"
+        '<bpmn:sequenceFlow id="flow_folder_timer" sourceRef="folder_timer" targetRef="mail_ticket_opened" />'
+    )
+    for node in etree.fromstring(f'<wrap xmlns:bpmn="{BPMN}" xmlns:camunda="{CAMUNDA}">{parts}</wrap>'):
+        process.append(node)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
 def with_pause_first(duration: str) -> bytes:
     """The default flow waiting `duration` on an intermediate timer before anything else."""
     step = PAUSE.format(timer("timeDuration", duration))
