@@ -6,7 +6,7 @@ See docs/architecture.md, "The engine contract".
 from .budget import ScriptLimits
 from .calls import Call, call_graph
 from .definition import Definition, load_definition
-from .diagram import Known, MessageRule
+from .diagram_model import Known, MessageRule
 from .errors import DiagramError, EngineError, FormError, MigrationRefused, ModificationRefused, Problem, TaskNotOpen
 from .forms import FormField
 from .instructions import Instruction

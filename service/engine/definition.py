@@ -15,7 +15,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from . import migration
 from .budget import ScriptLimits
 from .calls import Call
-from .diagram import NOTHING_KNOWN, DiagramInfo, ErrorCatch, Known, MessageRule, check_diagram, parse_xml
+from .diagram import check_diagram, parse_xml
+from .diagram_model import NOTHING_KNOWN, DiagramInfo, ErrorCatch, Known, MessageRule
 from .errors import DiagramError, EngineError, Problem
 from .migration import DefinitionChanges
 from .model import EngineEvent

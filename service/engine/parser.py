@@ -41,7 +41,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from .calls import CallActivity
-from .diagram import CAMUNDA, DiagramInfo
+from .diagram_model import CAMUNDA, DiagramInfo
 from .scripting import strip_expression
 from .specs import BusinessRuleTask, ExternalTask, Mapped, ParallelLoop, PassTask, ScriptTask, SequentialLoop, UserTask
 from .timers import build_timer

@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.task import TaskState
 
 from .budget import ScriptLimits
-from .diagram import MessageRule
+from .diagram_model import MessageRule
 from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
 from .instructions import Instruction, apply_instructions

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.defaults import UserTask as BpmnUserTask
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
 from .budget import BudgetExceeded, ScriptLimits
-from .diagram import IoMapping, IoValue, UserTaskConfig
+from .diagram_model import IoMapping, IoValue, UserTaskConfig
 from .errors import EngineError
 from .forms import FormField
 from .model import DecisionTaken

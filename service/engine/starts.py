@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
-from .diagram import NS
+from .diagram_model import NS
 from .scripting import has_expression
 from .timers import TIME_CYCLE, TimerError, TimerSpec, first_due, parse_cycle
 

@@ -284,7 +284,7 @@ def test_form_labels_are_in_the_persons_language(browser: FlaskClient, api: Api,
 
 
 def test_every_form_field_of_the_shipped_diagram_has_a_russian_label() -> None:
-    from service.engine.diagram import LABEL_PROPERTIES
+    from service.engine.diagram_model import LABEL_PROPERTIES
     from tests.conftest import ROOT
 
     text = (ROOT / "processes" / "ticket.bpmn").read_text()
