@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from service.context import Context
 from service.db import transaction, utcnow
 from service.errors import ProcessFailed
-from service.incidents.models import JOB, OPEN, STEP, Incident
+from service.incidents.models import JOB, OPEN, START, STEP, Incident
 from service.jobs.models import Job
 from service.tickets.history import record
 from service.tickets.models import INCIDENT, Ticket
@@ -72,20 +72,25 @@ def record_failure(session: Session, failure: ProcessFailed, *, job: Job | None 
     """Store the incident of a failed step (the step's own transaction has ended), or, when it was the retry of an
     open incident, keep that one open with the new error; the failure's problem then names the incident."""
     ticket = session.get(Ticket, failure.ticket_id) if failure.ticket_id is not None else None
-    if ticket is None and failure.instance_id is None and job is None:
+    if ticket is None and failure.instance_id is None and job is None and failure.action != START:
         return
     actor = failure.actor or "system"
     element, version = failure.extra.get("element"), failure.extra.get("version")
     existing = session.get(Incident, failure.incident_id) if failure.incident_id is not None else None
-    if existing is not None and existing.state == OPEN and ticket is not None:
+    if existing is not None and existing.state == OPEN:
         existing.last_error, existing.updated_at = failure.detail, utcnow()
         existing.element_id, existing.process, existing.version = element, failure.extra.get("process"), version
-        record(
-            session, ticket, actor, "incident_retry_failed", **failure.extra, incident=existing.id, error=failure.detail
-        )
-        log.error(
-            "ticket %s: the retry of incident %s failed at %s: %s", ticket.number, existing.id, element, failure.detail
-        )
+        if ticket is not None:
+            record(
+                session,
+                ticket,
+                actor,
+                "incident_retry_failed",
+                **failure.extra,
+                incident=existing.id,
+                error=failure.detail,
+            )
+        log.error("the retry of incident %s failed at %s: %s", existing.id, element, failure.detail)
         failure.extra["incident"] = existing.id
         return
     event = {**failure.extra, **({"topic": job.topic, "job": job.id} if job is not None else {})}

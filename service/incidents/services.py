@@ -19,6 +19,7 @@ from service.paging import Page, keyset_rows
 from service.processes.instances import lock_instance, script_limits, start_instance
 from service.processes.messages import deliver_message
 from service.processes.models import ProcessInstance
+from service.processes.standalone import start_process
 from service.tasks.models import OPEN as TASK_OPEN
 from service.tasks.models import UserTask
 from service.tasks.services import finish_completion
@@ -77,11 +78,13 @@ def retry_incident(session: Session, ctx: Context, *, user: Caller, incident_id:
     if incident.state != OPEN:
         raise Conflict(f"incident {incident_id} is {incident.state}")
     ticket = incident.ticket
-    if ticket is None:  # an instance beside the ticket flow: its job runs again, a failed step is done with
+    if ticket is None:  # beside the ticket flow: its job runs again, its start is made again, a failed step is done
         incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, utcnow(), user.username
         incident.updated_at = incident.resolved_at
         if incident.kind == JOB:
             _queue_again(session, incident)
+        elif incident.kind == START:
+            _start_again(session, ctx, incident)
         return incident
     resolve(session, incident, ticket, user=user)
     if incident.kind == JOB:
@@ -142,6 +145,19 @@ def resolve(
             level=ticket.level,
         )
         ticket.status = incident.previous_status
+
+
+def _start_again(session: Session, ctx: Context, incident: Incident) -> None:
+    """Start the failed start's process again, on its newest version, with the variables and ticket it was given."""
+    detail = incident.detail
+    owner = session.get(Ticket, detail["ticket"]) if detail.get("ticket") is not None else None
+    try:
+        start_process(
+            session, ctx, actor=incident.created_by, variables=detail["variables"], key=detail["key"], ticket=owner
+        )
+    except ProcessFailed as failure:
+        failure.incident_id = incident.id
+        raise
 
 
 def _queue_again(session: Session, incident: Incident) -> None:

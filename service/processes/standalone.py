@@ -19,6 +19,7 @@ from service import engine
 from service.context import Context
 from service.db import is_postgres, utcnow
 from service.errors import Conflict, Invalid, NotFound, ProcessFailed
+from service.incidents.models import START
 from service.processes.definitions import Version
 from service.processes.instances import advance_run, process_failure, script_limits
 from service.processes.models import ProcessInstance
@@ -39,7 +40,8 @@ def start_process(
 ) -> ProcessInstance:
     """Start an instance of the newest version of `key` (or of the version `definition_id`), its start event taken
     as triggered, and run it until it waits; 404 for an unknown process, 409 for the ticket flow (a ticket starts
-    it). A failure of its first run raises ProcessFailed, and nothing of the instance is kept."""
+    it). A failure of its first run raises ProcessFailed carrying the start (process, variables, ticket), and nothing
+    of the instance is kept: its incident starts it again on the newest version (`service.incidents.services`)."""
     if definition_id is not None:
         version, definition = ctx.definitions.by_id(session, definition_id=definition_id)
     else:
@@ -57,7 +59,16 @@ def start_process(
         )
     except engine.EngineError as error:  # the variables are not plain data
         raise Invalid("the variables are not acceptable", errors={"variables": [error.detail]}) from error
-    events = advance_run(run, version)
+    try:
+        events = advance_run(run, version)
+    except ProcessFailed as failure:  # nothing of the instance is kept: the start itself is the incident's to redo
+        failure.actor, failure.action = actor, START
+        failure.action_data = {
+            "key": version.key,
+            "variables": variables,
+            "ticket": ticket.id if ticket is not None else None,
+        }
+        raise
     _refuse_user_tasks(run, version)
     try:
         document = run.serialize()

@@ -224,3 +224,54 @@ def test_a_failed_step_of_an_instance_without_a_ticket_is_an_incident_naming_it(
     [incident] = api.get("/incidents", as_="duty").get_json()["items"]
     assert (incident["ticket"], incident["instance"], incident["element_id"]) == (None, instance, "broken")
     assert api.get(f"/process-instances/{instance}", as_="owner").get_json()["state"] == "running"
+
+
+def _broken_first(start: str = "") -> bytes:
+    """The side process with a script that fails right after its start event."""
+    return (
+        side_process(SIDE, start=start)
+        .replace(
+            b'<bpmn:endEvent id="end" />',
+            b'<bpmn:scriptTask id="broken" scriptFormat="python"><bpmn:script>x = 1 / 0</bpmn:script></bpmn:scriptTask>'
+            b'<bpmn:endEvent id="end" /><bpmn:sequenceFlow id="f0" sourceRef="broken" targetRef="work" />',
+        )
+        .replace(b'sourceRef="begin" targetRef="work"', b'sourceRef="begin" targetRef="broken"')
+    )
+
+
+def test_a_start_that_fails_at_once_is_an_incident_that_starts_it_again_on_the_fixed_version(api: Api) -> None:
+    deploy(api, _broken_first())
+    failed = start(api, SIDE, {"variables": {"reason": "audit"}})
+    assert failed.status_code == 409, failed.get_json()
+    incident_id = failed.get_json()["incident"]
+    [incident] = api.get("/incidents", as_="duty").get_json()["items"]
+    assert (incident["id"], incident["kind"], incident["ticket"], incident["instance"]) == (
+        incident_id,
+        "start",
+        None,
+        None,
+    )
+    assert (incident["element_id"], incident["version"]) == ("broken", 1)
+    assert instances_of(api, SIDE) == []  # nothing half-started is kept
+    again = api.post(f"/incidents/{incident_id}/retry", as_="owner")
+    assert again.status_code == 409, again.get_json()  # still broken: the same incident stays open
+    assert [i["id"] for i in api.get("/incidents", as_="duty").get_json()["items"]] == [incident_id]
+    deploy(api, side_process(SIDE))  # the fixed version
+    retried = api.post(f"/incidents/{incident_id}/retry", as_="owner")
+    assert retried.status_code == 200, retried.get_json()
+    [started] = instances_of(api, SIDE)
+    assert (started["version"], started["started_by"]) == (2, "owner")
+    [job] = jobs_of(api, started["id"])
+    assert job.variables["reason"] == "audit"  # the variables it was first given
+    assert api.get("/incidents", as_="duty").get_json()["items"] == []
+
+
+def test_a_timer_start_that_fails_is_an_incident_and_its_schedule_goes_on(api: Api) -> None:
+    deploy(api, _broken_first(start=cycle("R/PT1H")))
+    [row] = start_rows(api.ctx)
+    fired = run_due_timer(api.ctx, now=row.due_at)
+    assert fired is not None and fired.outcome == "failed"
+    [incident] = api.get("/incidents", as_="duty").get_json()["items"]
+    assert (incident["kind"], incident["element_id"], incident["created_by"]) == ("start", "broken", "timer")
+    [row] = start_rows(api.ctx)
+    assert row.state == WAITING and row.fired_count == 1  # the next moment is due in an hour
