@@ -3,6 +3,8 @@ without its effect, a running one finds nothing to complete; neither is retried 
 
 from __future__ import annotations
 
+import contextvars
+
 from sqlalchemy import select
 
 from service.db import transaction
@@ -45,6 +47,13 @@ def _went_on_without_incident(api: Api, number: str) -> None:
         assert {job.status for job in session.scalars(select(Job))} == {DONE}
 
 
+def _claim(api: Api) -> int:
+    with transaction(api.ctx.sessions) as session:
+        claimed = jobs.claim_job(session, api.ctx)
+        assert claimed is not None and claimed.topic == FOLDER
+        return claimed.id
+
+
 def test_a_waiting_job_whose_task_was_interrupted_is_done_without_its_effect(api: Api) -> None:
     number = _ticket_with_a_timer_on_its_folder(api)
     _fire_the_timer(api)
@@ -57,10 +66,7 @@ def test_a_waiting_job_whose_task_was_interrupted_is_done_without_its_effect(api
 
 def test_a_running_job_whose_task_was_interrupted_finds_nothing_to_complete(api: Api) -> None:
     number = _ticket_with_a_timer_on_its_folder(api)
-    with transaction(api.ctx.sessions) as session:
-        claimed = jobs.claim_job(session, api.ctx)
-        assert claimed is not None and claimed.topic == FOLDER
-        job_id = claimed.id
+    job_id = contextvars.copy_context().run(_claim, api)  # the request id the claim binds stays in that context
     jobs._do_effect(api.ctx, job_id)  # the folder is made while the timer fires
     _fire_the_timer(api)
     assert jobs._complete(api.ctx, job_id, chain=True, worker=jobs.WORKER_ID) == ()
