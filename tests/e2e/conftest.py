@@ -60,6 +60,24 @@ class Stack:
                 raise AssertionError(f"ticket {number} never got there; it is {ticket}")
             time.sleep(0.1)
 
+    def complete(self, number: str, name: str, data: dict[str, Any], *, as_: str, timeout: float = 30.0) -> None:
+        """Complete the task once it shows in the caller's queue (a job may still be running before it)."""
+        deadline = time.monotonic() + timeout
+        while not (tasks := self.call("GET", f"/tasks?ticket={number}&name={name}", as_=as_).json()["items"]):
+            assert time.monotonic() < deadline, f"{as_} has no {name} task for {number}"
+            time.sleep(0.1)
+        response = self.call("POST", f"/tasks/{tasks[0]['id']}/complete", as_=as_, json={"data": data})
+        assert response.status_code == 200, response.text
+
+    def deploy(self, xml: bytes) -> None:
+        """Deploy a diagram as the process owner, and give the web processes the time to see the new version (they
+        look for one at most every second)."""
+        response = self.call(
+            "POST", "/process-definitions", as_="owner", data=xml, headers={"Content-Type": "application/xml"}
+        )
+        assert response.status_code == 201, response.text
+        time.sleep(1.5)
+
 
 def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60

@@ -30,16 +30,6 @@ def _open(stack: Stack, **fields: Any) -> str:
     return number
 
 
-def _complete(stack: Stack, number: str, name: str, data: dict[str, Any], *, as_: str) -> None:
-    """Complete the task once it shows in the caller's queue (a job may still be running before it)."""
-    deadline = time.monotonic() + 30
-    while not (tasks := stack.call("GET", f"/tasks?ticket={number}&name={name}", as_=as_).json()["items"]):
-        assert time.monotonic() < deadline, f"{as_} has no {name} task for {number}"
-        time.sleep(0.1)
-    response = stack.call("POST", f"/tasks/{tasks[0]['id']}/complete", as_=as_, json={"data": data})
-    assert response.status_code == 200, response.text
-
-
 def _mails(stack: Stack, number: str) -> list[dict[str, Any]]:
     return [m for m in stack.smtp.messages() if number in m["subject"]]
 
@@ -63,9 +53,9 @@ def test_every_path_of_the_flow(stack: Stack) -> None:
     assert (stack.files / solved).is_dir()
     opened = _wait_mail(stack, solved, "opened")
     assert opened["recipients"] == ["it@nord-bank.example"] and ticket["folder_url"] in opened["body"]
-    _complete(stack, solved, "clarify", clarify, as_="duty")
+    stack.complete(solved, "clarify", clarify, as_="duty")
     assert stack.wait_for(solved, lambda t: t["team"] == "storage")["level"] == 1
-    _complete(stack, solved, "resolve", {"outcome": "solved", "hours": 1}, as_="storage.l1")
+    stack.complete(solved, "resolve", {"outcome": "solved", "hours": 1}, as_="storage.l1")
     stack.wait_for(solved, lambda t: t["status"] == "closed")
     _wait_mail(stack, solved, "closed")
 
@@ -74,11 +64,11 @@ def test_every_path_of_the_flow(stack: Stack) -> None:
         number = _open(
             stack, client="NEW-CLIENT", contact_email="it@new-client.example", equipment_serial="CISCO-C9300-0005"
         )
-        _complete(stack, number, "clarify", {"description": "switch down"}, as_="duty")
+        stack.complete(number, "clarify", {"description": "switch down"}, as_="duty")
         stack.wait_for(number, lambda t: t["status"] == "estimating")
-        _complete(stack, number, "estimate", {"diagnostics_cost": 12000}, as_="consultant")
+        stack.complete(number, "estimate", {"diagnostics_cost": 12000}, as_="consultant")
         _wait_mail(stack, number, "estimate")
-        _complete(stack, number, "record_payment", {"accepted": accepted, "paid": accepted}, as_="duty")
+        stack.complete(number, "record_payment", {"accepted": accepted, "paid": accepted}, as_="duty")
         if accepted:
             assert stack.wait_for(number, lambda t: t["status"] == "in_progress")["paid"] is True
         else:
@@ -87,22 +77,22 @@ def test_every_path_of_the_flow(stack: Stack) -> None:
 
     # parts with the parts_delivered message
     parts = _open(stack)
-    _complete(stack, parts, "clarify", clarify, as_="duty")
-    _complete(stack, parts, "resolve", {"outcome": "need_parts", "parts": "controller"}, as_="storage.l1")
-    _complete(stack, parts, "order_parts", {"source": "logistics", "eta": "2026-12-02"}, as_="rmc")
+    stack.complete(parts, "clarify", clarify, as_="duty")
+    stack.complete(parts, "resolve", {"outcome": "need_parts", "parts": "controller"}, as_="storage.l1")
+    stack.complete(parts, "order_parts", {"source": "logistics", "eta": "2026-12-02"}, as_="rmc")
     stack.wait_for(parts, lambda t: t["status"] == "waiting_parts")
     message = {"name": "parts_delivered", "ticket": parts, "data": {"delivery_note": "D-7"}}
     assert stack.call("POST", "/messages", as_="rmc", json=message).status_code == 200
-    _complete(stack, parts, "onsite_visit", {"outcome": "solved", "hours": 2}, as_="storage.l1")
+    stack.complete(parts, "onsite_visit", {"outcome": "solved", "hours": 2}, as_="storage.l1")
     stack.wait_for(parts, lambda t: t["status"] == "closed")
 
     # escalation: L2, L3, second circle, manager review
     escalated = _open(stack)
-    _complete(stack, escalated, "clarify", clarify, as_="duty")
+    stack.complete(escalated, "clarify", clarify, as_="duty")
     for engineer in ("storage.l1", "storage.l2", "storage.l3", "storage.l2", "storage.l3"):
-        _complete(stack, escalated, "resolve", {"outcome": "escalate"}, as_=engineer)
+        stack.complete(escalated, "resolve", {"outcome": "escalate"}, as_=engineer)
     stack.wait_for(escalated, lambda t: t["status"] == "manager_review")
-    _complete(stack, escalated, "manager_review", {"decision": "close"}, as_="manager")
+    stack.complete(escalated, "manager_review", {"decision": "close"}, as_="manager")
     stack.wait_for(escalated, lambda t: t["status"] == "closed")
     _wait_mail(stack, escalated, "closed")
     # each client e-mail went out once
