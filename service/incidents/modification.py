@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import engine
 from service.auth.models import Caller
 from service.context import Context
-from service.db import utcnow
 from service.errors import Conflict, Invalid
 from service.incidents.models import OPEN, Incident
 from service.incidents.services import resolve, running_instance
-from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
+from service.jobs.models import RUNNING, Job
 from service.processes.instances import step_instance
 from service.tickets.history import record
 from service.tickets.models import INCIDENT
@@ -80,7 +79,6 @@ def modify_instance(
         retrying=stopping.id if stopping is not None and stopping in resolved else None,
     )
     run: engine.Run = moved["run"]
-    _end_jobs(session, [job for job in jobs if job.status in (PENDING, FAILED)], run)
     after = run.token_elements()
     asked: dict[str, Any] = {"cancel": cancel}
     if instructions is not None:
@@ -116,15 +114,3 @@ def _refusal(error: engine.ModificationRefused) -> Invalid:
         f"instruction {error.index} cannot be applied: {error.detail}",
         errors={"instructions": {str(error.index): {error.field: [error.detail]}}},
     )
-
-
-def _end_jobs(session: Session, jobs: list[Job], run: engine.Run) -> None:
-    """End the jobs of the external tasks the move cancelled, so that no worker takes them again."""
-    still_open = {task.id for task in run.external_tasks()}
-    ended = [job.id for job in jobs if job.task_id not in still_open]
-    if ended:
-        session.execute(
-            update(Job)
-            .where(Job.id.in_(ended))
-            .values(status=DONE, last_error="cancelled by an instance modification", updated_at=utcnow())
-        )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from service import engine
 from service.db import insert_rows, utcnow
-from service.jobs.models import CANCELLED_JOB, DONE, PENDING, RUNNING, Job
+from service.jobs.models import CANCELLED_JOB, DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.topics import PROCESS_TOPICS, TOPICS
 from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
@@ -202,13 +202,14 @@ def add_jobs(
 
 
 def end_cancelled_jobs(session: Session, run: engine.Run, now: datetime) -> None:
-    """The jobs of the external tasks this step cancelled are done, with nothing to complete: a worker does not run
-    one that waits, and one that runs now finds it done when it comes to complete it (`service.jobs.services`)."""
+    """The jobs of the external tasks this step cancelled (an interrupting event, a moved token) are done, with
+    nothing to complete: a worker does not run one that waits or failed, and one that runs now finds it done when it
+    comes to complete it (`service.jobs.services`)."""
     cancelled = run.cancelled_external_tasks()
     if cancelled:
         session.execute(
             update(Job)
-            .where(Job.task_id.in_(sorted(cancelled)), Job.status.in_((PENDING, RUNNING)))
+            .where(Job.task_id.in_(sorted(cancelled)), Job.status.in_((PENDING, RUNNING, FAILED)))
             .values(status=DONE, result=CANCELLED_JOB, locked_until=None, updated_at=now)
         )
 
