@@ -29,7 +29,7 @@ run: $(STAMP) $(NODE_STAMP)
 
 ## Set up and run the whole test suite (DATABASE_URL picks the database; SQLite by default).
 test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
