@@ -19,7 +19,7 @@ from service.auth.permissions import Permission, allowed
 from service.clients.models import Client
 from service.db import is_postgres, utcnow
 from service.errors import Forbidden, Invalid
-from service.sla.labour import utilisation_by
+from service.sla.labour import staff_day, utilisation_by
 from service.sla.models import BREACHED, CANCELLED, MET, BreachReview, SlaClock, TimeEntry
 from service.tickets.models import Ticket
 
@@ -279,7 +279,7 @@ def utilisation_reports(
     """The utilisation report per engineer and per team (`groups`, of those two) for the same filters, from one
     reading of the calendar and the hours: what the dashboard shows side by side."""
     filters = scoped(session, user, filters, clients_may=False)
-    today = utcnow().date()
+    today = staff_day(session, utcnow())  # the day the hours are booked on
     first = filters.date_from or today.replace(day=1)
     last = filters.date_to or today
     if last < first:

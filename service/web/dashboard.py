@@ -23,6 +23,7 @@ from service.db import utcnow
 from service.errors import Conflict
 from service.incidents import services as incident_service
 from service.sla import overview, reports, reviews
+from service.sla.labour import staff_day
 from service.sla.models import BREACH_REASONS, CLOCKS
 from service.sla.schemas import ReportQuerySchema, ReviewCompleteSchema
 from service.web import charts
@@ -63,7 +64,7 @@ def _default_from(today: date) -> date:
 
 def _period() -> tuple[reports.Filters, dict[str, str], dict[str, str]]:
     """The period of the query string, read by the reports' own schema (what it refuses is said on the page)."""
-    today = utcnow().date()
+    today = staff_day(session(), utcnow())  # the day hours are booked on, in the staff calendar's time zone
     args = {key: request.args.get(key, "").strip()[:40] for key in ("from", "to", "hours")}
     errors: dict[str, str] = {}
     try:
