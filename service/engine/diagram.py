@@ -114,6 +114,16 @@ class _Checker(EventChecks, TaskChecks):
             except DiagramError as error:
                 self.keep(error)
 
+    def on_subProcess(self, node: etree._Element) -> None:
+        """A sub-process is walked as the process is; an event sub-process starts with one event."""
+        if node.get("triggeredByEvent") == "true":
+            starts = node.findall("bpmn:startEvent", NS)
+            if len(starts) != 1:
+                raise self.fail(node, "an event sub-process needs exactly one start event")
+            if starts[0].get("isInterrupting", "true") != "false":
+                self.info.interrupting.add(starts[0].get("id"))
+        self.container(node)
+
     def references(self) -> None:
         """Every topic and decision the process calls must be one the service offers."""
         outside = "for an outside worker, name the topic in ORCHESTRATOR_EXTERNAL_TOPICS"

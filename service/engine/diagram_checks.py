@@ -65,10 +65,6 @@ class Checks:
     def attr(node: etree._Element, name: str) -> str | None:
         return node.get(f"{{{CAMUNDA}}}{name}")
 
-    def container(self, container: etree._Element) -> None:
-        """Check every element of a process or sub-process (`diagram._Checker`)."""
-        raise NotImplementedError
-
 
 def attached_tag(node: etree._Element) -> str | None:
     """The BPMN tag of the element a boundary event is attached to (None when it names none beside it)."""

@@ -144,15 +144,6 @@ class EventChecks(Checks):
             raise self.fail(node, "camunda:initiator must be a plain identifier (it becomes a variable)")
         self.info.initiator = initiator.strip()
 
-    def on_subProcess(self, node: etree._Element) -> None:
-        if node.get("triggeredByEvent") == "true":
-            starts = node.findall("bpmn:startEvent", NS)
-            if len(starts) != 1:
-                raise self.fail(node, "an event sub-process needs exactly one start event")
-            if starts[0].get("isInterrupting", "true") != "false":
-                self.info.interrupting.add(starts[0].get("id"))
-        self.container(node)
-
     def on_receiveTask(self, node: etree._Element) -> None:
         """A receive task waits for its message, as a message catch event does."""
         name = self.message_name(node, node)
