@@ -6,6 +6,7 @@ import contextvars
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from service.auth.links import send_next_link
 from service.context import Context
@@ -47,22 +48,25 @@ def run_workers(ctx: Context, *, stop: threading.Event, concurrency: int = 1) ->
     return sum(counts)
 
 
-class LinkPoller:
-    """Mails due sign-in links, looking for them at most every `LINK_POLL_SECONDS` (a look is a write transaction:
-    on SQLite one per round of every loop would starve the job steps), and again at once after one was mailed."""
+class Poller:
+    """Calls `look` at most every `seconds`, and again at once after it found something (`look` returns it).
 
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.checked_at: float | None = None
+    Each look is a transaction of its own, a write on SQLite: asked in every round of a busy loop, the looks for
+    rare work would cost as much as the jobs themselves, and on SQLite hold the web's writes back.
+    """
 
-    def poll(self) -> bool:
-        """Mail one due link if it is time to look; True when one was mailed."""
+    def __init__(self, look: Callable[[], object | None], *, seconds: float) -> None:
+        self.look, self.seconds = look, seconds
+        self.looked_at: float | None = None
+
+    def poll(self) -> object | None:
+        """What a look found, or None (nothing was due, or it is not yet time to look)."""
         now = time.monotonic()
-        if self.checked_at is not None and now - self.checked_at < LINK_POLL_SECONDS:
-            return False
-        mailed = send_next_link(self.ctx)
-        self.checked_at = None if mailed else now
-        return mailed
+        if self.looked_at is not None and now - self.looked_at < self.seconds:
+            return None
+        found = self.look()
+        self.looked_at = None if found else now
+        return found
 
 
 def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = None, worker: str = WORKER_ID) -> int:
@@ -74,22 +78,26 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     """
     heartbeat = Heartbeat(ctx.sessions, worker=worker, every_seconds=ctx.config.worker_heartbeat_seconds)
     sweeper = Sweeper(ctx.sessions, config=ctx.config)
-    links = LinkPoller(ctx)
+    # SLA warnings and breaches, the diagrams' timers and sign-in links to mail: between jobs, so that neither
+    # starves, but while jobs keep coming at most every poll interval (an idle loop waits as long anyway).
+    polls = [
+        Poller(lambda: contextvars.copy_context().run(_one_event, ctx), seconds=ctx.config.worker_poll_seconds),
+        Poller(lambda: contextvars.copy_context().run(_one_timer, ctx, worker), seconds=ctx.config.worker_poll_seconds),
+        Poller(lambda: send_next_link(ctx) or None, seconds=LINK_POLL_SECONDS),
+    ]
     done = 0
     while not stop.is_set() and (max_jobs is None or done < max_jobs):
         try:
             heartbeat.beat()
             sweeper.sweep()  # done jobs past their retention, one bounded batch
             outcome = run_one_job(ctx, worker=worker)
-            fired = contextvars.copy_context().run(_one_event, ctx)  # between jobs so that neither starves
-            timer = contextvars.copy_context().run(_one_timer, ctx, worker)  # the diagrams' timer events
-            mailed = links.poll()  # password-reset and invitation links
+            found = [poller.poll() for poller in polls]
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
             stop.wait(ctx.config.worker_poll_seconds)
             continue
         if outcome is None:
-            if fired is None and timer is None and not mailed:
+            if not any(found):
                 stop.wait(ctx.config.worker_poll_seconds)
             continue
         done += 1 + len(outcome.chain)

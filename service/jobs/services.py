@@ -26,7 +26,7 @@ from service.jobs.process_topics import run_process_topic
 from service.jobs.retention import summarise
 from service.jobs.topics import CHAINABLE, NOTICES, PROCESS_TOPICS, TOPICS, BpmnError, TopicCall, stable_message_id
 from service.observability import metrics, request_id
-from service.processes.instances import Drive, step_instance
+from service.processes.instances import Drive, Locked, lock_instance, step_instance
 from service.processes.models import ProcessInstance
 from service.processes.standalone import step_process
 from service.tickets.history import history_row, record
@@ -120,19 +120,86 @@ def _first(session: Session, query: Select[tuple[Job]]) -> Job | None:
 
 def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
     """Claim and run one job as `worker` (its lease names it), then the chain of jobs its completion makes ready
-    when `job_chain` is on; None when nothing is due."""
+    when `job_chain` is on; None when nothing is due.
+
+    The claim is committed first: a worker that dies or hangs in the job leaves it running under a lease that ends,
+    and its attempts counted. A job of a chainable topic then runs in one transaction with its completion and its
+    chain: one restore, one serialisation, one projection for the lot. Any other job runs its effect in a
+    transaction of its own, then is completed in another; so does a chainable one whose one transaction failed,
+    going on from where it failed.
+    """
     with transaction(ctx.sessions) as session:
         job = claim_job(session, ctx, worker=worker)
         if job is None:
             return None
-        job_id, topic = job.id, job.topic
+        job_id, topic, ticket_id = job.id, job.topic, job.ticket_id
+        whole = _runs_whole(ctx, job)
+    failed = None
+    if whole and ticket_id is not None:
+        try:
+            return _run_whole(ctx, job_id, ticket_id, worker)
+        except _WholeFailed as error:  # rolled back: the job is still this worker's, claimed
+            failed = error
+    return _run_claimed(ctx, job_id, topic, worker, failed=failed)
+
+
+def _runs_whole(ctx: Context, job: Job) -> bool:
+    """The job runs in one transaction with its completion: its topic's effect may be done again (`CHAINABLE`: the
+    transaction may roll back after it), it works for a ticket, and its effect was not done before."""
+    return ctx.config.job_chain and job.topic in CHAINABLE and job.ticket_id is not None and not job.effect_done
+
+
+class _WholeFailed(Exception):
+    """A job run in one transaction with its completion failed, and the transaction rolled back: `error`, in its
+    effect (`result` None) or after it."""
+
+    def __init__(self, error: Exception, result: Result | None) -> None:
+        super().__init__(str(error))
+        self.error, self.result = error, result
+
+
+def _run_whole(ctx: Context, job_id: int, ticket_id: int, worker: str) -> Outcome:
+    """Run the claimed job's effect, complete its task and run its chain, in one transaction."""
+    result: Result | None = None
+    try:
+        with transaction(ctx.sessions) as session:
+            locked = Locked(lock_instance(session, ticket_id=ticket_id), open_rows=None)
+            job = session.get(Job, job_id)  # read under the instance's lock: a step may have ended it meanwhile
+            assert job is not None
+            if job.status == DONE:
+                return Outcome(job_id, job.topic, DONE)
+            with session.no_autoflush:  # the effect and the end of the job: one write of its row
+                ticket = session.get(Ticket, job.ticket_id, options=_EFFECT_LOAD)
+                assert ticket is not None
+                task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
+                message_id = _message_id(
+                    ctx, job_id=job.id, instance_id=job.instance_id, element_id=task.name, topic=job.topic
+                )
+                result = _effect(session, ctx, ticket, task, message_id=message_id)
+                job.result, job.effect_done = result, True
+            chain = _step_chain(session, ctx, job, ticket, worker, locked=locked)
+    except Exception as error:
+        raise _WholeFailed(error, result) from error
+    return Outcome(job_id, job.topic, DONE, chain=chain)
+
+
+def _run_claimed(ctx: Context, job_id: int, topic: str, worker: str, *, failed: _WholeFailed | None = None) -> Outcome:
+    """Run a claimed job: its effect in a transaction of its own, then its completion (and chain) in another.
+
+    `failed`: what failed when the job ran in one transaction with its completion; the run meets it again where it
+    failed there (a failed effect is not tried again at once, a done one is recorded and not done again) and goes on
+    as it would from there."""
     try:
         try:
-            _do_effect(ctx, job_id)
+            if failed is not None and failed.result is None:
+                raise failed.error
+            _do_effect(ctx, job_id, done=failed.result if failed is not None else None)
         except BpmnError as thrown:  # nothing was done: the diagram handles it, or it is an incident
             _throw(ctx, job_id, thrown)
             return Outcome(job_id, topic, DONE)
         try:
+            if failed is not None:
+                raise failed.error
             chain = _complete(ctx, job_id, chain=ctx.config.job_chain, worker=worker)
         except ChainBroken as broken:  # everything after this job's completion rolled back: complete it alone
             log.warning("job %s (%s): its chain broke at %s: %s", job_id, topic, broken.topic, broken.error)
@@ -173,11 +240,15 @@ def _effect(
     return TOPICS[task.topic](call)
 
 
-def _do_effect(ctx: Context, job_id: int) -> None:
+def _do_effect(ctx: Context, job_id: int, *, done: Result | None = None) -> None:
+    """Run the job's effect and record what it gave back; `done`: what it gave back when it ran before, to record."""
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
         if job.effect_done or job.status == DONE:  # done: a step cancelled its task after the claim
+            return
+        if done is not None:
+            job.result, job.effect_done = done, True
             return
         ticket = _ticket_of(session, job)
         task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
@@ -196,26 +267,44 @@ def _complete(
 
     `broken` is the chain that failed before: its link's job is written by this step as any new job is; when the
     link's effect failed, that counts as the job's first attempt (retried or an incident, as any job's failure)."""
-    links: list[Link] = []
     with transaction(ctx.sessions) as session:
         job = session.get(Job, job_id)
         assert job is not None
         if job.status == DONE:  # a step cancelled its task while the effect ran: nothing is left to complete
             return ()
         ticket = session.get(Ticket, job.ticket_id) if job.ticket_id is not None else None  # read once a step
-        result = dict(job.result or {})
         if ticket is None:  # an instance beside the ticket flow: no chain, no ticket's history
+            result = dict(job.result or {})
             _step(session, ctx, job, result, actor="worker")
             _finish(session, ctx, job, result, actor="worker")
             return ()
-        drive = _chain(session, ctx, job, ticket, links) if chain else None
-        history: list[dict[str, Any]] = []  # the step's, the job's and its chain's: one statement
-        _step(session, ctx, job, result, actor="worker", drive=drive, history_to=history)
-        history.append(_done(session, ctx, job, ticket, result, actor="worker"))
-        outcomes = _finish_links(session, ctx, job, ticket, links, worker, history)
-        insert_rows(session, HistoryEvent, history)
+        outcomes = _step_chain(session, ctx, job, ticket, worker, chain=chain)
         if broken is not None and broken.in_effect:
             _fail_link(session, ctx, broken, worker)
+    return outcomes
+
+
+def _step_chain(
+    session: Session,
+    ctx: Context,
+    job: Job,
+    ticket: Ticket,
+    worker: str,
+    *,
+    chain: bool = True,
+    locked: Locked | None = None,
+) -> tuple[Outcome, ...]:
+    """Complete the job's task with its result and step the instance on, with the job's chain when `chain`; the
+    step's, the job's and the chain's history in one statement. Returns the chained jobs' outcomes."""
+    links: list[Link] = []
+    result = dict(job.result or {})
+    drive = _chain(session, ctx, job, ticket, links) if chain else None
+    history: list[dict[str, Any]] = []
+    _mark_done(session, ctx, job)  # before the step's first flush: the job's row is written once
+    _step(session, ctx, job, result, actor="worker", drive=drive, history_to=history, locked=locked)
+    history.append(_done(session, ctx, job, ticket, result, actor="worker", mark=False))
+    outcomes = _finish_links(session, ctx, job, ticket, links, worker, history)
+    insert_rows(session, HistoryEvent, history)
     return outcomes
 
 
@@ -314,9 +403,11 @@ def _finish_links(
 
 
 def _fail_link(session: Session, ctx: Context, broken: ChainBroken, worker: str) -> None:
-    """The failed effect of a broken chain's link, as the first failed attempt of its job (the step just wrote)."""
+    """The failed effect of a broken chain's link, as the first failed attempt of its job, when the step just wrote
+    it; a link further down the chain gets its job, and meets its failure again, when the links before it run."""
     job = session.scalar(select(Job).where(Job.task_id == broken.task.id))
-    assert job is not None
+    if job is None:
+        return
     job.attempts, job.locked_by = 1, worker
     _record_failure(session, ctx, job, _failure_message(job.id, job.topic, broken.error), broken.error)
 
@@ -330,9 +421,11 @@ def _step(
     actor: str,
     drive: Drive | None = None,
     history_to: list[dict[str, Any]] | None = None,
+    locked: Locked | None = None,
 ) -> None:
     """Complete the job's task with `result` and step the instance on (a notice, an SLA mail, has no task); with
-    `history_to`, the step's history rows are left there for the caller to write."""
+    `history_to`, the step's history rows are left there for the caller to write; with `locked`, the instance its
+    caller has locked."""
     if job.topic in NOTICES:
         return
     task_id = job.task_id
@@ -344,7 +437,14 @@ def _step(
         step_process(session, ctx, instance_id=job.instance_id, actor=actor, action=complete)
         return
     step_instance(
-        session, ctx, ticket_id=job.ticket_id, actor=actor, action=complete, drive=drive, history_to=history_to
+        session,
+        ctx,
+        ticket_id=job.ticket_id,
+        actor=actor,
+        action=complete,
+        drive=drive,
+        history_to=history_to,
+        locked=locked,
     )
 
 

@@ -165,7 +165,8 @@ class Locked:
     step writes with its own (in one statement)."""
 
     instance: ProcessInstance
-    open_rows: list[UserTask]
+    #: None: the projection reads them itself.
+    open_rows: list[UserTask] | None
     history: list[dict[str, Any]] = field(default_factory=list)
     #: The step completes an engineering team's task: the clocks' reaction in the step's own refresh.
     responds: bool = False

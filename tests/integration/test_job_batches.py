@@ -19,7 +19,7 @@ from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 from service.tickets.models import Ticket
 from service.worker import drain, run_workers
 from tests.integration.conftest import Api
-from tests.integration.test_worker_crash import FAULTS, _jobs_done, _killed, _worker, killing_server, run_until_killed
+from tests.integration.test_worker_crash import _jobs_done, _worker, killing_server, run_until_killed
 from tests.support.processes import stop
 from tests.support.smtp import SmtpTestServer
 
@@ -73,15 +73,16 @@ def test_without_the_chain_each_job_is_a_step_of_its_own(api: Api) -> None:
     assert [e["topic"] for e in _jobs_done_in_history(api, number)] == INTAKE
 
 
-class _RefusesOpenings:
-    """A mailer that refuses the client's "ticket opened" mail and sends the rest."""
+class _Refuses:
+    """A mailer that refuses the mails whose subject holds `subject` (the client's "ticket opened" by default) and
+    sends the rest."""
 
-    def __init__(self, mailer: Mailer) -> None:
-        self.mailer = mailer
+    def __init__(self, mailer: Mailer, subject: str = "Ticket opened") -> None:
+        self.mailer, self.subject = mailer, subject
         self.refused = 0
 
     def send(self, mail: OutgoingMail) -> None:
-        if "Ticket opened" in mail.subject:
+        if self.subject in mail.subject:
             self.refused += 1
             raise MailError("the relay refused the message", message_id=mail.message_id, transient=True)
         self.mailer.send(mail)
@@ -92,7 +93,7 @@ def test_a_failing_effect_mid_chain_keeps_the_earlier_jobs_done_and_is_retried_t
 ) -> None:
     number = api.open_ticket()["number"]
     assert api.ctx.mailer is not None
-    mailer = _RefusesOpenings(api.ctx.mailer)
+    mailer = _Refuses(api.ctx.mailer)
     broken = dataclasses.replace(api.ctx, mailer=mailer, config=dataclasses.replace(api.ctx.config, job_max_attempts=2))
     drain(broken)
     folder, mail = _jobs(api, number)  # the chain stopped at the mail: the duty officers' job was never made
@@ -114,7 +115,7 @@ def test_a_failing_effect_mid_chain_keeps_the_earlier_jobs_done_and_is_retried_t
 def test_a_failing_effect_mid_chain_is_retried_as_its_own_job(api: Api) -> None:
     number = api.open_ticket()["number"]
     assert api.ctx.mailer is not None
-    mailer = _RefusesOpenings(api.ctx.mailer)
+    mailer = _Refuses(api.ctx.mailer)
     config = dataclasses.replace(api.ctx.config, job_backoff_seconds=3600.0)  # the retry waits: look at it
     drain(dataclasses.replace(api.ctx, mailer=mailer, config=config))
     folder, mail = _jobs(api, number)
@@ -160,8 +161,8 @@ def test_a_worker_killed_mid_chain_loses_nothing_and_resends_only_the_same_messa
     server, victims = kill_at_duty_mail
     number = api.open_ticket()["number"]
     run_until_killed(api, server, victims)
-    folder, *rest = _jobs(api, number)  # the chain rolled back: only its first job, its effect recorded on its own
-    assert rest == [] and folder.effect_done and folder.status == RUNNING
+    folder, *rest = _jobs(api, number)  # the chain rolled back with its first job's effect: only the claim stayed
+    assert rest == [] and not folder.effect_done and (folder.status, folder.attempts) == (RUNNING, 1)
     second = _worker(api, server)  # takes the folder job again once the dead worker's lease has run out
     try:
         _jobs_done(api, number)
@@ -176,22 +177,23 @@ def test_a_worker_killed_mid_chain_loses_nothing_and_resends_only_the_same_messa
     assert api.ticket(number)["status"] == "clarifying"
 
 
-def test_a_worker_killed_after_the_chains_first_effect_does_not_redo_it(api: Api) -> None:
+def test_a_chain_broken_further_down_completes_each_job_alone_and_does_no_done_effect_again(
+    api: Api, smtp_server: SmtpTestServer
+) -> None:
     number = api.open_ticket()["number"]
-    with SmtpTestServer() as server:
-        faults = {"PYTHONPATH": str(FAULTS), "FAULT_KILL_AFTER_EFFECT": "files.create_folder"}
-        first = _worker(api, server, **faults)
-        try:
-            _killed(first)
-        finally:
-            stop(first)
-        [folder] = _jobs(api, number)
-        assert folder.effect_done and folder.status == RUNNING and not server.messages
-        second = _worker(api, server)
-        try:
-            _jobs_done(api, number)
-        finally:
-            stop(second)
-        assert len([m for m in server.messages if number in m.subject]) == 2
-    done = _jobs_done_in_history(api, number)
-    assert [e["topic"] for e in done] == INTAKE and [e["attempts"] for e in done] == [2, 1, 1]
+    assert api.ctx.mailer is not None
+    mailer = _Refuses(api.ctx.mailer, "New ticket")  # the duty officers' mail: the chain's last link
+    config = dataclasses.replace(api.ctx.config, job_max_attempts=1)
+    drain(dataclasses.replace(api.ctx, mailer=mailer, config=config))
+    folder, mail, notify = _jobs(api, number)
+    assert [(job.status, job.attempts, job.effect_done) for job in (folder, mail)] == [(DONE, 1, True)] * 2
+    assert (notify.status, notify.attempts) == (FAILED, 1) and mailer.refused == 2  # in the folder's chain, the mail's
+    opened = [m for m in smtp_server.messages if number in m.subject and "Ticket opened" in m.subject]
+    assert len(opened) == 2 and len({m.message_id for m in opened}) == 1  # as a link, then as a job: never a third
+    assert [e["topic"] for e in _jobs_done_in_history(api, number)] == INTAKE[:2]
+
+    [incident] = api.get("/incidents", as_="manager").get_json()["items"]
+    assert api.post(f"/incidents/{incident['id']}/retry", as_="manager").status_code == 200
+    drain(api.ctx)
+    assert {job.status for job in _jobs(api, number)} == {DONE} and api.ticket(number)["status"] == "clarifying"
+    assert len([m for m in smtp_server.messages if number in m.subject and "New ticket" in m.subject]) == 1

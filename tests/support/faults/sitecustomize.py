@@ -5,7 +5,8 @@ module at start-up, and once the target module is loaded its function is wrapped
 service; without a variable nothing is wrapped.
 
 - ``FAULT_KILL_AFTER_EFFECT=<topic>``: ``service.jobs.services._do_effect`` returned for a job of that topic (the
-  effect done and its record committed), before the job's task is completed.
+  effect done and its record committed), before the job's task is completed; a job run in one transaction with its
+  completion (a chain's) has no such moment.
 - ``FAULT_KILL_IN_TIMER_STEP=1``: ``service.timers.firing`` ran a fired timer's step (``step_instance``), before its
   transaction commits.
 """
@@ -29,8 +30,8 @@ def _die(why: str) -> None:
 
 
 def _after_effect(original: Callable[..., Any], topic: str) -> Callable[..., Any]:
-    def killed_after_effect(ctx: Any, job_id: int) -> None:
-        original(ctx, job_id)
+    def killed_after_effect(ctx: Any, job_id: int, **kwargs: Any) -> None:
+        original(ctx, job_id, **kwargs)
         from service.jobs.models import Job
 
         with ctx.sessions() as session:
