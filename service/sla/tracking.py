@@ -8,7 +8,7 @@ completions of reaction tasks), so a changed severity, route or contract gives t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -68,12 +68,14 @@ def on_ticket_changed(
     new: bool = False,
     pause: str = "",
     touched: datetime | None = None,
+    timeline_read: Timeline | None = None,
 ) -> None:
     """After a step of the ticket's instance: extend its timeline and recompute its clocks if anything they depend on
     changed (status, team, level, paid, pause, severity, service level). A `new` ticket starts its timeline and
     clocks without reading anything. `pause` is why the clocks pause now (`client`, `parts`, or "" for none), from
     the diagram's open tasks. `touched` is when an engineering team completed a task in this step: the reaction,
-    if it is their first, in the same refresh (`on_task_event` is then not needed)."""
+    if it is their first, in the same refresh (`on_task_event` is then not needed). `timeline_read`: the segments and
+    clocks the caller read under the instance lock (`timeline_of`), which are then not read again."""
     status = _effective_status(ticket, variables or {})
     pause = "" if status in (SOLVED, DECLINED) else pause
     if new:
@@ -89,7 +91,7 @@ def on_ticket_changed(
         insert_rows(session, Segment, [first])
         refresh_ticket(session, ticket, now=now, segments=[Segment(**first)], new=True)
         return
-    read, clocks = _timeline_and_clocks(session, ticket)
+    read, clocks = timeline_read or _timeline_and_clocks(session, ticket)
     segment_changed, segments = _extend_timeline(session, ticket, read, status=status, pause=pause, now=now)
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
@@ -136,23 +138,32 @@ def pause_of(segment: Segment) -> str:
     return "client" if segment.status in CLIENT_WAIT else "parts" if segment.status in PARTS_WAIT else ""
 
 
-def _timeline_and_clocks(session: Session, ticket: Ticket) -> tuple[list[Segment], list[SlaClock]]:
+#: A ticket's segments, oldest first, and its stored clocks.
+Timeline = tuple[list[Segment], list[SlaClock]]
+
+
+def _timeline_and_clocks(session: Session, ticket: Ticket) -> Timeline:
     """The ticket's segments, oldest first, and its stored clocks: one query (each segment beside each clock)."""
-    query = (
-        select(Segment, SlaClock)
-        .outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
-        .where(Segment.ticket_id == ticket.id)
-        .order_by(Segment.started_at, Segment.id)
-    )
+    query = select(Segment, SlaClock).outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+    found = timeline_of(session.execute(query.where(Segment.ticket_id == ticket.id)).tuples())
+    if found is None:  # a ticket older than the timeline: its clocks alone
+        return [], list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+    return found
+
+
+def timeline_of(pairs: Iterable[tuple[Segment | None, SlaClock | None]]) -> Timeline | None:
+    """The timeline in rows that give each segment of a ticket beside each of its clocks (`Segment` outer joined to
+    `SlaClock` on the ticket, in any order, rows of neither among them); None when they hold no segment."""
     segments: dict[int, Segment] = {}
     clocks: dict[int, SlaClock] = {}
-    for segment, clock in session.execute(query):
-        segments.setdefault(segment.id, segment)
+    for segment, clock in pairs:
+        if segment is not None:
+            segments.setdefault(segment.id, segment)
         if clock is not None:
             clocks.setdefault(clock.id, clock)
-    if not segments:  # a ticket older than the timeline: its clocks alone
-        return [], list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
-    return list(segments.values()), list(clocks.values())
+    if not segments:
+        return None
+    return sorted(segments.values(), key=lambda segment: (aware(segment.started_at), segment.id)), list(clocks.values())
 
 
 def _extend_timeline(
@@ -171,7 +182,6 @@ def _extend_timeline(
     if _key(current) == key:
         return built, None if built else segments
     moment = max(aware(now), aware(current.started_at))
-    current.ended_at = moment
     added = Segment(
         ticket_id=ticket.id,
         started_at=moment,
@@ -181,6 +191,7 @@ def _extend_timeline(
         paid=bool(ticket.paid),
         pause=pause,
     )
+    current.ended_at = moment
     session.add(added)
     if built:
         return True, None
