@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from service.db import insert_rows
+from service.db import insert_rows, is_postgres
 from service.sla.calendars import Calendar, aware
 from service.sla.clocks import ClockFigures, ClockInput, Interval, evaluate
 from service.sla.levels import Level, find_service_level
@@ -191,11 +193,27 @@ def _extend_timeline(
         paid=bool(ticket.paid),
         pause=pause,
     )
-    current.ended_at = moment
-    session.add(added)
     if built:
+        current.ended_at = moment
+        session.add(added)
         return True, None
+    _close_and_open(session, current, added)
     return True, sorted([*segments, added], key=lambda segment: aware(segment.started_at))
+
+
+def _close_and_open(session: Session, current: Segment, added: Segment) -> None:
+    """End the stored open segment where the `added` one starts and insert that one, in one statement: the open
+    segment is inserted again with its end, which, its id being taken, ends it (`ON CONFLICT (id) DO UPDATE`).
+    `added` stays out of the session: the clocks read it, nothing changes it."""
+    table = Segment.__table__
+    ended = {column.name: getattr(current, column.key) for column in table.columns} | {"ended_at": added.started_at}
+    opened = {column.name: getattr(added, column.key) for column in table.columns}
+    if is_postgres(session):  # a new id from the column's sequence; SQLite gives a NULL integer key the next one
+        opened["id"] = literal_column("DEFAULT")
+    dialect = postgresql if is_postgres(session) else sqlite
+    statement = dialect.insert(table).values([ended, opened])  # type: ignore[attr-defined]
+    session.execute(statement.on_conflict_do_update(index_elements=[table.c.id], set_={"ended_at": added.started_at}))
+    set_committed_value(current, "ended_at", added.started_at)
 
 
 def _segments_from_history(session: Session, ticket: Ticket) -> list[Segment]:
