@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import Any
 
-from sqlalchemy import literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -205,15 +205,30 @@ def _close_and_open(session: Session, current: Segment, added: Segment) -> None:
     """End the stored open segment where the `added` one starts and insert that one, in one statement: the open
     segment is inserted again with its end, which, its id being taken, ends it (`ON CONFLICT (id) DO UPDATE`).
     `added` stays out of the session: the clocks read it, nothing changes it."""
-    table = Segment.__table__
-    ended = {column.name: getattr(current, column.key) for column in table.columns} | {"ended_at": added.started_at}
-    opened = {column.name: getattr(added, column.key) for column in table.columns}
-    if is_postgres(session):  # a new id from the column's sequence; SQLite gives a NULL integer key the next one
-        opened["id"] = literal_column("DEFAULT")
-    dialect = postgresql if is_postgres(session) else sqlite
-    statement = dialect.insert(table).values([ended, opened])  # type: ignore[attr-defined]
-    session.execute(statement.on_conflict_do_update(index_elements=[table.c.id], set_={"ended_at": added.started_at}))
+    values = {f"ended_{column.name}": getattr(current, column.key) for column in Segment.__table__.columns}
+    values |= {f"opened_{column.name}": getattr(added, column.key) for column in Segment.__table__.columns}
+    session.execute(_segment_closing(is_postgres(session)), values | {"ended_ended_at": added.started_at})
     set_committed_value(current, "ended_at", added.started_at)
+
+
+@cache
+def _segment_closing(postgres: bool) -> TextClause:
+    """The statement of `_close_and_open`, built once per dialect: the stored segment as `ended_*`, the new one as
+    `opened_*` parameters, in the columns' types. Written out, as SQLAlchemy compiles a multi-row or an `ON CONFLICT`
+    insert anew at each call. The new segment's id comes from the column's sequence on PostgreSQL; SQLite gives a
+    NULL integer key the next one."""
+    columns = list(Segment.__table__.columns)
+    opened = [column for column in columns if not (postgres and column.name == "id")]
+    row = ", ".join("DEFAULT" if postgres and column.name == "id" else f":opened_{column.name}" for column in columns)
+    sql = (
+        f"INSERT INTO sla_segment ({', '.join(column.name for column in columns)}) "
+        f"VALUES ({', '.join(f':ended_{column.name}' for column in columns)}), ({row}) "
+        "ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at"
+    )
+    return text(sql).bindparams(
+        *(bindparam(f"ended_{column.name}", type_=column.type) for column in columns),
+        *(bindparam(f"opened_{column.name}", type_=column.type) for column in opened),
+    )
 
 
 def _segments_from_history(session: Session, ticket: Ticket) -> list[Segment]:
