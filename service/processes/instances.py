@@ -24,6 +24,7 @@ from service.observability import metrics
 from service.processes.definitions import Version
 from service.processes.models import ProcessInstance
 from service.processes.projection import project
+from service.sla.tracking import Timeline
 from service.tasks.models import UserTask
 from service.tickets.facts import ticket_facts
 from service.tickets.models import INCIDENT, Ticket
@@ -170,10 +171,17 @@ class Locked:
     history: list[dict[str, Any]] = field(default_factory=list)
     #: The step completes an engineering team's task: the clocks' reaction in the step's own refresh.
     responds: bool = False
+    #: The ticket's SLA timeline and clocks read under the lock (None: not read, the clocks' refresh reads them).
+    timeline: Timeline | None = None
 
     def given(self) -> dict[str, Any]:
         """What the projection takes of it."""
-        return {"open_rows": self.open_rows, "history": self.history, "responds": self.responds}
+        return {
+            "open_rows": self.open_rows,
+            "history": self.history,
+            "responds": self.responds,
+            "timeline": self.timeline,
+        }
 
 
 def _with_step(
@@ -199,8 +207,12 @@ def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:
 def lock_instance_of_task(session: Session, *, task_id: str) -> ProcessInstance | None:
     """The instance of the task's ticket, locked as `lock_instance` locks it, in one query; None when there is no
     such task (or its ticket has no instance)."""
-    ticket_of_task = select(UserTask.ticket_id).where(UserTask.id == task_id).scalar_subquery()
-    return _locked(session, ProcessInstance.ticket_id == ticket_of_task)
+    return _locked(session, ProcessInstance.ticket_id == ticket_of_task(task_id))
+
+
+def ticket_of_task(task_id: str) -> Any:
+    """The id of the task's ticket, as a subquery."""
+    return select(UserTask.ticket_id).where(UserTask.id == task_id).scalar_subquery()
 
 
 def _locked(session: Session, where: Any) -> ProcessInstance | None:

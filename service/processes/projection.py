@@ -65,6 +65,7 @@ def project(
     history: list[dict[str, Any]] | None = None,
     responds: bool = False,
     history_to: list[dict[str, Any]] | None = None,
+    timeline: sla_tracking.Timeline | None = None,
 ) -> None:
     """Store the instance's document and bring every projection in line with it, in the caller's transaction.
 
@@ -72,7 +73,8 @@ def project(
     caller may give the instance's open task rows it has just read under the lock (`open_rows`), and `history` rows
     of its own to write after the step's: the step's history is written in one statement. `responds`: the step
     completed an engineering team's task, which the clocks take as the reaction if it is the first. With
-    `history_to`, the step's history rows are appended to it, for the caller to write with its own.
+    `history_to`, the step's history rows are appended to it, for the caller to write with its own. `timeline`: the
+    ticket's SLA segments and clocks the caller read under the lock.
     """
     now = utcnow()
     if not new:
@@ -119,7 +121,7 @@ def project(
     end_cancelled_jobs(session, run, now)
     sync_timers(session, instance=instance, run=run, events=events, now=now, new=new)
     touched = now if responds else None
-    events_written += _update_ticket(session, ticket, run, user_tasks, actor, now, new, touched)
+    events_written += _update_ticket(session, ticket, run, user_tasks, actor, now, new, touched, timeline)
     events_written += history or []
     if history_to is not None:
         history_to += events_written
@@ -223,6 +225,7 @@ def _update_ticket(
     now: datetime,
     new: bool,
     touched: datetime | None,
+    timeline: sla_tracking.Timeline | None,
 ) -> list[dict[str, Any]]:
     """Bring the ticket's fields and clocks in line with the run; the history rows of what changed, to write."""
     data = run.data
@@ -244,7 +247,9 @@ def _update_ticket(
     if changed:
         ticket.updated_at = now
     pause = _pause(run, open_tasks)
-    sla_tracking.on_ticket_changed(session, ticket, variables=data, now=now, new=new, pause=pause, touched=touched)
+    sla_tracking.on_ticket_changed(
+        session, ticket, variables=data, now=now, new=new, pause=pause, touched=touched, timeline_read=timeline
+    )
     return written
 
 

@@ -8,15 +8,17 @@ completions of reaction tasks), so a changed severity, route or contract gives t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from service.db import insert_rows
+from service.db import insert_rows, is_postgres
 from service.sla.calendars import Calendar, aware
 from service.sla.clocks import ClockFigures, ClockInput, Interval, evaluate
 from service.sla.levels import Level, find_service_level
@@ -68,12 +70,14 @@ def on_ticket_changed(
     new: bool = False,
     pause: str = "",
     touched: datetime | None = None,
+    timeline_read: Timeline | None = None,
 ) -> None:
     """After a step of the ticket's instance: extend its timeline and recompute its clocks if anything they depend on
     changed (status, team, level, paid, pause, severity, service level). A `new` ticket starts its timeline and
     clocks without reading anything. `pause` is why the clocks pause now (`client`, `parts`, or "" for none), from
     the diagram's open tasks. `touched` is when an engineering team completed a task in this step: the reaction,
-    if it is their first, in the same refresh (`on_task_event` is then not needed)."""
+    if it is their first, in the same refresh (`on_task_event` is then not needed). `timeline_read`: the segments and
+    clocks the caller read under the instance lock (`timeline_of`), which are then not read again."""
     status = _effective_status(ticket, variables or {})
     pause = "" if status in (SOLVED, DECLINED) else pause
     if new:
@@ -89,7 +93,7 @@ def on_ticket_changed(
         insert_rows(session, Segment, [first])
         refresh_ticket(session, ticket, now=now, segments=[Segment(**first)], new=True)
         return
-    read, clocks = _timeline_and_clocks(session, ticket)
+    read, clocks = timeline_read or _timeline_and_clocks(session, ticket)
     segment_changed, segments = _extend_timeline(session, ticket, read, status=status, pause=pause, now=now)
     name = service_level_name(ticket)
     stale = not clocks or any(c.service_level != name or c.severity != ticket.severity for c in clocks)
@@ -136,23 +140,32 @@ def pause_of(segment: Segment) -> str:
     return "client" if segment.status in CLIENT_WAIT else "parts" if segment.status in PARTS_WAIT else ""
 
 
-def _timeline_and_clocks(session: Session, ticket: Ticket) -> tuple[list[Segment], list[SlaClock]]:
+#: A ticket's segments, oldest first, and its stored clocks.
+Timeline = tuple[list[Segment], list[SlaClock]]
+
+
+def _timeline_and_clocks(session: Session, ticket: Ticket) -> Timeline:
     """The ticket's segments, oldest first, and its stored clocks: one query (each segment beside each clock)."""
-    query = (
-        select(Segment, SlaClock)
-        .outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
-        .where(Segment.ticket_id == ticket.id)
-        .order_by(Segment.started_at, Segment.id)
-    )
+    query = select(Segment, SlaClock).outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+    found = timeline_of(session.execute(query.where(Segment.ticket_id == ticket.id)).tuples())
+    if found is None:  # a ticket older than the timeline: its clocks alone
+        return [], list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+    return found
+
+
+def timeline_of(pairs: Iterable[tuple[Segment | None, SlaClock | None]]) -> Timeline | None:
+    """The timeline in rows that give each segment of a ticket beside each of its clocks (`Segment` outer joined to
+    `SlaClock` on the ticket, in any order, rows of neither among them); None when they hold no segment."""
     segments: dict[int, Segment] = {}
     clocks: dict[int, SlaClock] = {}
-    for segment, clock in session.execute(query):
-        segments.setdefault(segment.id, segment)
+    for segment, clock in pairs:
+        if segment is not None:
+            segments.setdefault(segment.id, segment)
         if clock is not None:
             clocks.setdefault(clock.id, clock)
-    if not segments:  # a ticket older than the timeline: its clocks alone
-        return [], list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
-    return list(segments.values()), list(clocks.values())
+    if not segments:
+        return None
+    return sorted(segments.values(), key=lambda segment: (aware(segment.started_at), segment.id)), list(clocks.values())
 
 
 def _extend_timeline(
@@ -171,7 +184,6 @@ def _extend_timeline(
     if _key(current) == key:
         return built, None if built else segments
     moment = max(aware(now), aware(current.started_at))
-    current.ended_at = moment
     added = Segment(
         ticket_id=ticket.id,
         started_at=moment,
@@ -181,10 +193,42 @@ def _extend_timeline(
         paid=bool(ticket.paid),
         pause=pause,
     )
-    session.add(added)
     if built:
+        current.ended_at = moment
+        session.add(added)
         return True, None
+    _close_and_open(session, current, added)
     return True, sorted([*segments, added], key=lambda segment: aware(segment.started_at))
+
+
+def _close_and_open(session: Session, current: Segment, added: Segment) -> None:
+    """End the stored open segment where the `added` one starts and insert that one, in one statement: the open
+    segment is inserted again with its end, which, its id being taken, ends it (`ON CONFLICT (id) DO UPDATE`).
+    `added` stays out of the session: the clocks read it, nothing changes it."""
+    values = {f"ended_{column.name}": getattr(current, column.key) for column in Segment.__table__.columns}
+    values |= {f"opened_{column.name}": getattr(added, column.key) for column in Segment.__table__.columns}
+    session.execute(_segment_closing(is_postgres(session)), values | {"ended_ended_at": added.started_at})
+    set_committed_value(current, "ended_at", added.started_at)
+
+
+@cache
+def _segment_closing(postgres: bool) -> TextClause:
+    """The statement of `_close_and_open`, built once per dialect: the stored segment as `ended_*`, the new one as
+    `opened_*` parameters, in the columns' types. Written out, as SQLAlchemy compiles a multi-row or an `ON CONFLICT`
+    insert anew at each call. The new segment's id comes from the column's sequence on PostgreSQL; SQLite gives a
+    NULL integer key the next one."""
+    columns = list(Segment.__table__.columns)
+    opened = [column for column in columns if not (postgres and column.name == "id")]
+    row = ", ".join("DEFAULT" if postgres and column.name == "id" else f":opened_{column.name}" for column in columns)
+    sql = (
+        f"INSERT INTO sla_segment ({', '.join(column.name for column in columns)}) "
+        f"VALUES ({', '.join(f':ended_{column.name}' for column in columns)}), ({row}) "
+        "ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at"
+    )
+    return text(sql).bindparams(
+        *(bindparam(f"ended_{column.name}", type_=column.type) for column in columns),
+        *(bindparam(f"opened_{column.name}", type_=column.type) for column in opened),
+    )
 
 
 def _segments_from_history(session: Session, ticket: Ticket) -> list[Segment]:

@@ -15,9 +15,11 @@ from service.db import insert_unless_present, is_postgres
 from service.errors import Conflict, Invalid, NotFound
 from service.prices import one_off
 from service.prices.services import prices_for
-from service.processes.instances import Locked, lock_instance, lock_instance_of_task, step_instance
+from service.processes.instances import Locked, lock_instance, lock_instance_of_task, step_instance, ticket_of_task
 from service.processes.models import ProcessInstance
 from service.sla import hooks as sla_hooks
+from service.sla import tracking as sla_tracking
+from service.sla.models import Segment, SlaClock
 from service.tasks import reviews as breach_reviews
 from service.tasks.models import OPEN, CompletionKey, UserTask
 from service.tickets.history import history_row, record
@@ -165,17 +167,25 @@ def _complete(session: Session, ctx: Context, *, user: Caller, task_id: str, dat
 
 def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tuple[Locked, UserTask]:
     """Lock the task's instance, then read, as the lock's last holder left them, the task with its ticket, client,
-    contracts and candidates, and the instance's other open tasks: one query for everything the step reads of them
-    after the lock's own (404 when the task is not in the user's queues, 409 when it has ended or someone else
-    holds it). On SQLite the transaction holds the write lock from its start: the instance comes with the tasks."""
-    ticket_of_task = select(UserTask.ticket_id).where(UserTask.id == task_id).scalar_subquery()
-    if is_postgres(session) and lock_instance_of_task(session, task_id=task_id) is None:
-        get_task(session, user=user, task_id=task_id)  # 404 for no such task
-        raise NotFound("the ticket has no process instance")
+    contracts and candidates, the instance's other open tasks, and the ticket's SLA timeline with its clocks: one
+    query for everything the step reads of them after the lock's own (404 when the task is not in the user's queues,
+    409 when it has ended or someone else holds it). On SQLite the transaction holds the write lock from its start:
+    the instance comes with the tasks, and the task's ticket is found in the same query."""
+    ticket_id: Any = ticket_of_task(task_id)
+    if is_postgres(session):
+        locked_instance = lock_instance_of_task(session, task_id=task_id)
+        if locked_instance is None:
+            get_task(session, user=user, task_id=task_id)  # 404 for no such task
+            raise NotFound("the ticket has no process instance")
+        ticket_id = locked_instance.ticket_id
+    # The timeline joins the completed task's row alone: each segment beside each clock, as `timeline_of` reads it.
+    of_the_task = and_(Segment.ticket_id == UserTask.ticket_id, UserTask.id == task_id)
     query = (
-        select(UserTask, ProcessInstance)
+        select(UserTask, ProcessInstance, Segment, SlaClock)
         .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
-        .where(or_(UserTask.id == task_id, and_(UserTask.ticket_id == ticket_of_task, UserTask.state == OPEN)))
+        .outerjoin(Segment, of_the_task)
+        .outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+        .where(or_(UserTask.id == task_id, and_(UserTask.ticket_id == ticket_id, UserTask.state == OPEN)))
         .options(
             joinedload(UserTask.candidates),
             joinedload(UserTask.ticket).joinedload(Ticket.client).joinedload(Client.contracts),
@@ -183,14 +193,16 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
         .execution_options(populate_existing=True)
     )
     rows = session.execute(query).unique().all()
-    task, instance = next(((row, of) for row, of in rows if row.id == task_id), (None, None))
+    tasks = {row.id: (row, of) for row, of, _, _ in rows}
+    task, instance = tasks.get(task_id, (None, None))
     if task is None or instance is None or not _may_work_on(user, task):
         raise NotFound(f"no task {task_id}")
     if task.state != OPEN:
         raise Conflict(f"the task is no longer open: it was {task.state}")
     if task.claimed_by not in (None, user.username):
         raise Conflict(f"the task is claimed by {task.claimed_by}")
-    return Locked(instance, open_rows=[row for row, _ in rows]), task
+    timeline = sla_tracking.timeline_of((segment, clock) for _, _, segment, clock in rows)
+    return Locked(instance, open_rows=[row for row, _ in tasks.values()], timeline=timeline), task
 
 
 def finish_completion(
