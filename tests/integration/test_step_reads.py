@@ -71,7 +71,7 @@ def test_an_engineering_completion_without_a_claim_stops_the_reaction_clock(api:
 #: instance, the ticket, the job done, the new task and its group; the timeline with the clocks; the closed and the
 #: new segment; the client's contracts; the finished jobs; the step's, the job's and its chain's history in one
 #: statement). On SQLite each transaction's BEGIN IMMEDIATE among them.
-JOB_STATEMENTS = {"sqlite": 23, "postgresql": 20}
+JOB_STATEMENTS = {"sqlite": 22, "postgresql": 19}
 
 
 def test_a_job_and_its_chain_read_the_ticket_once_a_transaction(api: Api) -> None:
