@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from service.auth.links import send_next_link
 from service.context import Context
+from service.jobs.records import Outcome
 from service.jobs.retention import Sweeper
-from service.jobs.services import WORKER_ID, Outcome, run_next_job
+from service.jobs.services import WORKER_ID, run_next_job
 from service.observability.heartbeat import Heartbeat
 from service.sla.firing import Fired, run_due_event
 from service.timers.firing import TimerFired, run_due_timer

@@ -26,7 +26,8 @@ from service.context import Context
 from service.db import is_postgres, transaction, utcnow
 from service.errors import Conflict, Forbidden, Invalid, NotFound, ProcessFailed
 from service.jobs.models import PENDING, RUNNING, Job
-from service.jobs.services import fail_job, finish_job, give_up, throw_job_error
+from service.jobs.records import fail_job, give_up
+from service.jobs.services import finish_job, throw_job_error
 from service.jobs.topics import TOPICS, BpmnError
 from service.observability import metrics
 

@@ -6,67 +6,29 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, false, literal_column, select
-from sqlalchemy.orm import Session, defaultload
+from sqlalchemy.orm import Session
 
 from service import engine
-from service.clients.models import Client
 from service.context import Context
 from service.db import first_free, insert_rows, transaction, utcnow
-from service.errors import ProcessFailed, from_the_database
-from service.incidents.models import JOB
-from service.incidents.records import open_incident, record_failure
-from service.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
-from service.jobs.process_topics import run_process_topic
-from service.jobs.retention import summarise
-from service.jobs.topics import CHAINABLE, NOTICES, PROCESS_TOPICS, TOPICS, BpmnError, TopicCall, stable_message_id
+from service.errors import ProcessFailed
+from service.jobs.chains import ChainBroken, Link, chain_drive, fail_link, finish_links
+from service.jobs.effects import EFFECT_LOAD, message_id_for, run_effect, ticket_of
+from service.jobs.models import DONE, PENDING, RUNNING, Job
+from service.jobs.records import Outcome, Result, done_row, fail_job, give_up, mark_done
+from service.jobs.topics import CHAINABLE, NOTICES, BpmnError
 from service.observability import metrics, request_id
 from service.processes.instances import Drive, Locked, lock_instance, step_instance
-from service.processes.models import ProcessInstance
 from service.processes.standalone import step_process
-from service.tickets.history import history_row, record
+from service.tickets.history import record
 from service.tickets.models import HistoryEvent, Ticket
 
 log = logging.getLogger("orchestrator.jobs")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-
-
-#: Most jobs one chain runs after its first: a diagram that kept making chainable jobs ready would otherwise hold
-#: its instance's lock as long.
-CHAIN_LIMIT = 10
-Result = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one job run; `chain`: the jobs run after it in the same step."""
-
-    job_id: int
-    topic: str
-    status: str
-    error: str | None = None
-    chain: tuple[Outcome, ...] = ()
-
-
-@dataclass(frozen=True)
-class Link:
-    """A job run in a chain: its task and what its effect gave back (its job row is written once the chain is)."""
-
-    task: engine.ExternalTaskView
-    result: Result
-
-
-class ChainBroken(Exception):
-    """A link of a chain failed, in its effect (`in_effect`) or in its completion: the chain's step rolls back."""
-
-    def __init__(self, task: engine.ExternalTaskView, error: Exception, *, in_effect: bool) -> None:
-        super().__init__(f"{task.topic}: {error}")
-        self.task, self.topic, self.error, self.in_effect = task, task.topic, error, in_effect
 
 
 def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID) -> Job | None:
@@ -169,13 +131,13 @@ def _run_whole(ctx: Context, job_id: int, ticket_id: int, worker: str) -> Outcom
             if job.status == DONE:
                 return Outcome(job_id, job.topic, DONE)
             with session.no_autoflush:  # the effect and the end of the job: one write of its row
-                ticket = session.get(Ticket, job.ticket_id, options=_EFFECT_LOAD)
+                ticket = session.get(Ticket, job.ticket_id, options=EFFECT_LOAD)
                 assert ticket is not None
                 task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
-                message_id = _message_id(
+                message_id = message_id_for(
                     ctx, job_id=job.id, instance_id=job.instance_id, element_id=task.name, topic=job.topic
                 )
-                result = _effect(session, ctx, ticket, task, message_id=message_id)
+                result = run_effect(session, ctx, ticket, task, message_id=message_id)
                 job.result, job.effect_done = result, True
             chain = _step_chain(session, ctx, job, ticket, worker, locked=locked)
     except Exception as error:
@@ -211,35 +173,6 @@ def _run_claimed(ctx: Context, job_id: int, topic: str, worker: str, *, failed: 
     return Outcome(job_id, topic, DONE, chain=chain)
 
 
-def _message_id(ctx: Context, *, job_id: int | None, instance_id: int, element_id: str, topic: str) -> str:
-    domain = ctx.config.mail_sender.partition("@")[2] or "orchestrator"
-    if topic in CHAINABLE or job_id is None:
-        return stable_message_id(instance_id=instance_id, element_id=element_id, domain=domain)
-    return f"job-{job_id}.{topic}@{domain}"
-
-
-def _effect(
-    session: Session, ctx: Context, ticket: Ticket | None, task: engine.ExternalTaskView, *, message_id: str
-) -> Result:
-    """Run the side effect of `task`'s topic for `ticket` and return what it gives back (a topic of a process beside
-    the ticket flow needs none; any other fails without one)."""
-    assert ctx.file_store is not None and ctx.mailer is not None
-    if task.topic in PROCESS_TOPICS:
-        return run_process_topic(session, ctx, task.topic, dict(task.variables))
-    if ticket is None:
-        raise LookupError(f"the topic {task.topic!r} works on a ticket, and the instance belongs to none")
-    call = TopicCall(
-        session=session,
-        ticket=ticket,
-        variables=dict(task.variables),
-        file_store=ctx.file_store,
-        mailer=ctx.mailer,
-        message_id=message_id,
-        request_id=request_id.current(),
-    )
-    return TOPICS[task.topic](call)
-
-
 def _do_effect(ctx: Context, job_id: int, *, done: Result | None = None) -> None:
     """Run the job's effect and record what it gave back; `done`: what it gave back when it ran before, to record."""
     with transaction(ctx.sessions) as session:
@@ -250,12 +183,12 @@ def _do_effect(ctx: Context, job_id: int, *, done: Result | None = None) -> None
         if done is not None:
             job.result, job.effect_done = done, True
             return
-        ticket = _ticket_of(session, job)
+        ticket = ticket_of(session, job)
         task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
-        message_id = _message_id(
+        message_id = message_id_for(
             ctx, job_id=job.id, instance_id=job.instance_id, element_id=task.name, topic=task.topic
         )
-        job.result = _effect(session, ctx, ticket, task, message_id=message_id)
+        job.result = run_effect(session, ctx, ticket, task, message_id=message_id)
         job.effect_done = True
 
 
@@ -280,7 +213,7 @@ def _complete(
             return ()
         outcomes = _step_chain(session, ctx, job, ticket, worker, chain=chain)
         if broken is not None and broken.in_effect:
-            _fail_link(session, ctx, broken, worker)
+            fail_link(session, ctx, broken, worker)
     return outcomes
 
 
@@ -298,118 +231,14 @@ def _step_chain(
     step's, the job's and the chain's history in one statement. Returns the chained jobs' outcomes."""
     links: list[Link] = []
     result = dict(job.result or {})
-    drive = _chain(session, ctx, job, ticket, links) if chain else None
+    drive = chain_drive(session, ctx, job, ticket, links) if chain else None
     history: list[dict[str, Any]] = []
-    _mark_done(session, ctx, job)  # before the step's first flush: the job's row is written once
+    mark_done(session, ctx, job)  # before the step's first flush: the job's row is written once
     _step(session, ctx, job, result, actor="worker", drive=drive, history_to=history, locked=locked)
-    history.append(_done(session, ctx, job, ticket, result, actor="worker", mark=False))
-    outcomes = _finish_links(session, ctx, job, ticket, links, worker, history)
+    history.append(done_row(session, ctx, job, ticket, result, actor="worker", mark=False))
+    outcomes = finish_links(session, ctx, job, ticket, links, worker, history)
     insert_rows(session, HistoryEvent, history)
     return outcomes
-
-
-def _chain(session: Session, ctx: Context, head: Job, ticket: Ticket, links: list[Link]) -> Drive:
-    """The drive of a chain after `head`: while the run has a ready task of a chainable topic that has no job yet,
-    run its effect and complete it (each link appended to `links`). Any failure of a link raises ChainBroken."""
-
-    def drive(run: engine.Run, advance: Callable[[], list[Any]]) -> list[Any]:
-        events: list[Any] = []
-        known: set[str] | None = None  # the ready tasks' jobs, read once: a task made ready later has none
-        while len(links) < CHAIN_LIMIT:
-            ready = [task for task in run.external_tasks() if task.topic in CHAINABLE]
-            if known is None and ready:
-                known = _known_jobs(session, ready)
-            task = next((task for task in ready if task.id not in (known or set())), None)
-            if task is None:
-                break
-            message_id = _message_id(
-                ctx, job_id=None, instance_id=head.instance_id, element_id=task.name, topic=task.topic
-            )
-            try:
-                result = _effect(session, ctx, ticket, task, message_id=message_id)
-            except Exception as error:
-                raise ChainBroken(task, error, in_effect=True) from error
-            try:
-                run.complete_external_task(task.id, result)
-                events += advance()
-            except Exception as error:
-                raise ChainBroken(task, error, in_effect=False) from error
-            links.append(Link(task, result))
-        return events
-
-    return drive
-
-
-def _known_jobs(session: Session, ready: list[engine.ExternalTaskView]) -> set[str]:
-    """The ready tasks that have a job already. A ready task with none is no other worker's to know of (a job is
-    written only by a step of the instance, whose lock this step holds), and neither is one made ready later."""
-    return set(session.scalars(select(Job.task_id).where(Job.task_id.in_([task.id for task in ready]))))
-
-
-#: An effect reads the ticket, its client, contact and equipment; the client's contracts only if it asks.
-_EFFECT_LOAD = (defaultload(Ticket.client).lazyload(Client.contracts),)
-
-
-def _ticket_of(session: Session, job: Job) -> Ticket | None:
-    """The ticket a job works for: its own, else the one its instance (beside the ticket flow) belongs to."""
-    owner = job.ticket_id
-    if owner is None:
-        instance = session.get(ProcessInstance, job.instance_id)
-        owner = instance.for_ticket_id if instance is not None else None
-    return session.get(Ticket, owner, options=_EFFECT_LOAD) if owner is not None else None
-
-
-def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker: str, **fields: Any) -> Job:
-    """The job row of a chain's link, written with the step that ran it (flushed by the caller)."""
-    job = Job(
-        instance_id=head.instance_id,
-        ticket_id=head.ticket_id,
-        task_id=task.id,
-        element_id=task.name,
-        topic=task.topic,
-        variables=dict(task.variables),
-        attempts=1,
-        locked_by=worker,
-        request_id=head.request_id,
-        **fields,
-    )
-    session.add(job)
-    return job
-
-
-def _finish_links(
-    session: Session,
-    ctx: Context,
-    head: Job,
-    ticket: Ticket,
-    links: list[Link],
-    worker: str,
-    history: list[dict[str, Any]],
-) -> tuple[Outcome, ...]:
-    """The jobs of a chain's links, written at once and done; their history rows appended to `history`."""
-    if not links:
-        return ()
-    kept = ctx.config.job_retention_days > 0  # then written done at once; else written for their ids, then deleted
-    status = {"status": DONE, "locked_until": None} if kept else {"status": RUNNING}
-    jobs = [
-        _link_job(session, head, link.task, worker, effect_done=True, result=link.result, **status) for link in links
-    ]
-    session.flush()  # their ids, for the history
-    outcomes = tuple(Outcome(job.id, job.topic, DONE) for job in jobs)
-    history += [
-        _done(session, ctx, job, ticket, link.result, mark=not kept) for job, link in zip(jobs, links, strict=True)
-    ]
-    return outcomes
-
-
-def _fail_link(session: Session, ctx: Context, broken: ChainBroken, worker: str) -> None:
-    """The failed effect of a broken chain's link, as the first failed attempt of its job, when the step just wrote
-    it; a link further down the chain gets its job, and meets its failure again, when the links before it run."""
-    job = session.scalar(select(Job).where(Job.task_id == broken.task.id))
-    if job is None:
-        return
-    job.attempts, job.locked_by = 1, worker
-    _record_failure(session, ctx, job, _failure_message(job.id, job.topic, broken.error), broken.error)
 
 
 def _step(
@@ -460,40 +289,11 @@ def _finish(session: Session, ctx: Context, job: Job, result: Result, *, actor: 
     """The completed job's history, and the job done (or deleted when no done job is kept)."""
     if job.ticket_id is None:  # an instance beside the ticket flow: no ticket's history tells it
         metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
-        _mark_done(session, ctx, job)
+        mark_done(session, ctx, job)
         return
     ticket = session.get(Ticket, job.ticket_id)
     assert ticket is not None
-    insert_rows(session, HistoryEvent, [_done(session, ctx, job, ticket, result, actor=actor)])
-
-
-def _done(
-    session: Session,
-    ctx: Context,
-    job: Job,
-    ticket: Ticket,
-    result: Result,
-    *,
-    actor: str = "worker",
-    mark: bool = True,
-) -> dict[str, Any]:
-    """The job done (or deleted when no done job is kept) unless it was written done (`mark` False); its history
-    row, to write."""
-    metrics.job_ran(topic=job.topic, result="done", created_at=job.created_at)
-    detail = {"topic": job.topic, "attempts": job.attempts, "job": job.id, "result": summarise(result)}
-    if mark:
-        _mark_done(session, ctx, job)
-    return history_row(ticket, actor, "job_done", detail)
-
-
-def _mark_done(session: Session, ctx: Context, job: Job) -> None:
-    """The job ended: deleted when no done job is kept (its history is all that stays), else marked done."""
-    if ctx.config.job_retention_days <= 0:
-        session.delete(job)
-        return
-    job.status = DONE
-    job.locked_until = None
-    job.updated_at = utcnow()
+    insert_rows(session, HistoryEvent, [done_row(session, ctx, job, ticket, result, actor=actor)])
 
 
 def _throw(ctx: Context, job_id: int, thrown: BpmnError) -> None:
@@ -519,7 +319,7 @@ def throw_job_error(session: Session, ctx: Context, job: Job, thrown: BpmnError,
         step_process(session, ctx, instance_id=job.instance_id, actor=actor, action=throw)
         metrics.job_ran(topic=job.topic, result="bpmn_error", created_at=job.created_at)
         job.result = {"bpmn_error": thrown.code}
-        _mark_done(session, ctx, job)
+        mark_done(session, ctx, job)
         return
     caught = step_instance(session, ctx, ticket_id=job.ticket_id, actor=actor, action=throw)
     metrics.job_ran(topic=job.topic, result="bpmn_error", created_at=job.created_at)
@@ -538,68 +338,4 @@ def throw_job_error(session: Session, ctx: Context, job: Job, thrown: BpmnError,
         job=job.id,
     )
     job.result = {"bpmn_error": thrown.code}
-    _mark_done(session, ctx, job)
-
-
-def _failure_message(job_id: int, topic: str, error: Exception) -> str:
-    if from_the_database(error):  # its text names the statement and its parameters: logged, never shown
-        log.error("job %s (%s) failed on a database error", job_id, topic, exc_info=error)
-        return f"{type(error).__name__}: a database error (logged)"
-    return f"{type(error).__name__}: {error}"
-
-
-def fail_job(ctx: Context, job_id: int, topic: str, error: Exception, *, retry: bool = True) -> Outcome:
-    """Record a failed run: back in the queue after a backoff, or an incident once its attempts are used up (or at
-    once, when the diagram failed after the effect and `retry` is off)."""
-    message = _failure_message(job_id, topic, error)
-    with transaction(ctx.sessions) as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        _record_failure(session, ctx, job, message, error, retry=retry)
-        return Outcome(job_id, topic, job.status, message)
-
-
-def _record_failure(
-    session: Session, ctx: Context, job: Job, message: str, error: Exception, *, retry: bool = True
-) -> None:
-    """A failed attempt of `job`: due again after a backoff, or an incident once its attempts are used up; nothing
-    when a step has cancelled its task meanwhile (the job is done)."""
-    if job.status == DONE:
-        return
-    job.locked_until = None
-    if isinstance(error, ProcessFailed) and not retry:
-        give_up(session, job, message, failure=error)
-    elif job.attempts >= ctx.config.job_max_attempts:
-        give_up(session, job, message)
-    else:
-        job.last_error = message
-        job.updated_at = utcnow()
-        job.status = PENDING
-        metrics.job_ran(topic=job.topic, result="retry")
-        delay = ctx.config.job_backoff_seconds * 2 ** (job.attempts - 1)
-        job.run_after = utcnow() + timedelta(seconds=delay)
-
-
-def give_up(session: Session, job: Job, message: str, *, failure: ProcessFailed | None = None) -> None:
-    """Turn a job into an incident: failed, waiting for a person, and told in the ticket's history."""
-    job.status = FAILED
-    job.last_error = message
-    job.locked_until = None
-    job.updated_at = utcnow()
-    metrics.job_ran(topic=job.topic, result="incident", created_at=job.created_at)
-    if failure is not None:  # the diagram failed: the incident names the element and stops the ticket there
-        record_failure(session, failure, job=job)
-        return
-    ticket = session.get(Ticket, job.ticket_id) if job.ticket_id is not None else None  # none: beside the flow
-    event = {"topic": job.topic, "job": job.id}
-    open_incident(
-        session,
-        ticket,
-        actor="worker",
-        kind=JOB,
-        error=message,
-        stop=False,
-        element_id=job.element_id,
-        job=job,
-        event=event,
-    )
+    mark_done(session, ctx, job)
