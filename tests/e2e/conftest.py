@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy.orm import Session, sessionmaker
 
+from service.auth.services import issue_token
 from service.context import Context
+from service.db import transaction
 from tests.conftest import ROOT
 from tests.support.processes import stop
 from tests.support.smtp import SmtpServerProcess, free_port
@@ -28,21 +31,15 @@ class Stack:
     smtp: SmtpServerProcess
     files: Path
     env: dict[str, str]
+    sessions: sessionmaker[Session]
     tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, username: str) -> str:
-        """A token issued by the real CLI (`orchestrator token`): the last line it prints."""
+        """A token of the user, issued straight into the stack's database, as `orchestrator token` does (that command
+        is tests/integration/test_cli.py's): starting the CLI for each user would cost seconds each."""
         if username not in self.tokens:
-            out = subprocess.run(
-                [sys.executable, "-m", "service.cli", "token", username],
-                cwd=ROOT,
-                env=self.env,
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            self.tokens[username] = out.stdout.strip().splitlines()[-1]
+            with transaction(self.sessions) as session:
+                self.tokens[username] = issue_token(session, username=username)
         return self.tokens[username]
 
     def call(self, method: str, path: str, *, as_: str, **kwargs: Any) -> requests.Response:
@@ -133,7 +130,7 @@ def stack(ctx: Context, tmp_path: Path, request: pytest.FixtureRequest) -> Itera
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_healthy(base, web)
-            yield Stack(base=base, smtp=smtp, files=tmp_path / "files", env=env)
+            yield Stack(base=base, smtp=smtp, files=tmp_path / "files", env=env, sessions=ctx.sessions)
         finally:
             stop(worker)
             stop(web)

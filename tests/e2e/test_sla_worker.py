@@ -41,6 +41,7 @@ class ShiftedStack:
             "ORCHESTRATOR_WORKER_POLL_SECONDS": "0.1",
         }
         self.smtp = smtp
+        self.sessions = ctx.sessions
         self.tmp = tmp
         self.web: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
@@ -64,7 +65,9 @@ class ShiftedStack:
         base = f"http://127.0.0.1:{port}"
         _wait_healthy(base, self.web)
         tokens = self.stack.tokens if self.stack else {}
-        self.stack = Stack(base=base, smtp=self.smtp, files=self.tmp / "files", env=self.env, tokens=tokens)
+        self.stack = Stack(
+            base=base, smtp=self.smtp, files=self.tmp / "files", env=self.env, sessions=self.sessions, tokens=tokens
+        )
         return self.stack
 
     def work(self, moment: datetime | None) -> None:
