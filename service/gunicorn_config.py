@@ -22,6 +22,9 @@ _directory, _made = multiprocess_dir()
 forget_gone_processes(_directory)
 
 wsgi_app = "service.wsgi:app"
+#: gunicorn 27 opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl): every instance on the host
+#: would claim the same one. Nothing here manages gunicorn through it; older releases ignore the setting.
+control_socket_disable = True
 
 
 class ServiceLogger(Logger):
