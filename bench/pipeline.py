@@ -3,9 +3,10 @@ jobs; per ticket the time from `POST /tickets` to its clarify task, the backlog 
 worker process and of two. Every figure is measured twice in one run, with the worker's chains on and, as the
 baseline, off (`ORCHESTRATOR_JOB_CHAIN`): each job then is a step of its own.
 
-`python -m bench pipeline [--rate 50] [--minutes 5] [--database URL]`. The worker runs with its shipped settings (an idle
-loop waits `worker_poll_seconds`, 0.5 s, and a busy one looks for SLA events and timers as often). The time to the clarify task is the task's
-`created_at` (written by the worker's step, on this host's clock) less the moment the POST was sent.
+`python -m bench pipeline [--rate 50] [--minutes 5] [--database URL]`. The worker runs with its shipped settings
+(an idle loop waits `worker_poll_seconds`, 0.5 s, and a busy one looks for SLA events and timers as often). The time
+to the clarify task is the task's `created_at` (written by the worker's step, on this host's clock) less the moment
+the POST was sent.
 """
 
 from __future__ import annotations
