@@ -56,3 +56,11 @@ def ticket_of(session: Session, job: Job) -> Ticket | None:
         instance = session.get(ProcessInstance, job.instance_id)
         owner = instance.for_ticket_id if instance is not None else None
     return session.get(Ticket, owner, options=EFFECT_LOAD) if owner is not None else None
+
+
+def run_job_effect(session: Session, ctx: Context, job: Job, ticket: Ticket | None) -> Result:
+    """Run the job's effect for `ticket` and record what it gave back on the job (its effect done)."""
+    task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
+    message_id = message_id_for(ctx, job_id=job.id, instance_id=job.instance_id, element_id=task.name, topic=job.topic)
+    job.result, job.effect_done = run_effect(session, ctx, ticket, task, message_id=message_id), True
+    return job.result

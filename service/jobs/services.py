@@ -17,7 +17,7 @@ from service.context import Context
 from service.db import first_free, insert_rows, transaction, utcnow
 from service.errors import ProcessFailed
 from service.jobs.chains import ChainBroken, Link, chain_drive, fail_link, finish_links
-from service.jobs.effects import EFFECT_LOAD, message_id_for, run_effect, ticket_of
+from service.jobs.effects import EFFECT_LOAD, run_job_effect, ticket_of
 from service.jobs.models import DONE, PENDING, RUNNING, Job
 from service.jobs.records import Outcome, Result, done_row, fail_job, give_up, mark_done
 from service.jobs.topics import CHAINABLE, NOTICES, BpmnError
@@ -133,12 +133,7 @@ def _run_whole(ctx: Context, job_id: int, ticket_id: int, worker: str) -> Outcom
             with session.no_autoflush:  # the effect and the end of the job: one write of its row
                 ticket = session.get(Ticket, job.ticket_id, options=EFFECT_LOAD)
                 assert ticket is not None
-                task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
-                message_id = message_id_for(
-                    ctx, job_id=job.id, instance_id=job.instance_id, element_id=task.name, topic=job.topic
-                )
-                result = run_effect(session, ctx, ticket, task, message_id=message_id)
-                job.result, job.effect_done = result, True
+                result = run_job_effect(session, ctx, job, ticket)
             chain = _step_chain(session, ctx, job, ticket, worker, locked=locked)
     except Exception as error:
         raise _WholeFailed(error, result) from error
@@ -183,13 +178,7 @@ def _do_effect(ctx: Context, job_id: int, *, done: Result | None = None) -> None
         if done is not None:
             job.result, job.effect_done = done, True
             return
-        ticket = ticket_of(session, job)
-        task = engine.ExternalTaskView(job.task_id, job.element_id, job.topic, dict(job.variables))
-        message_id = message_id_for(
-            ctx, job_id=job.id, instance_id=job.instance_id, element_id=task.name, topic=task.topic
-        )
-        job.result = run_effect(session, ctx, ticket, task, message_id=message_id)
-        job.effect_done = True
+        run_job_effect(session, ctx, job, ticket_of(session, job))
 
 
 def _complete(
