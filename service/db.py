@@ -175,10 +175,15 @@ def first_free(session: Session, query: Select[tuple[Row]], *order: Any) -> Row 
     workers are claiming (`FOR UPDATE SKIP LOCKED` on the queried table only); SQLite lets one writer in at a time
     (`BEGIN IMMEDIATE`), so the first row is free.
     """
+    return session.scalar(first_free_query(session, query, *order))
+
+
+def first_free_query(session: Session, query: Select[tuple[Row]], *order: Any) -> Select[tuple[Row]]:
+    """`query` as `first_free` asks it, to run on its own or inside a statement that writes the row it finds."""
     query = query.order_by(*order).limit(1)
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True, of=query.column_descriptions[0]["entity"])
-    return session.scalar(query)
+    return query
 
 
 def lease_over(locked_until: Any, now: datetime) -> ColumnElement[bool]:

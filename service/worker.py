@@ -10,9 +10,10 @@ from collections.abc import Callable
 
 from service.auth.links import send_next_link
 from service.context import Context
+from service.db import transaction
 from service.jobs.records import Outcome
 from service.jobs.retention import Sweeper
-from service.jobs.services import WORKER_ID, run_next_job
+from service.jobs.services import WORKER_ID, requeue_expired, run_next_job
 from service.observability.heartbeat import Heartbeat
 from service.sla.firing import Fired, run_due_event
 from service.timers.firing import TimerFired, run_due_timer
@@ -81,6 +82,8 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     sweeper = Sweeper(ctx.sessions, config=ctx.config)
     # SLA warnings and breaches, the diagrams' timers and sign-in links to mail: between jobs, so that neither
     # starves, but while jobs keep coming at most every poll interval (an idle loop waits as long anyway).
+    # Jobs whose lease ran out (their worker died or hung) go back in the queue before the next claim: rare too.
+    requeue = Poller(lambda: _requeue(ctx), seconds=ctx.config.worker_poll_seconds)
     polls = [
         Poller(lambda: contextvars.copy_context().run(_one_event, ctx), seconds=ctx.config.worker_poll_seconds),
         Poller(lambda: contextvars.copy_context().run(_one_timer, ctx, worker), seconds=ctx.config.worker_poll_seconds),
@@ -91,7 +94,8 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
         try:
             heartbeat.beat()
             sweeper.sweep()  # done jobs past their retention, one bounded batch
-            outcome = run_one_job(ctx, worker=worker)
+            requeue.poll()
+            outcome = run_one_job(ctx, worker=worker, expired=False)
             found = [poller.poll() for poller in polls]
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
             log.exception("the worker failed to claim or record a job; trying again")
@@ -105,13 +109,14 @@ def run_worker(ctx: Context, *, stop: threading.Event, max_jobs: int | None = No
     return done
 
 
-def run_one_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
-    """Run one job in a context of its own: the request id it binds stays with this job's log lines."""
-    return contextvars.copy_context().run(_run_and_log, ctx, worker)
+def run_one_job(ctx: Context, *, worker: str = WORKER_ID, expired: bool = True) -> Outcome | None:
+    """Run one job in a context of its own: the request id it binds stays with this job's log lines. `expired`: put
+    back the jobs whose lease ran out first."""
+    return contextvars.copy_context().run(_run_and_log, ctx, worker, expired)
 
 
-def _run_and_log(ctx: Context, worker: str) -> Outcome | None:
-    outcome = run_next_job(ctx, worker=worker)
+def _run_and_log(ctx: Context, worker: str, expired: bool) -> Outcome | None:
+    outcome = run_next_job(ctx, worker=worker, expired=expired)
     for each in (outcome, *outcome.chain) if outcome is not None else ():
         extra = {"job": each.job_id, "topic": each.topic, "result": each.status}
         if each.error:
@@ -119,6 +124,14 @@ def _run_and_log(ctx: Context, worker: str) -> Outcome | None:
         else:
             log.info("job %s (%s) done", each.job_id, each.topic, extra=extra)
     return outcome
+
+
+def _requeue(ctx: Context) -> int | None:
+    with transaction(ctx.sessions) as session:
+        count = requeue_expired(session, ctx)
+    if count:
+        log.warning("%s job(s) whose lease ran out put back in the queue", count)
+    return count or None
 
 
 def _one_event(ctx: Context) -> Fired | None:

@@ -46,7 +46,7 @@ def run_effect(
 
 
 #: An effect reads the ticket, its client, contact and equipment; the client's contracts only if it asks.
-EFFECT_LOAD = (defaultload(Ticket.client).lazyload(Client.contracts),)
+_EFFECT_LOAD = (defaultload(Ticket.client).lazyload(Client.contracts),)
 
 
 def ticket_of(session: Session, job: Job) -> Ticket | None:
@@ -55,7 +55,7 @@ def ticket_of(session: Session, job: Job) -> Ticket | None:
     if owner is None:
         instance = session.get(ProcessInstance, job.instance_id)
         owner = instance.for_ticket_id if instance is not None else None
-    return session.get(Ticket, owner, options=EFFECT_LOAD) if owner is not None else None
+    return session.get(Ticket, owner, options=_EFFECT_LOAD) if owner is not None else None
 
 
 def run_job_effect(session: Session, ctx: Context, job: Job, ticket: Ticket | None) -> Result:

@@ -6,24 +6,26 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, false, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, false, literal_column, select, update
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from service import engine
+from service.clients.models import Client
 from service.context import Context
-from service.db import first_free, insert_rows, transaction, utcnow
+from service.db import first_free, first_free_query, insert_rows, transaction, utcnow
 from service.errors import ProcessFailed
 from service.jobs.chains import ChainBroken, Link, chain_drive, fail_link, finish_links
-from service.jobs.effects import EFFECT_LOAD, run_job_effect, ticket_of
+from service.jobs.effects import run_job_effect, ticket_of
 from service.jobs.models import DONE, PENDING, RUNNING, Job
 from service.jobs.records import Outcome, Result, done_row, fail_job, give_up, mark_done
 from service.jobs.topics import CHAINABLE, NOTICES, BpmnError
 from service.observability import metrics, request_id
 from service.processes.instances import Drive, Locked, lock_instance, step_instance
 from service.processes.standalone import step_process
+from service.tasks.models import OPEN, UserTask
 from service.tickets.history import record
 from service.tickets.models import HistoryEvent, Ticket
 
@@ -31,27 +33,43 @@ log = logging.getLogger("orchestrator.jobs")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID) -> Job | None:
-    """Take the next due job (running with an expired lease, else pending) for this worker.
-
-    A running job whose lease expired has hung or killed its worker; once that has used up its attempts it becomes
-    an incident instead of being taken again.
-    """
-    while True:
-        now = utcnow()
-        job = _first(session, _expired_running(now)) or _first(session, _pending_due(now))
-        if job is None:
-            return None
-        if job.status == PENDING or job.attempts < ctx.config.job_max_attempts:
-            break
-        give_up(session, job, f"the job's lease expired {job.attempts} times: its worker hung or stopped")
-    job.status = RUNNING
-    job.attempts += 1
-    job.locked_by = worker
-    job.locked_until = now + timedelta(seconds=ctx.config.job_lease_seconds)
-    job.updated_at = now
-    request_id.bind(job.request_id)  # the worker's log lines, and the jobs this one's completion creates, carry it
+def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID, expired: bool = True) -> Job | None:
+    """Take the next due job for this worker: one UPDATE of the first free pending row in `ix_job_due` order, which
+    writes its lease and counts its attempt. With `expired`, the jobs whose lease ran out are put back first
+    (`requeue_expired`); the worker's loop puts them back on its own, at most every poll interval."""
+    if expired:
+        requeue_expired(session, ctx)
+    now = utcnow()
+    due = first_free_query(session, select(Job.id).where(_IS_PENDING, _BUILT_IN, Job.run_after <= now), *_ORDER)
+    lease = now + timedelta(seconds=ctx.config.job_lease_seconds)
+    claim = (
+        update(Job)
+        .where(Job.id == due.scalar_subquery())
+        .values(status=RUNNING, attempts=Job.attempts + 1, locked_by=worker, locked_until=lease, updated_at=now)
+        .returning(Job)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    job = session.scalars(claim).one_or_none()
+    if job is not None:
+        request_id.bind(job.request_id)  # the worker's log lines, and the jobs this one's completion creates, carry it
     return job
+
+
+def requeue_expired(session: Session, ctx: Context) -> int:
+    """Put the running jobs whose lease ran out (their worker hung or died) back in the queue, due since their lease
+    ended: pending again with their attempts counted, or an incident once they have used them up. Returns how many.
+
+    The running range of `ix_job_due` holds about one live entry per worker, so asking costs little.
+    """
+    now = utcnow()
+    count = 0
+    while job := first_free(session, select(Job).where(_IS_RUNNING, _BUILT_IN, Job.locked_until < now), *_ORDER):
+        count += 1
+        if job.attempts >= ctx.config.job_max_attempts:
+            give_up(session, job, f"the job's lease expired {job.attempts} times: its worker hung or stopped")
+            continue
+        job.status, job.run_after, job.locked_until, job.updated_at = PENDING, job.locked_until or now, None, now
+    return count
 
 
 # The status is written into the statement, not bound: a statement PostgreSQL has prepared then still proves that
@@ -60,29 +78,14 @@ _IS_PENDING = Job.status == literal_column(f"'{PENDING}'")
 _IS_RUNNING = Job.status == literal_column(f"'{RUNNING}'")
 #: Jobs of topics left to outside workers (`service.jobs.external`) are never claimed here; `ix_job_due` holds none.
 _BUILT_IN = Job.external == false()
+#: The order of `ix_job_due`: a claim is one range scan of that partial index, stopped at the first free match (an OR
+#: of the two due states made the planner read every entry of both ranges, dead ones of finished jobs too).
+_ORDER = (Job.run_after, Job.id)
 
 
-def _pending_due(now: datetime) -> Select[tuple[Job]]:
-    return select(Job).where(_IS_PENDING, _BUILT_IN, Job.run_after <= now)
-
-
-def _expired_running(now: datetime) -> Select[tuple[Job]]:
-    return select(Job).where(_IS_RUNNING, _BUILT_IN, Job.locked_until < now)
-
-
-def _first(session: Session, query: Select[tuple[Job]]) -> Job | None:
-    """The first job of one status in `ix_job_due` order: one range scan of that partial index, stopped at a match.
-
-    Each status is asked on its own (an OR of the two made the planner read every entry of both ranges, dead ones
-    of finished jobs too). Expired leases are asked first: the running range holds about one live entry per worker,
-    so asking costs little, and a backlog of pending jobs cannot starve a job whose worker died.
-    """
-    return first_free(session, query, Job.run_after, Job.id)
-
-
-def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
+def run_next_job(ctx: Context, *, worker: str = WORKER_ID, expired: bool = True) -> Outcome | None:
     """Claim and run one job as `worker` (its lease names it), then the chain of jobs its completion makes ready
-    when `job_chain` is on; None when nothing is due.
+    when `job_chain` is on; None when nothing is due. `expired`: put back the jobs whose lease ran out first.
 
     The claim is committed first: a worker that dies or hangs in the job leaves it running under a lease that ends,
     and its attempts counted. A job of a chainable topic then runs in one transaction with its completion and its
@@ -91,7 +94,7 @@ def run_next_job(ctx: Context, *, worker: str = WORKER_ID) -> Outcome | None:
     going on from where it failed.
     """
     with transaction(ctx.sessions) as session:
-        job = claim_job(session, ctx, worker=worker)
+        job = claim_job(session, ctx, worker=worker, expired=expired)
         if job is None:
             return None
         job_id, topic, ticket_id = job.id, job.topic, job.ticket_id
@@ -125,19 +128,37 @@ def _run_whole(ctx: Context, job_id: int, ticket_id: int, worker: str) -> Outcom
     result: Result | None = None
     try:
         with transaction(ctx.sessions) as session:
-            locked = Locked(lock_instance(session, ticket_id=ticket_id), open_rows=None)
-            job = session.get(Job, job_id)  # read under the instance's lock: a step may have ended it meanwhile
-            assert job is not None
-            if job.status == DONE:
+            locked, job = _lock_for_job(session, ticket_id, job_id)
+            if job.status == DONE:  # a step ended it while it waited for the lock
                 return Outcome(job_id, job.topic, DONE)
+            ticket = job.ticket
+            assert ticket is not None
             with session.no_autoflush:  # the effect and the end of the job: one write of its row
-                ticket = session.get(Ticket, job.ticket_id, options=EFFECT_LOAD)
-                assert ticket is not None
                 result = run_job_effect(session, ctx, job, ticket)
             chain = _step_chain(session, ctx, job, ticket, worker, locked=locked)
     except Exception as error:
         raise _WholeFailed(error, result) from error
     return Outcome(job_id, job.topic, DONE, chain=chain)
+
+
+def _lock_for_job(session: Session, ticket_id: int, job_id: int) -> tuple[Locked, Job]:
+    """Lock the ticket's instance, then read, as the lock's last holder left them, the job with its ticket, client
+    and contracts, and the instance's open tasks: one query for what the effect and the step read of them."""
+    instance = lock_instance(session, ticket_id=ticket_id)
+    query = (
+        select(Job, UserTask)
+        .outerjoin(UserTask, and_(UserTask.instance_id == instance.id, UserTask.state == OPEN))
+        .where(Job.id == job_id)
+        .options(
+            joinedload(Job.ticket).joinedload(Ticket.client).joinedload(Client.contracts),
+            lazyload(UserTask.ticket),  # the job's: from the session, not joined again
+            lazyload(UserTask.candidates),  # the step does not read them
+        )
+        .execution_options(populate_existing=True)
+    )
+    rows = session.execute(query).unique().all()
+    job = rows[0][0]
+    return Locked(instance, open_rows=[task for _, task in rows if task is not None]), job
 
 
 def _run_claimed(ctx: Context, job_id: int, topic: str, worker: str, *, failed: _WholeFailed | None = None) -> Outcome:
