@@ -6,7 +6,8 @@ baseline, off (`ORCHESTRATOR_JOB_CHAIN`): each job then is a step of its own.
 `python -m bench pipeline [--rate 50] [--minutes 5] [--database URL]`. The worker runs with its shipped settings
 (an idle loop waits `worker_poll_seconds`, 0.5 s, and a busy one looks for SLA events and timers as often). The time
 to the clarify task is the task's `created_at` (written by the worker's step, on this host's clock) less the moment
-the POST was sent.
+the POST was sent. The CPU per ticket of gunicorn, the worker processes, this host's PostgreSQL (all its processes)
+and the load generator is read from /proc over the load and its drain.
 """
 
 from __future__ import annotations
@@ -125,6 +126,67 @@ def _post_at_rate(port: int, token: str, *, rate: float, seconds: float) -> list
     return sent
 
 
+#: Clock ticks a second, in which /proc gives a process's CPU time.
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds (user and system, with their waited-for children's) the processes have used, from /proc (Linux);
+    a process gone since is left out."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15]) / _TICKS
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (gunicorn's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _postgres_pids() -> list[int]:
+    """The processes of a PostgreSQL server on this host (none when the database is elsewhere)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().startswith("postgres"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+class CpuMeter:
+    """CPU seconds of gunicorn (master and workers), the worker processes, the host's PostgreSQL and this process
+    (the load generator), from the moment it is made."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.start = self.now()
+
+    def now(self) -> tuple[float, ...]:
+        assert self.stack.web is not None
+        web = [self.stack.web.pid, *_children(self.stack.web.pid)]
+        workers = [worker.pid for worker in self.stack.workers]
+        return _cpu_seconds(web), _cpu_seconds(workers), _cpu_seconds(_postgres_pids()), time.process_time()
+
+    def per_ticket(self, tickets: int) -> dict[str, float]:
+        """Milliseconds of CPU per ticket of each part since the meter was made."""
+        names = ("web", "workers", "PostgreSQL", "load generator")
+        return {name: (b - a) / tickets * 1000 for name, a, b in zip(names, self.start, self.now(), strict=True)}
+
+
 def _backlog(ctx: Context) -> int:
     with ctx.sessions() as session:
         query = select(func.count()).select_from(Job).where(Job.status.in_((PENDING, RUNNING)))
@@ -175,18 +237,22 @@ class Figures:
     backlog_end: int
     drained: bool
     jobs_per_second: dict[int, float]
+    #: Milliseconds of CPU per ticket posted, by part, during the load and its drain.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     def line(self) -> str:
         rates = ", ".join(f"{n} worker{'s' if n > 1 else ''} {r:,.0f} jobs/s" for n, r in self.jobs_per_second.items())
         return (
             f"{self.posted} tickets posted, {self.listed} clarify tasks listed; POST to clarify p50 {self.p50:.2f} s, "
             f"p95 {self.p95:.2f} s; backlog at most {self.backlog_max} jobs, {self.backlog_end} when the load "
-            f"stopped{'' if self.drained else ' (NOT drained in time)'}; draining {BACKLOG} tickets: {rates}"
+            f"stopped{'' if self.drained else ' (NOT drained in time)'}; draining {BACKLOG} tickets: {rates}; "
+            f"CPU per ticket: {', '.join(f'{name} {ms:.1f} ms' for name, ms in self.cpu_ms.items())}"
         )
 
 
 def _sustained(stack: Stack, token: str, *, rate: float, seconds: float, workers: int) -> Figures:
     stack.start_workers(workers)
+    meter = CpuMeter(stack)
     samples: list[int] = []
     until = threading.Event()
     sampler = threading.Thread(target=_sample_backlog, args=(stack.ctx, until, samples))
@@ -195,6 +261,7 @@ def _sustained(stack: Stack, token: str, *, rate: float, seconds: float, workers
         sent = _post_at_rate(stack.port, token, rate=rate, seconds=seconds)
         end = _backlog(stack.ctx)
         drained = _drained(stack.ctx, DRAIN_SECONDS)
+        cpu_ms = meter.per_ticket(max(1, len(sent)))
     finally:
         until.set()
         sampler.join()
@@ -202,7 +269,7 @@ def _sustained(stack: Stack, token: str, *, rate: float, seconds: float, workers
     latencies = _seconds_to_clarify(stack.ctx, sent)
     p50 = statistics.median(latencies) if latencies else float("nan")
     p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else float("nan")
-    return Figures(len(sent), len(latencies), p50, p95, max(samples, default=end), end, drained, {})
+    return Figures(len(sent), len(latencies), p50, p95, max(samples, default=end), end, drained, {}, cpu_ms)
 
 
 def _drain_rate(stack: Stack, token: str, processes: int) -> float:
