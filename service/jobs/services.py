@@ -9,7 +9,7 @@ import socket
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, literal_column, select, update
+from sqlalchemy import Select, Update, and_, bindparam, false, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from service import engine
@@ -25,6 +25,8 @@ from service.jobs.topics import CHAINABLE, NOTICES, BpmnError
 from service.observability import metrics, request_id
 from service.processes.instances import Drive, Locked, lock_instance, step_instance
 from service.processes.standalone import step_process
+from service.sla import tracking as sla_tracking
+from service.sla.models import Segment, SlaClock
 from service.tasks.models import OPEN, UserTask
 from service.tickets.history import record
 from service.tickets.models import HistoryEvent, Ticket
@@ -40,19 +42,35 @@ def claim_job(session: Session, ctx: Context, *, worker: str = WORKER_ID, expire
     if expired:
         requeue_expired(session, ctx)
     now = utcnow()
-    due = first_free_query(session, select(Job.id).where(_IS_PENDING, _BUILT_IN, Job.run_after <= now), *_ORDER)
     lease = now + timedelta(seconds=ctx.config.job_lease_seconds)
-    claim = (
-        update(Job)
-        .where(Job.id == due.scalar_subquery())
-        .values(status=RUNNING, attempts=Job.attempts + 1, locked_by=worker, locked_until=lease, updated_at=now)
-        .returning(Job)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    job = session.scalars(claim).one_or_none()
+    job = session.scalars(_claim(session), {"due_by": now, "now": now, "lease": lease, "worker": worker}).one_or_none()
     if job is not None:
         request_id.bind(job.request_id)  # the worker's log lines, and the jobs this one's completion creates, carry it
     return job
+
+
+#: The claim's UPDATE by dialect, built once: SQLAlchemy keeps a statement's cache key with the statement.
+_CLAIMS: dict[str, Update] = {}
+
+
+def _claim(session: Session) -> Update:
+    dialect = session.get_bind().dialect.name
+    if dialect not in _CLAIMS:
+        due = select(Job.id).where(_IS_PENDING, _BUILT_IN, Job.run_after <= bindparam("due_by"))
+        first = first_free_query(session, due, *_ORDER).scalar_subquery()
+        lease: dict[str, Any] = {
+            "locked_by": bindparam("worker"),
+            "locked_until": bindparam("lease"),
+            "updated_at": bindparam("now"),
+        }
+        _CLAIMS[dialect] = (
+            update(Job)
+            .where(Job.id == first)
+            .values(status=RUNNING, attempts=Job.attempts + 1, **lease)
+            .returning(Job)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+    return _CLAIMS[dialect]
 
 
 def requeue_expired(session: Session, ctx: Context) -> int:
@@ -141,14 +159,19 @@ def _run_whole(ctx: Context, job_id: int, ticket_id: int, worker: str) -> Outcom
     return Outcome(job_id, job.topic, DONE, chain=chain)
 
 
-def _lock_for_job(session: Session, ticket_id: int, job_id: int) -> tuple[Locked, Job]:
-    """Lock the ticket's instance, then read, as the lock's last holder left them, the job with its ticket, client
-    and contracts, and the instance's open tasks: one query for what the effect and the step read of them."""
-    instance = lock_instance(session, ticket_id=ticket_id)
-    query = (
-        select(Job, UserTask)
-        .outerjoin(UserTask, and_(UserTask.instance_id == instance.id, UserTask.state == OPEN))
-        .where(Job.id == job_id)
+def _job_under_lock() -> Select[tuple[Job, UserTask, Segment, SlaClock]]:
+    is_open = and_(UserTask.instance_id == bindparam("instance_id"), UserTask.state == OPEN)
+    # The timeline joins one row alone (the first open task's, or the job's when none is open): each segment beside
+    # each clock, as `timeline_of` reads it.
+    first_open = select(func.min(UserTask.id)).where(is_open).scalar_subquery()
+    one_row = and_(Segment.ticket_id == bindparam("ticket_id"), or_(UserTask.id.is_(None), UserTask.id == first_open))
+    return (
+        select(Job, UserTask, Segment, SlaClock)
+        .select_from(Job)
+        .outerjoin(UserTask, is_open)
+        .outerjoin(Segment, one_row)
+        .outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+        .where(Job.id == bindparam("job_id"))
         .options(
             joinedload(Job.ticket).joinedload(Ticket.client).joinedload(Client.contracts),
             lazyload(UserTask.ticket),  # the job's: from the session, not joined again
@@ -156,9 +179,23 @@ def _lock_for_job(session: Session, ticket_id: int, job_id: int) -> tuple[Locked
         )
         .execution_options(populate_existing=True)
     )
-    rows = session.execute(query).unique().all()
+
+
+#: Built once, as the claim is.
+_JOB_UNDER_LOCK = _job_under_lock()
+
+
+def _lock_for_job(session: Session, ticket_id: int, job_id: int) -> tuple[Locked, Job]:
+    """Lock the ticket's instance, then read, as the lock's last holder left them, the job with its ticket, client
+    and contracts, the instance's open tasks, and the ticket's SLA timeline with its clocks: one query for what the
+    effect and the step read of them."""
+    instance = lock_instance(session, ticket_id=ticket_id)
+    params = {"instance_id": instance.id, "ticket_id": ticket_id, "job_id": job_id}
+    rows = session.execute(_JOB_UNDER_LOCK, params).unique().all()
     job = rows[0][0]
-    return Locked(instance, open_rows=[task for _, task in rows if task is not None]), job
+    tasks = list({task.id: task for _, task, _, _ in rows if task is not None}.values())
+    timeline = sla_tracking.timeline_of((segment, clock) for _, _, segment, clock in rows)
+    return Locked(instance, open_rows=tasks, timeline=timeline), job
 
 
 def _run_claimed(ctx: Context, job_id: int, topic: str, worker: str, *, failed: _WholeFailed | None = None) -> Outcome:

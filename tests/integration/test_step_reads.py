@@ -67,11 +67,11 @@ def test_an_engineering_completion_without_a_claim_stops_the_reaction_clock(api:
 
 #: The first job of a new ticket, with the chain its completion makes ready, through one worker's run: the claim
 #: (the expired leases put back, then one UPDATE of the first due job); then one transaction for the effect and the
-#: step (the instance lock; the job with its ticket, client, contracts and the instance's open tasks, in one query;
-#: the chain's known jobs, read once; a mail's recipients; the instance, the ticket, the job done, the new task and
-#: its group; the timeline with the clocks; the closed and the new segment; the finished jobs; the step's, the job's
-#: and its chain's history in one statement). On SQLite each transaction's BEGIN IMMEDIATE among them.
-JOB_STATEMENTS = {"sqlite": 18, "postgresql": 15}
+#: step (the instance lock; the job with its ticket, client, contracts, the instance's open tasks and the SLA
+#: timeline with its clocks, in one query; the chain's known jobs, read once; a mail's recipients; the instance, the
+#: ticket, the job done, the new task and its group; the closed and the new segment; the finished jobs; the step's,
+#: the job's and its chain's history in one statement). On SQLite each transaction's BEGIN IMMEDIATE among them.
+JOB_STATEMENTS = {"sqlite": 17, "postgresql": 14}
 
 
 def test_a_job_and_its_chain_read_the_ticket_once_a_transaction(api: Api) -> None:
