@@ -142,7 +142,7 @@ def _pages(ctx: Context) -> tuple[int, int]:
         statements: list[tuple[str, Any]] = []
 
         def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-            if statement.lstrip().upper().startswith("SELECT") and "FROM job" in statement:
+            if statement.lstrip().upper().startswith(("SELECT", "UPDATE")) and "job" in statement.split("WHERE")[0]:
                 statements.append((statement, parameters))  # noqa: B023 - used before the loop moves on
 
         event.listen(ctx.engine, "before_cursor_execute", seen)
