@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -143,28 +144,26 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def _children(pid: int) -> list[int]:
-    """The processes `pid` started (gunicorn's workers)."""
+def _pids(matches: Callable[[Path], bool]) -> list[int]:
+    """The processes whose /proc entry `matches`; one gone meanwhile is left out."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+            if entry.name.isdigit() and matches(entry):
                 found.append(int(entry.name))
         except OSError:
             continue
     return found
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (gunicorn's workers)."""
+    return _pids(lambda entry: (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid))
 
 
 def _postgres_pids() -> list[int]:
     """The processes of a PostgreSQL server on this host (none when the database is elsewhere)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "comm").read_text().startswith("postgres"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+    return _pids(lambda entry: (entry / "comm").read_text().startswith("postgres"))
 
 
 class CpuMeter:
