@@ -25,8 +25,8 @@ from service.jobs.topics import CHAINABLE, NOTICES, BpmnError
 from service.observability import metrics, request_id
 from service.processes.instances import Drive, Locked, lock_instance, step_instance
 from service.processes.standalone import step_process
-from service.sla import tracking as sla_tracking
 from service.sla.models import Segment, SlaClock
+from service.sla.timeline import timeline_of
 from service.tasks.models import OPEN, UserTask
 from service.tickets.history import record
 from service.tickets.models import HistoryEvent, Ticket
@@ -194,7 +194,7 @@ def _lock_for_job(session: Session, ticket_id: int, job_id: int) -> tuple[Locked
     rows = session.execute(_JOB_UNDER_LOCK, params).unique().all()
     job = rows[0][0]
     tasks = list({task.id: task for _, task, _, _ in rows if task is not None}.values())
-    timeline = sla_tracking.timeline_of((segment, clock) for _, _, segment, clock in rows)
+    timeline = timeline_of((segment, clock) for _, _, segment, clock in rows)
     return Locked(instance, open_rows=tasks, timeline=timeline), job
 
 

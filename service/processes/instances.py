@@ -24,7 +24,7 @@ from service.observability import metrics
 from service.processes.definitions import Version
 from service.processes.models import ProcessInstance
 from service.processes.projection import project
-from service.sla.tracking import Timeline
+from service.sla.timeline import Timeline
 from service.tasks.models import UserTask
 from service.tickets.facts import ticket_facts
 from service.tickets.models import INCIDENT, Ticket

@@ -15,6 +15,7 @@ from service.jobs.topics import PROCESS_TOPICS, TOPICS
 from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
 from service.sla import tracking as sla_tracking
+from service.sla.timeline import Timeline
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, TaskCandidateUser, UserTask
 from service.tickets.history import history_row
 from service.tickets.models import DecisionRecord, HistoryEvent, Ticket
@@ -65,7 +66,7 @@ def project(
     history: list[dict[str, Any]] | None = None,
     responds: bool = False,
     history_to: list[dict[str, Any]] | None = None,
-    timeline: sla_tracking.Timeline | None = None,
+    timeline: Timeline | None = None,
 ) -> None:
     """Store the instance's document and bring every projection in line with it, in the caller's transaction.
 
@@ -225,7 +226,7 @@ def _update_ticket(
     now: datetime,
     new: bool,
     touched: datetime | None,
-    timeline: sla_tracking.Timeline | None,
+    timeline: Timeline | None,
 ) -> list[dict[str, Any]]:
     """Bring the ticket's fields and clocks in line with the run; the history rows of what changed, to write."""
     data = run.data

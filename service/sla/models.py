@@ -121,7 +121,7 @@ class Segment(Base):
     level: Mapped[int | None] = mapped_column(default=None)
     paid: Mapped[bool] = mapped_column(default=False)
     #: Why the clocks pause in this stretch, as the open task's `sla` property says: `client`, `parts` or "" (none);
-    #: None for stretches written before diagrams said so, which pause by their status (`tracking.CLIENT_WAIT`...).
+    #: None for stretches written before diagrams said so, which pause by their status (`timeline.CLIENT_WAIT`...).
     pause: Mapped[str | None] = mapped_column(String(20), default=None)
 
 

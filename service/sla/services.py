@@ -28,7 +28,8 @@ from service.sla.models import (
     SlaEvent,
     TimeEntry,
 )
-from service.sla.tracking import compute_clocks, pause_of, pauses_for, refresh_ticket
+from service.sla.timeline import pause_of
+from service.sla.tracking import compute_clocks, pauses_for, refresh_ticket
 from service.tickets.models import Ticket
 
 SEVERITIES = ("critical", "high", "normal", "low")

@@ -18,8 +18,8 @@ from service.prices.services import prices_for
 from service.processes.instances import Locked, lock_instance, lock_instance_of_task, step_instance, ticket_of_task
 from service.processes.models import ProcessInstance
 from service.sla import hooks as sla_hooks
-from service.sla import tracking as sla_tracking
 from service.sla.models import Segment, SlaClock
+from service.sla.timeline import timeline_of
 from service.tasks import reviews as breach_reviews
 from service.tasks.models import OPEN, CompletionKey, UserTask
 from service.tickets.history import history_row, record
@@ -201,7 +201,7 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
         raise Conflict(f"the task is no longer open: it was {task.state}")
     if task.claimed_by not in (None, user.username):
         raise Conflict(f"the task is claimed by {task.claimed_by}")
-    timeline = sla_tracking.timeline_of((segment, clock) for _, _, segment, clock in rows)
+    timeline = timeline_of((segment, clock) for _, _, segment, clock in rows)
     return Locked(instance, open_rows=[row for row, _ in tasks.values()], timeline=timeline), task
 
 
