@@ -18,7 +18,6 @@ from sqlalchemy import (
     create_engine,
     event,
     exc,
-    insert,
     or_,
     text,
 )
@@ -125,14 +124,6 @@ def _ping_idle_connections(engine: Engine, after_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             raise exc.DisconnectionError(str(error)) from error  # the pool connects anew and tries again
-
-
-def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Insert rows that the transaction only adds and never changes (history, decisions, jobs, new clocks) in one
-    statement, past the ORM's unit of work: a fifth of its Python calls per row. Column defaults apply; the rows they
-    refer to must already be in the database (flushed), and every row must name the same columns."""
-    if rows:
-        session.execute(insert(model.__table__), rows)  # type: ignore[arg-type]
 
 
 def insert_unless_present(

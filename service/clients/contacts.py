@@ -13,10 +13,10 @@ from service.auth.models import Caller
 from service.auth.permissions import Permission, authorize
 from service.clients.models import Client, Contact
 from service.clients.services import find_client
-from service.db import insert_rows
 from service.directory import records
 from service.errors import Conflict, Invalid, NotFound
 from service.paging import Page, keyset_page
+from service.rows import insert_rows
 from service.searching import contains
 from service.tickets.history import history_row
 from service.tickets.models import HistoryEvent, Ticket

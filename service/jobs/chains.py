@@ -7,16 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service import engine
 from service.context import Context
+from service.db import utcnow
 from service.jobs.effects import message_id_for, run_effect
-from service.jobs.models import DONE, RUNNING, Job
+from service.jobs.models import DONE, Job
 from service.jobs.records import Outcome, Result, done_row, failure_message, record_failed_attempt
 from service.jobs.topics import CHAINABLE
 from service.processes.instances import Drive
+from service.rows import insert_rows_for_ids
 from service.tickets.models import Ticket
 
 #: Most jobs one chain runs after its first: a diagram that kept making chainable jobs ready would otherwise hold
@@ -78,24 +80,6 @@ def _known_jobs(session: Session, ready: list[engine.ExternalTaskView]) -> set[s
     return set(session.scalars(select(Job.task_id).where(Job.task_id.in_([task.id for task in ready]))))
 
 
-def _link_job(session: Session, head: Job, task: engine.ExternalTaskView, worker: str, **fields: Any) -> Job:
-    """The job row of a chain's link, written with the step that ran it (flushed by the caller)."""
-    job = Job(
-        instance_id=head.instance_id,
-        ticket_id=head.ticket_id,
-        task_id=task.id,
-        element_id=task.name,
-        topic=task.topic,
-        variables=dict(task.variables),
-        attempts=1,
-        locked_by=worker,
-        request_id=head.request_id,
-        **fields,
-    )
-    session.add(job)
-    return job
-
-
 def finish_links(
     session: Session,
     ctx: Context,
@@ -105,20 +89,36 @@ def finish_links(
     worker: str,
     history: list[dict[str, Any]],
 ) -> tuple[Outcome, ...]:
-    """The jobs of a chain's links, written at once and done; their history rows appended to `history`."""
+    """The jobs of a chain's links, written at once and done; their history rows appended to `history`. When no done
+    job is kept, they are written for their ids (their history names them), then deleted."""
     if not links:
         return ()
-    kept = ctx.config.job_retention_days > 0  # then written done at once; else written for their ids, then deleted
-    status = {"status": DONE, "locked_until": None} if kept else {"status": RUNNING}
-    jobs = [
-        _link_job(session, head, link.task, worker, effect_done=True, result=link.result, **status) for link in links
+    now = utcnow()
+    rows = [
+        {
+            "instance_id": head.instance_id,
+            "ticket_id": head.ticket_id,
+            "task_id": link.task.id,
+            "element_id": link.task.name,
+            "topic": link.task.topic,
+            "variables": dict(link.task.variables),
+            "status": DONE,
+            "attempts": 1,
+            "locked_by": worker,
+            "effect_done": True,
+            "result": link.result,
+            "request_id": head.request_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for link in links
     ]
-    session.flush()  # their ids, for the history
-    outcomes = tuple(Outcome(job.id, job.topic, DONE) for job in jobs)
-    history += [
-        done_row(session, ctx, job, ticket, link.result, mark=not kept) for job, link in zip(jobs, links, strict=True)
-    ]
-    return outcomes
+    ids = insert_rows_for_ids(session, Job, rows)
+    if ctx.config.job_retention_days <= 0:
+        session.execute(delete(Job).where(Job.id.in_(ids)))
+    jobs = [Job(id=job_id, **row) for job_id, row in zip(ids, rows, strict=True)]  # not added: what the history names
+    history += [done_row(session, ctx, job, ticket, job.result or {}, mark=False) for job in jobs]
+    return tuple(Outcome(job.id, job.topic, DONE) for job in jobs)
 
 
 def fail_link(session: Session, ctx: Context, broken: ChainBroken, worker: str) -> None:

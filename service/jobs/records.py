@@ -17,6 +17,7 @@ from service.incidents.records import open_incident, record_failure
 from service.jobs.models import DONE, FAILED, PENDING, Job
 from service.jobs.retention import summarise
 from service.observability import metrics
+from service.rows import write_changes
 from service.tickets.history import history_row
 from service.tickets.models import Ticket
 
@@ -64,6 +65,7 @@ def mark_done(session: Session, ctx: Context, job: Job) -> None:
     job.status = DONE
     job.locked_until = None
     job.updated_at = utcnow()
+    write_changes(session, job)
 
 
 def failure_message(job_id: int, topic: str, error: Exception) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from service import engine
 from service.clients.models import Client
 from service.context import Context
-from service.db import first_free, first_free_query, insert_rows, transaction, utcnow
+from service.db import first_free, first_free_query, transaction, utcnow
 from service.errors import ProcessFailed
 from service.jobs.chains import ChainBroken, Link, chain_drive, fail_link, finish_links
 from service.jobs.effects import run_job_effect, ticket_of
@@ -25,6 +25,7 @@ from service.jobs.topics import CHAINABLE, NOTICES, BpmnError
 from service.observability import metrics, request_id
 from service.processes.instances import Drive, Locked, lock_instance, step_instance
 from service.processes.standalone import step_process
+from service.rows import insert_rows
 from service.sla.models import Segment, SlaClock
 from service.sla.timeline import timeline_of
 from service.tasks.models import OPEN, UserTask

@@ -24,6 +24,7 @@ from service.observability import metrics
 from service.processes.definitions import Version
 from service.processes.models import ProcessInstance
 from service.processes.projection import project
+from service.rows import insert_object
 from service.sla.timeline import Timeline
 from service.tasks.models import UserTask
 from service.tickets.facts import ticket_facts
@@ -83,8 +84,7 @@ def start_instance(
     instance = ProcessInstance(
         definition_id=version.id, ticket_id=ticket.id, document=document, completed=run.completed
     )
-    session.add(instance)
-    session.flush()
+    insert_object(session, instance)
     project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor, new=True)
     return instance
 
@@ -150,12 +150,11 @@ def step_instance(
             )
         except engine.EngineError as error:  # serialising refused the instance's data
             raise process_failure(error, row) from error
+        session.flush()
     except ProcessFailed as failure:
         _with_step(failure, ticket_id, actor, redo, retrying)
         raise
-    try:
-        session.flush()
-    except StaleDataError as error:
+    except StaleDataError as error:  # the instance's version moved on: written by another transaction
         raise Conflict("the ticket moved on while this request ran; reload and try again") from error
     return outcome
 

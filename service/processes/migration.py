@@ -184,20 +184,20 @@ def _save(
     ticket = session.get(Ticket, instance.ticket_id)
     assert ticket is not None
     instance.definition_id = target.id
-    project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor)
-    record(
-        session,
-        ticket,
-        actor,
-        "process_migrated",
-        process=target.key,
-        from_version=move.from_version,
-        to_version=target.version,
-        added=move.added,
-        removed=move.removed,
-        changed=move.changed,
-    )
     try:
+        project(session, instance=instance, ticket=ticket, run=run, events=events, actor=actor)
+        record(
+            session,
+            ticket,
+            actor,
+            "process_migrated",
+            process=target.key,
+            from_version=move.from_version,
+            to_version=target.version,
+            added=move.added,
+            removed=move.removed,
+            changed=move.changed,
+        )
         session.flush()
     except StaleDataError as error:
         raise _Refused("the ticket moved on while it was being migrated; try again") from error

@@ -9,11 +9,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, lazyload
 
 from service import engine
-from service.db import insert_rows, utcnow
+from service.db import utcnow
 from service.jobs.models import CANCELLED_JOB, DONE, FAILED, PENDING, RUNNING, Job
 from service.jobs.topics import PROCESS_TOPICS, TOPICS
 from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
+from service.rows import insert_rows, write_changes
 from service.sla import tracking as sla_tracking
 from service.sla.timeline import Timeline
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, TaskCandidateUser, UserTask
@@ -82,6 +83,7 @@ def project(
         instance.document = run.serialize()
         instance.completed = run.completed
         instance.updated_at = now
+        write_changes(session, instance)
     decisions = [event for event in events if isinstance(event, engine.DecisionTaken)]
     for event in decisions:
         metrics.decision_taken(ruleset=event.ruleset, outcome=event.outcome, copied=event.copied)
@@ -152,30 +154,39 @@ def _sync_tasks(
         with session.no_autoflush:  # what is pending (the ticket's fields) is written once, with the rest of the step
             existing = {task.id: task for task in session.scalars(query)}
     current = {task.id: task for task in user_tasks}
-    for task_id, row in existing.items():
-        if task_id not in current:
-            row.state = COMPLETED if task_id in completed else CANCELLED
-            row.ended_at = now
-            row.completed_by = actor if task_id in completed else None
-    for task_id, task in current.items():
-        if task_id in existing:
-            continue
-        session.add(
-            UserTask(
-                id=task_id,
-                instance_id=instance.id,
-                ticket_id=ticket.id,
-                name=task.name,
-                title=task.title or task.name,
-                assignee=task.assignee,
-                form=[field.to_dict() for field in task.form_fields],
-                priority=task.priority,
-                due_at=_parse_due(task.due),
-                sla=task.sla,
-                candidates=[TaskCandidate(group_name=group) for group in sorted(set(task.candidate_groups))],
-                candidate_people=[TaskCandidateUser(username=name) for name in sorted(set(task.candidate_users))],
-            )
-        )
+    ended = [row for task_id, row in existing.items() if task_id not in current]
+    for row in ended:
+        row.state = COMPLETED if row.id in completed else CANCELLED
+        row.ended_at = now
+        row.completed_by = actor if row.id in completed else None
+    write_changes(session, *ended)
+    added = [task for task_id, task in current.items() if task_id not in existing]
+    insert_rows(
+        session,
+        UserTask,
+        [
+            {
+                "id": task.id,
+                "instance_id": instance.id,
+                "ticket_id": ticket.id,
+                "name": task.name,
+                "title": task.title or task.name,
+                "assignee": task.assignee,
+                "form": [field.to_dict() for field in task.form_fields],
+                "priority": task.priority,
+                "due_at": _parse_due(task.due),
+                "sla": task.sla,
+                "created_at": now,
+            }
+            for task in added
+        ],
+    )
+    groups = [
+        {"task_id": task.id, "group_name": group} for task in added for group in sorted(set(task.candidate_groups))
+    ]
+    insert_rows(session, TaskCandidate, groups)
+    people = [{"task_id": task.id, "username": name} for task in added for name in sorted(set(task.candidate_users))]
+    insert_rows(session, TaskCandidateUser, people)
 
 
 def add_jobs(
@@ -247,6 +258,7 @@ def _update_ticket(
             ticket.closed_at = now
     if changed:
         ticket.updated_at = now
+        write_changes(session, ticket)
     pause = _pause(run, open_tasks)
     sla_tracking.on_ticket_changed(
         session, ticket, variables=data, now=now, new=new, pause=pause, touched=touched, timeline_read=timeline

@@ -19,12 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.context import Context
-from service.db import first_free, insert_rows, is_postgres, lease_over, transaction, utcnow
+from service.db import first_free, is_postgres, lease_over, transaction, utcnow
 from service.errors import ServiceError
 from service.jobs.models import Job
 from service.observability import metrics
 from service.processes.instances import step_instance
 from service.processes.models import ProcessInstance
+from service.rows import insert_rows
 from service.sla.models import BREACH, DONE, FIRED, PENDING, BreachReview, SlaClock, SlaEvent
 from service.sla.notices import notice_job
 from service.sla.tracking import refresh_ticket

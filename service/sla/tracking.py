@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db import insert_rows
+from service.rows import insert_rows, write_changes
 from service.sla.calendars import Calendar, aware
 from service.sla.clocks import ClockFigures, ClockInput, Interval, evaluate
 from service.sla.levels import Level, find_service_level
@@ -314,6 +314,7 @@ def refresh_ticket(
                 )
             elif due_event.status == PENDING:
                 due_event.due_at = due_at
+    write_changes(session, *rows.values(), *events.values())
     insert_rows(session, SlaClock, new_clocks)
     insert_rows(session, SlaEvent, new_events)
     return figured

@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session
 
 from service.auth.models import Caller
-from service.db import insert_rows, utcnow
+from service.db import utcnow
+from service.rows import insert_rows
 from service.tickets.models import INCIDENT, HistoryEvent, Ticket
 
 #: The jobs whose completion a client is told of: the mails sent to the ticket's contact.

@@ -26,6 +26,7 @@ from service.observability import metrics
 from service.paging import Page, keyset_page, keyset_rows
 from service.processes.instances import start_instance, unknown_equipment
 from service.processes.models import ProcessDefinition, ProcessInstance
+from service.rows import insert_object
 from service.sla.services import ticket_sla
 from service.tasks.models import OPEN, UserTask
 from service.tickets.history import client_event, client_visible, record
@@ -113,8 +114,7 @@ def new_ticket(
     )
     if created_at is not None:
         ticket.created_at = created_at
-    session.add(ticket)
-    session.flush()  # the id and the number the database derives from it
+    insert_object(session, ticket)  # with the id and the number the database derives from it
     record(session, ticket, actor, "ticket_opened", channel=ticket.channel, client=client.code)
     return ticket
 

@@ -9,8 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service import engine
-from service.db import insert_rows
 from service.processes.models import ProcessInstance
+from service.rows import insert_rows
 from service.timers.models import DROPPED, FIRED, WAITING, DueTimer
 
 

@@ -1,0 +1,100 @@
+"""Rows a step writes past the ORM's unit of work (`insert_object`, `write_changes`): what the database holds is what
+the objects hold, the flush has nothing left to write, a stale version is refused, and rows of one table that
+changed the same columns are written by one statement."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from bench.steps import counting
+from service.context import Context
+from service.db import transaction
+from service.processes.models import ProcessInstance
+from service.rows import insert_object, write_changes
+from service.tickets.models import Ticket
+from tests.integration.conftest import Api
+
+
+def _opened(api: Api) -> str:
+    return str(api.open_ticket()["number"])
+
+
+def test_changed_columns_are_written_at_once_and_the_flush_has_nothing_left(api: Api) -> None:
+    number = _opened(api)
+    with transaction(api.ctx.sessions) as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None
+        ticket.summary, ticket.route = "Controller B replaced", ticket.route  # the route set to what it was
+        with counting() as written:
+            write_changes(session, ticket)
+        with counting() as flushed:
+            session.flush()
+    (sets,) = [text.split(" SET ")[1].split(" WHERE ")[0] for text in written.texts if text.startswith("UPDATE")]
+    assert "summary" in sets and "route" not in sets
+    assert flushed.total == 0, flushed.texts
+    with api.ctx.sessions() as session:
+        assert session.scalar(select(Ticket.summary).where(Ticket.number == number)) == "Controller B replaced"
+
+
+def test_rows_of_one_table_changed_alike_are_one_statement(api: Api) -> None:
+    numbers = [_opened(api) for _ in range(3)]
+    with transaction(api.ctx.sessions) as session:
+        tickets = list(session.scalars(select(Ticket).where(Ticket.number.in_(numbers))))
+        for ticket in tickets:
+            ticket.summary = f"checked {ticket.number}"
+        with counting() as written:
+            write_changes(session, *tickets)
+    assert sum(text.startswith("UPDATE ticket") for text in written.texts) == 1
+    with api.ctx.sessions() as session:
+        summaries = set(session.scalars(select(Ticket.summary).where(Ticket.number.in_(numbers))))
+    assert summaries == {f"checked {number}" for number in numbers}
+
+
+def test_a_versioned_row_counts_its_version_up_and_refuses_a_stale_one(api: Api) -> None:
+    number = _opened(api)
+    with transaction(api.ctx.sessions) as session:
+        instance = session.scalar(
+            select(ProcessInstance).join(Ticket, Ticket.id == ProcessInstance.ticket_id).where(Ticket.number == number)
+        )
+        assert instance is not None
+        version = instance.lock_version
+        instance.completed = False  # unchanged: nothing to write
+        write_changes(session, instance)
+        assert instance.lock_version == version
+        instance.document = instance.document + " "
+        write_changes(session, instance)
+        assert instance.lock_version == version + 1
+    with transaction(api.ctx.sessions) as session:  # another writer moves the version on
+        session.execute(
+            update(ProcessInstance).where(ProcessInstance.id == instance.id).values(lock_version=version + 5)
+        )
+    with pytest.raises(StaleDataError), transaction(api.ctx.sessions) as session:  # rolled back
+        session.add(instance)
+        instance.document = instance.document.rstrip()
+        write_changes(session, instance)
+
+
+def test_a_new_object_is_inserted_with_what_the_database_gave_it(ctx: Context, api: Api) -> None:
+    model = _opened(api)
+    with transaction(ctx.sessions) as session:
+        source = session.scalar(select(Ticket).where(Ticket.number == model))
+        assert source is not None
+        ticket = Ticket(
+            client_id=source.client_id,
+            contact_id=source.contact_id,
+            channel="email",
+            summary="Fan noise",
+            created_by="duty",
+        )
+        insert_object(session, ticket)
+        assert ticket.id is not None and ticket.number == f"SD-{ticket.id:06d}"  # computed by the database
+        assert ticket.status == "new" and ticket.created_at is not None  # the column defaults
+        assert ticket.client is source.client  # from the session
+        with counting() as flushed:
+            session.flush()
+        assert flushed.total == 0, flushed.texts
+        number = ticket.number
+    with ctx.sessions() as session:
+        assert session.scalar(select(Ticket.summary).where(Ticket.number == number)) == "Fan noise"
