@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import TextClause, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from service.rows import insert_rows, write_changes
@@ -282,19 +282,16 @@ def refresh_ticket(
         session, ticket, now=now, responded=responded, segments=segments, new=new, unanswered=unanswered
     )
     if figured is None:
-        events = _events(session, ticket) if not new else {}
         for row in rows.values():
             session.delete(row)
-        for event in events.values():
-            if event.status == PENDING:
-                event.due_at = None
+        if not new:  # nothing is due any more
+            pending = (SlaEvent.ticket_id == ticket.id) & (SlaEvent.status == PENDING)
+            session.execute(update(SlaEvent).where(pending).values(due_at=None))
         return None
     dues = {kind: _event_dues(figured.figures[kind]) for kind in CLOCKS}
     # The due warnings and breaches follow the clocks: while every stored clock's moments stay, they stay too.
     unchanged = all(kind in rows and _stored_dues(rows[kind]) == dues[kind] for kind in CLOCKS)
-    events = {} if new or unchanged else _events(session, ticket)
     new_clocks: list[dict[str, Any]] = []
-    new_events: list[dict[str, Any]] = []
     for kind in CLOCKS:
         figures = figured.figures[kind]
         values = _clock_values(ticket, figured, figures, now)
@@ -304,25 +301,39 @@ def refresh_ticket(
         elif any(getattr(stored, name) != value for name, value in values.items() if name != "updated_at"):
             for name, value in values.items():  # `updated_at`: when its figures last changed
                 setattr(stored, name, value)
-        if unchanged:
-            continue
-        for event_kind, due_at in dues[kind].items():
-            due_event = events.get((kind, event_kind))
-            if due_event is None:
-                new_events.append(
-                    {"ticket_id": ticket.id, "clock": kind, "kind": event_kind, "status": PENDING, "due_at": due_at}
-                )
-            elif due_event.status == PENDING:
-                due_event.due_at = due_at
-    write_changes(session, *rows.values(), *events.values())
+    write_changes(session, *rows.values())
     insert_rows(session, SlaClock, new_clocks)
-    insert_rows(session, SlaEvent, new_events)
+    if not unchanged:
+        schedule = [
+            {"ticket_id": ticket.id, "clock": kind, "kind": event_kind, "status": PENDING, "due_at": due_at}
+            for kind in CLOCKS
+            for event_kind, due_at in dues[kind].items()
+        ]
+        if new:
+            insert_rows(session, SlaEvent, schedule)
+        else:
+            session.execute(_RESCHEDULING, [{**row, "mail_attempts": 0, "detail": {}} for row in schedule])
     return figured
 
 
-def _events(session: Session, ticket: Ticket) -> dict[tuple[str, str], SlaEvent]:
-    """The ticket's due warnings and breaches by clock and kind."""
-    return {(e.clock, e.kind): e for e in session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket.id))}
+def _rescheduling() -> TextClause:
+    """The ticket's warnings and breaches due anew in one statement: a pending one takes its new moment, one that
+    has fired stays as it is, one the ticket had none of is added. Written out, as SQLAlchemy compiles an `ON
+    CONFLICT` insert anew at each call; PostgreSQL and SQLite read it alike."""
+    columns = [
+        SlaEvent.__table__.c[name]
+        for name in ("ticket_id", "clock", "kind", "status", "due_at", "mail_attempts", "detail")
+    ]
+    names = ", ".join(column.name for column in columns)
+    sql = (
+        f"INSERT INTO sla_event ({names}) VALUES ({', '.join(f':{column.name}' for column in columns)}) "
+        "ON CONFLICT (ticket_id, clock, kind) DO UPDATE SET due_at = excluded.due_at "
+        f"WHERE sla_event.status = '{PENDING}'"
+    )
+    return text(sql).bindparams(*(bindparam(column.name, type_=column.type) for column in columns))
+
+
+_RESCHEDULING = _rescheduling()
 
 
 def _event_dues(figures: ClockFigures) -> dict[str, datetime | None]:

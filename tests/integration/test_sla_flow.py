@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from service.sla.firing import drain_events, run_due_event
 from service.sla.models import SlaEvent
+from service.tickets.models import Ticket
 from service.worker import drain
 from tests.integration.conftest import Api
 from tests.support.sla import at, plain_friday
@@ -230,3 +231,25 @@ def test_a_worker_that_was_down_fires_late_events_once_even_when_two_run_at_once
             assert len(_history(api, number, "sla_warning")) == 2
         assert len(api.get("/sla/reviews", as_="manager").get_json()["items"]) == 6
         assert _fire(api) == []
+
+
+def test_new_deadlines_move_the_pending_warnings_and_breaches_and_leave_a_fired_one_as_it_fired(api: Api) -> None:
+    start = datetime.now().astimezone() + timedelta(days=1)
+    with time_machine.travel(start, tick=False) as clock:
+        number = api.open_ticket(severity="low")["number"]  # NORD-BANK: gold, 24x7, 8 hours to react
+        drain(api.ctx)
+        clock.shift(timedelta(hours=7))  # past the warning at 80 %
+        assert _fire(api) == ["reaction.warning"]
+
+        def events() -> dict[str, tuple[str, datetime | None]]:
+            with api.ctx.sessions() as session:
+                query = select(SlaEvent).join(Ticket, Ticket.id == SlaEvent.ticket_id).where(Ticket.number == number)
+                return {f"{e.clock}.{e.kind}": (e.status, e.due_at) for e in session.scalars(query)}
+
+        before = events()
+        api.complete(number, "clarify", {"description": "all paths down", "severity": "critical"}, as_="duty")
+        after = events()
+        assert before["reaction.warning"][0] != "pending" and after["reaction.warning"][0] != "pending"
+        assert after["reaction.warning"][1] == before["reaction.warning"][1]  # when it fell due, as it fired
+        assert after["reaction.breach"][0] == "pending" and after["reaction.breach"][1] != before["reaction.breach"][1]
+        assert set(after) == set(before)  # moved, none added
