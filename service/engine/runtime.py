@@ -280,15 +280,19 @@ class Run:
     @property
     def data(self) -> dict[str, Any]:
         """The variables (a copy): those of the open tasks, or the final ones once completed."""
+        return copy.deepcopy(self._variables())
+
+    def _variables(self) -> dict[str, Any]:
+        """The variables as the instance holds them (not copied: only to read)."""
         if self.completed:
-            return copy.deepcopy(self._workflow.data)
+            return dict(self._workflow.data)
         merged: dict[str, Any] = {}
         open_tasks = list(self._tasks(OPEN))
         if not open_tasks and self._workflow.last_task is not None:
             open_tasks = [self._workflow.last_task]
         for task in open_tasks:
             merged.update(task.data)
-        return copy.deepcopy(merged)
+        return merged
 
     @property
     def completed(self) -> bool:
@@ -305,7 +309,7 @@ class Run:
 
         Raises EngineError (``budget``) when its variables have grown past ``limits.data_bytes`` serialised.
         """
-        size = len(json.dumps(self.data))
+        size = len(json.dumps(self._variables()))
         if size > self.limits.data_bytes:
             detail = f"the instance's variables take {size} bytes, more than the budget of {self.limits.data_bytes}"
             raise EngineError(None, self._definition.filename, detail, budget=True)

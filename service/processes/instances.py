@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -197,7 +197,7 @@ def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:
     the ticket's flow takes (a step, a claim or a completion of one of its tasks), so that of two callers one waits
     and then sees what the other did. PostgreSQL locks the row (`SELECT ... FOR UPDATE`); on SQLite every
     transaction holds the database's write lock from its start."""
-    instance = _locked(session, ProcessInstance.ticket_id == ticket_id)
+    instance = session.scalar(_LOCKS[is_postgres(session)], {"ticket_id": ticket_id})
     if instance is None:
         raise NotFound("the ticket has no process instance")
     return instance
@@ -206,19 +206,24 @@ def lock_instance(session: Session, *, ticket_id: int) -> ProcessInstance:
 def lock_instance_of_task(session: Session, *, task_id: str) -> ProcessInstance | None:
     """The instance of the task's ticket, locked as `lock_instance` locks it, in one query; None when there is no
     such task (or its ticket has no instance)."""
-    return _locked(session, ProcessInstance.ticket_id == ticket_of_task(task_id))
+    return session.scalar(_LOCKS_OF_TASK[is_postgres(session)], {"task_id": task_id})
 
 
-def ticket_of_task(task_id: str) -> Any:
+def ticket_of_task(task_id: Any) -> Any:
     """The id of the task's ticket, as a subquery."""
     return select(UserTask.ticket_id).where(UserTask.id == task_id).scalar_subquery()
 
 
-def _locked(session: Session, where: Any) -> ProcessInstance | None:
-    query = select(ProcessInstance).where(where).execution_options(populate_existing=True)
-    if is_postgres(session):
-        query = query.with_for_update()
-    return session.scalar(query)
+def _locking(ticket_id: Any) -> dict[bool, Select[tuple[ProcessInstance]]]:
+    """The read of a ticket's instance, as SQLite (False) and PostgreSQL (True) lock it; built once, with bound
+    parameters."""
+    query = select(ProcessInstance).where(ProcessInstance.ticket_id == ticket_id)
+    query = query.execution_options(populate_existing=True)
+    return {False: query, True: query.with_for_update()}
+
+
+_LOCKS = _locking(bindparam("ticket_id"))
+_LOCKS_OF_TASK = _locking(ticket_of_task(bindparam("task_id")))
 
 
 def advance_run(run: engine.Run, version: Version) -> list[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from service.auth.models import Caller
@@ -171,16 +171,33 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
     query for everything the step reads of them after the lock's own (404 when the task is not in the user's queues,
     409 when it has ended or someone else holds it). On SQLite the transaction holds the write lock from its start:
     the instance comes with the tasks, and the task's ticket is found in the same query."""
-    ticket_id: Any = ticket_of_task(task_id)
+    params: dict[str, Any] = {"task_id": task_id}
+    query = _TASK_UNDER_LOCK_SQLITE
     if is_postgres(session):
         locked_instance = lock_instance_of_task(session, task_id=task_id)
         if locked_instance is None:
             get_task(session, user=user, task_id=task_id)  # 404 for no such task
             raise NotFound("the ticket has no process instance")
-        ticket_id = locked_instance.ticket_id
+        query, params["ticket_id"] = _TASK_UNDER_LOCK, locked_instance.ticket_id
+    rows = session.execute(query, params).unique().all()
+    tasks = {row.id: (row, of) for row, of, _, _ in rows}
+    task, instance = tasks.get(task_id, (None, None))
+    if task is None or instance is None or not _may_work_on(user, task):
+        raise NotFound(f"no task {task_id}")
+    if task.state != OPEN:
+        raise Conflict(f"the task is no longer open: it was {task.state}")
+    if task.claimed_by not in (None, user.username):
+        raise Conflict(f"the task is claimed by {task.claimed_by}")
+    timeline = timeline_of((segment, clock) for _, _, segment, clock in rows)
+    return Locked(instance, open_rows=[row for row, _ in tasks.values()], timeline=timeline), task
+
+
+def _task_under_lock(ticket_id: Any) -> Select[tuple[UserTask, ProcessInstance, Segment, SlaClock]]:
+    """The read of `_lock_for_completion`: the task (`task_id`) and the open tasks of its ticket (`ticket_id`)."""
+    task_id: Any = bindparam("task_id")
     # The timeline joins the completed task's row alone: each segment beside each clock, as `timeline_of` reads it.
     of_the_task = and_(Segment.ticket_id == UserTask.ticket_id, UserTask.id == task_id)
-    query = (
+    return (
         select(UserTask, ProcessInstance, Segment, SlaClock)
         .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
         .outerjoin(Segment, of_the_task)
@@ -192,17 +209,12 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
         )
         .execution_options(populate_existing=True)
     )
-    rows = session.execute(query).unique().all()
-    tasks = {row.id: (row, of) for row, of, _, _ in rows}
-    task, instance = tasks.get(task_id, (None, None))
-    if task is None or instance is None or not _may_work_on(user, task):
-        raise NotFound(f"no task {task_id}")
-    if task.state != OPEN:
-        raise Conflict(f"the task is no longer open: it was {task.state}")
-    if task.claimed_by not in (None, user.username):
-        raise Conflict(f"the task is claimed by {task.claimed_by}")
-    timeline = timeline_of((segment, clock) for _, _, segment, clock in rows)
-    return Locked(instance, open_rows=[row for row, _ in tasks.values()], timeline=timeline), task
+
+
+#: Built once, with bound parameters. PostgreSQL: the ticket is the locked instance's; SQLite: the task's, found in
+#: the same query.
+_TASK_UNDER_LOCK = _task_under_lock(bindparam("ticket_id"))
+_TASK_UNDER_LOCK_SQLITE = _task_under_lock(ticket_of_task(bindparam("task_id")))
 
 
 def finish_completion(
