@@ -4,9 +4,10 @@ fifth of a worker's CPU; these writers send the same statements with a fraction 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, Update, bindparam, insert, inspect, update
+from sqlalchemy import Insert, Table, TextClause, Update, bindparam, insert, inspect, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -52,6 +53,38 @@ def insert_object(session: Session, obj: Base) -> None:
 _INSERTS: dict[Table, Insert] = {}
 
 
+def upsert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]], *, update: tuple[str, ...]) -> None:
+    """Insert rows in one statement; where a row with the same primary key is there, set its `update` columns from
+    the row instead: the rows a step ends and adds of one table, together (the ended tasks with the new ones). Every
+    row names every column (by name). Written out, and built once for each number of rows, as SQLAlchemy compiles an
+    `ON CONFLICT` insert anew at each call."""
+    if rows:
+        statement = _upsert(model.__table__, len(rows), tuple(rows[0]), update)  # type: ignore[arg-type]
+        session.execute(statement, {f"r{n}_{name}": value for n, row in enumerate(rows) for name, value in row.items()})
+
+
+@cache
+def _upsert(table: Table, count: int, names: tuple[str, ...], update: tuple[str, ...]) -> TextClause:
+    columns = [table.c[name] for name in names]
+    values = ", ".join("(" + ", ".join(f":r{n}_{column.name}" for column in columns) + ")" for n in range(count))
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {values} "
+        f"ON CONFLICT ({', '.join(column.name for column in table.primary_key)}) "
+        f"DO UPDATE SET {', '.join(f'{name} = excluded.{name}' for name in update)}"
+    )
+    params = (bindparam(f"r{n}_{column.name}", type_=column.type) for n in range(count) for column in columns)
+    return text(sql).bindparams(*params)
+
+
+def mark_stored(session: Session, *objects: Base) -> None:
+    """Take loaded objects' values as what their rows hold, the caller having written them: the flush has nothing
+    left to write of their columns (a changed relationship is still its)."""
+    for obj in objects:
+        state = inspect(obj)
+        if all(key in state.mapper.column_attrs for key in state.committed_state):
+            state._commit_all(state.dict, session.identity_map)  # noqa: SLF001 - as the flush does after its write
+
+
 def write_changes(session: Session, *objects: Base) -> None:
     """Write what changed in loaded objects' columns now, past the ORM's unit of work: one UPDATE by primary key
     for the objects of a table that changed the same columns (built once for each set of columns). The objects then
@@ -76,10 +109,7 @@ def write_changes(session: Session, *objects: Base) -> None:
         for state, params in rows:
             if version is not None:
                 state.dict[state.mapper.get_property_by_column(version).key] = params["version_new"]
-    for obj in objects:
-        state = inspect(obj)
-        if all(key in state.mapper.column_attrs for key in state.committed_state):  # the flush has nothing left
-            state._commit_all(state.dict, session.identity_map)  # noqa: SLF001 - as the flush does after its write
+    mark_stored(session, *objects)
 
 
 def _update_of(state: Any, changed: list[str]) -> tuple[tuple[Table, tuple[str, ...], Any], dict[str, Any]]:

@@ -14,7 +14,7 @@ from service.jobs.models import CANCELLED_JOB, DONE, FAILED, PENDING, RUNNING, J
 from service.jobs.topics import PROCESS_TOPICS, TOPICS
 from service.observability import metrics, request_id
 from service.processes.models import ProcessInstance
-from service.rows import insert_rows, write_changes
+from service.rows import insert_rows, mark_stored, upsert_rows, write_changes
 from service.sla import tracking as sla_tracking
 from service.sla.timeline import Timeline
 from service.tasks.models import CANCELLED, COMPLETED, OPEN, TaskCandidate, TaskCandidateUser, UserTask
@@ -159,34 +159,37 @@ def _sync_tasks(
         row.state = COMPLETED if row.id in completed else CANCELLED
         row.ended_at = now
         row.completed_by = actor if row.id in completed else None
-    write_changes(session, *ended)
     added = [task for task_id, task in current.items() if task_id not in existing]
-    insert_rows(
-        session,
-        UserTask,
-        [
-            {
-                "id": task.id,
-                "instance_id": instance.id,
-                "ticket_id": ticket.id,
-                "name": task.name,
-                "title": task.title or task.name,
-                "assignee": task.assignee,
-                "form": [field.to_dict() for field in task.form_fields],
-                "priority": task.priority,
-                "due_at": _parse_due(task.due),
-                "sla": task.sla,
-                "created_at": now,
-            }
-            for task in added
-        ],
-    )
-    groups = [
-        {"task_id": task.id, "group_name": group} for task in added for group in sorted(set(task.candidate_groups))
+    opened = {"claimed_by": None, "state": OPEN, "created_at": now, "ended_at": None, "completed_by": None}
+    new_rows = [
+        {
+            "id": task.id,
+            "instance_id": instance.id,
+            "ticket_id": ticket.id,
+            "name": task.name,
+            "title": task.title or task.name,
+            "assignee": task.assignee,
+            "form": [field.to_dict() for field in task.form_fields],
+            "priority": task.priority,
+            "due_at": _parse_due(task.due),
+            "sla": task.sla,
+            **opened,
+        }
+        for task in added
     ]
-    insert_rows(session, TaskCandidate, groups)
-    people = [{"task_id": task.id, "username": name} for task in added for name in sorted(set(task.candidate_users))]
-    insert_rows(session, TaskCandidateUser, people)
+    # The ended rows and the new ones in one statement: an ended row, its id taken, sets its end.
+    rows = [{column: getattr(row, column) for column in _TASK_COLUMNS} for row in ended]
+    rows += [{column: values[column] for column in _TASK_COLUMNS} for values in new_rows]
+    upsert_rows(session, UserTask, rows, update=("state", "ended_at", "completed_by"))
+    mark_stored(session, *ended)
+    groups = [(task.id, group) for task in added for group in sorted(set(task.candidate_groups))]
+    insert_rows(session, TaskCandidate, [{"task_id": task_id, "group_name": group} for task_id, group in groups])
+    people = [(task.id, name) for task in added for name in sorted(set(task.candidate_users))]
+    insert_rows(session, TaskCandidateUser, [{"task_id": task_id, "username": name} for task_id, name in people])
+
+
+#: A task row's columns, in the table's order (their attributes have the same names).
+_TASK_COLUMNS = tuple(column.name for column in UserTask.__table__.columns)
 
 
 def add_jobs(

@@ -13,7 +13,9 @@ from service.context import Context
 from service.db import transaction
 from service.processes.models import ProcessInstance
 from service.rows import insert_object, write_changes
+from service.tasks.models import UserTask
 from service.tickets.models import Ticket
+from service.worker import drain
 from tests.integration.conftest import Api
 
 
@@ -98,3 +100,22 @@ def test_a_new_object_is_inserted_with_what_the_database_gave_it(ctx: Context, a
         number = ticket.number
     with ctx.sessions() as session:
         assert session.scalar(select(Ticket.summary).where(Ticket.number == number)) == "Fan noise"
+
+
+def test_ended_rows_and_new_ones_are_one_statement_and_an_ended_row_keeps_the_rest_of_its_columns(api: Api) -> None:
+    number = _opened(api)
+    drain(api.ctx)
+    task_id = api.task(number, "clarify", as_="duty")["id"]
+    with counting() as seen:
+        done = api.post(f"/tasks/{task_id}/complete", as_="duty", json={"data": {"description": "Controller B"}})
+    assert done.status_code == 200, done.get_json()
+    assert sum(text.startswith("INSERT INTO user_task") for text in seen.texts) == 1, "\n".join(seen.texts)
+    assert not [text for text in seen.texts if text.startswith("UPDATE user_task")], "\n".join(seen.texts)
+    with api.ctx.sessions() as session:
+        tasks = {
+            task.name: task for task in session.scalars(select(UserTask).join(Ticket).where(Ticket.number == number))
+        }
+    clarify = tasks["clarify"]
+    assert (clarify.id, clarify.state, clarify.completed_by) == (task_id, "completed", "duty")
+    assert clarify.ended_at is not None and clarify.created_at < clarify.ended_at and clarify.form  # kept as it was
+    assert [name for name, task in tasks.items() if task.state == "open"] == ["resolve"]

@@ -9,10 +9,10 @@ from tests.integration.conftest import Api
 #: A clarify completion: the caller's token with its user and groups (one query, not cached, so that a deactivated
 #: user is refused at their next request); the instance lock (PostgreSQL; SQLite's BEGIN IMMEDIATE instead); then,
 #: under it, the task with its instance, ticket, client, contracts and candidates, the instance's open tasks and the
-#: ticket's SLA timeline with its clocks (one query); the decision; the closed and the opened segment (one
-#: statement); the instance, the ticket, the ended and the new task with its group; the step's history (decision,
-#: status change, completion: one statement); the clocks.
-CLARIFY_STATEMENTS = 12
+#: ticket's SLA timeline with its clocks (one query); the instance; the decision; the ended and the new task (one
+#: statement) and the new one's group; the ticket; the closed and the opened segment (one statement); the clocks;
+#: the step's history (decision, status change, completion: one statement).
+CLARIFY_STATEMENTS = 11
 
 
 def _clarify_task(api: Api, number: str) -> str:
