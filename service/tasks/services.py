@@ -242,7 +242,8 @@ def finish_completion(
         locked.responds = sla_hooks.responds(task)
 
     def complete(run: Any) -> None:  # runs once the instance is locked
-        estimate.update(run.data)  # what the consultant priced, as the instance holds it before this form
+        if one_off.accepted(name, data):  # what the consultant priced, as the instance holds it before this form
+            estimate.update(run.data)
         run.complete_user_task(task_id, data)
 
     step_instance(
