@@ -109,9 +109,9 @@ def floor_page(engine: Engine, statement: TextClause, params: dict[str, Any]) ->
     return call
 
 
-def rss_mib() -> float:
-    """This process's resident memory now, in MiB (Linux)."""
-    with open("/proc/self/statm") as statm:
+def rss_mib(pid: int | str = "self") -> float:
+    """A process's resident memory now (this one's unless told), in MiB (Linux)."""
+    with open(f"/proc/{pid}/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import ROOT, label, prepared, wait_http
+from bench.common import ROOT, label, prepared, rss_mib, wait_http
 from service.auth.services import issue_token
 from service.context import Context
 from service.db import transaction
@@ -44,6 +44,8 @@ from tests.support.tickets import DEMO_TICKET
 POSTERS = 16
 #: Tickets queued up with the worker stopped, then drained, for the jobs/s of one worker process and of two.
 BACKLOG = 150
+#: Seconds into the load when the first resident memory is taken: the caches of web and workers filled.
+RSS_AFTER = 30.0
 #: Seconds the load generator waits at most, after its last POST, for the backlog to drain.
 DRAIN_SECONDS = 120.0
 
@@ -180,10 +182,23 @@ class CpuMeter:
         workers = [worker.pid for worker in self.stack.workers]
         return _cpu_seconds(web), _cpu_seconds(workers), _cpu_seconds(_postgres_pids()), time.process_time()
 
+    def rss(self) -> tuple[float, float]:
+        """Resident memory of the largest gunicorn worker and of the largest worker process now, in MiB."""
+        assert self.stack.web is not None
+        groups = (_children(self.stack.web.pid), [worker.pid for worker in self.stack.workers])
+        return tuple(max((_rss_or_none(pid) or 0.0 for pid in pids), default=0.0) for pids in groups)  # type: ignore[return-value]
+
     def per_ticket(self, tickets: int) -> dict[str, float]:
         """Milliseconds of CPU per ticket of each part since the meter was made."""
         names = ("web", "workers", "PostgreSQL", "load generator")
         return {name: (b - a) / tickets * 1000 for name, a, b in zip(names, self.start, self.now(), strict=True)}
+
+
+def _rss_or_none(pid: int) -> float | None:
+    try:
+        return rss_mib(pid)
+    except OSError:  # gone meanwhile
+        return None
 
 
 def _backlog(ctx: Context) -> int:
@@ -197,9 +212,11 @@ def _done_jobs(ctx: Context) -> int:
         return session.scalar(select(func.count()).select_from(Job).where(Job.status == DONE)) or 0
 
 
-def _sample_backlog(ctx: Context, until: threading.Event, samples: list[int]) -> None:
+def _sample(meter: CpuMeter, until: threading.Event, samples: list[int], memory: list[tuple[float, float]]) -> None:
+    """Every second: the backlog, and the resident memory of the largest web worker and worker process."""
     while not until.wait(1.0):
-        samples.append(_backlog(ctx))
+        samples.append(_backlog(meter.stack.ctx))
+        memory.append(meter.rss())
 
 
 def _drained(ctx: Context, timeout: float) -> bool:
@@ -238,6 +255,8 @@ class Figures:
     jobs_per_second: dict[int, float]
     #: Milliseconds of CPU per ticket posted, by part, during the load and its drain.
     cpu_ms: dict[str, float] = field(default_factory=dict)
+    #: Resident MiB of the largest web worker and worker process, RSS_AFTER seconds into the load and at its end.
+    rss: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
 
     def line(self) -> str:
         rates = ", ".join(f"{n} worker{'s' if n > 1 else ''} {r:,.0f} jobs/s" for n, r in self.jobs_per_second.items())
@@ -245,7 +264,9 @@ class Figures:
             f"{self.posted} tickets posted, {self.listed} clarify tasks listed; POST to clarify p50 {self.p50:.2f} s, "
             f"p95 {self.p95:.2f} s; backlog at most {self.backlog_max} jobs, {self.backlog_end} when the load "
             f"stopped{'' if self.drained else ' (NOT drained in time)'}; draining {BACKLOG} tickets: {rates}; "
-            f"CPU per ticket: {', '.join(f'{name} {ms:.1f} ms' for name, ms in self.cpu_ms.items())}"
+            f"CPU per ticket: {', '.join(f'{name} {ms:.1f} ms' for name, ms in self.cpu_ms.items())}; "
+            f"RSS {RSS_AFTER:.0f} s into the load and at its end (largest process): web {self.rss[0][0]:.0f} and "
+            f"{self.rss[1][0]:.0f} MiB, workers {self.rss[0][1]:.0f} and {self.rss[1][1]:.0f} MiB"
         )
 
 
@@ -253,12 +274,14 @@ def _sustained(stack: Stack, token: str, *, rate: float, seconds: float, workers
     stack.start_workers(workers)
     meter = CpuMeter(stack)
     samples: list[int] = []
+    memory: list[tuple[float, float]] = []
     until = threading.Event()
-    sampler = threading.Thread(target=_sample_backlog, args=(stack.ctx, until, samples))
+    sampler = threading.Thread(target=_sample, args=(meter, until, samples, memory))
     sampler.start()
     try:
         sent = _post_at_rate(stack.port, token, rate=rate, seconds=seconds)
         end = _backlog(stack.ctx)
+        loaded = list(memory)
         drained = _drained(stack.ctx, DRAIN_SECONDS)
         cpu_ms = meter.per_ticket(max(1, len(sent)))
     finally:
@@ -268,7 +291,8 @@ def _sustained(stack: Stack, token: str, *, rate: float, seconds: float, workers
     latencies = _seconds_to_clarify(stack.ctx, sent)
     p50 = statistics.median(latencies) if latencies else float("nan")
     p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else float("nan")
-    return Figures(len(sent), len(latencies), p50, p95, max(samples, default=end), end, drained, {}, cpu_ms)
+    rss = (loaded[min(int(RSS_AFTER), len(loaded) - 1)], loaded[-1]) if loaded else ((0.0, 0.0), (0.0, 0.0))
+    return Figures(len(sent), len(latencies), p50, p95, max(samples, default=end), end, drained, {}, cpu_ms, rss)
 
 
 def _drain_rate(stack: Stack, token: str, processes: int) -> float:
