@@ -53,24 +53,36 @@ def insert_object(session: Session, obj: Base) -> None:
 _INSERTS: dict[Table, Insert] = {}
 
 
-def upsert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]], *, update: tuple[str, ...]) -> None:
-    """Insert rows in one statement; where a row with the same primary key is there, set its `update` columns from
-    the row instead: the rows a step ends and adds of one table, together (the ended tasks with the new ones). Every
-    row names every column (by name). Written out, and built once for each number of rows, as SQLAlchemy compiles an
-    `ON CONFLICT` insert anew at each call."""
+def upsert_rows(
+    session: Session,
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    *,
+    update: tuple[str, ...],
+    on: tuple[str, ...] = (),
+    where: str = "",
+) -> None:
+    """Insert rows in one statement; where a row with the same key (`on`: the primary key unless told) is there,
+    set its `update` columns from the row instead (only where the stored row meets `where`, an SQL condition, when
+    given): the ended tasks of a step with its new ones, a ticket's due warnings and breaches. Every row names the
+    same columns. Written out, and built once for each shape, as SQLAlchemy compiles an `ON CONFLICT` insert anew
+    at each call."""
     if rows:
-        statement = _upsert(model.__table__, len(rows), tuple(rows[0]), update)  # type: ignore[arg-type]
+        statement = _upsert(model.__table__, len(rows), tuple(rows[0]), update, on, where)  # type: ignore[arg-type]
         session.execute(statement, {f"r{n}_{name}": value for n, row in enumerate(rows) for name, value in row.items()})
 
 
 @cache
-def _upsert(table: Table, count: int, names: tuple[str, ...], update: tuple[str, ...]) -> TextClause:
+def _upsert(
+    table: Table, count: int, names: tuple[str, ...], update: tuple[str, ...], on: tuple[str, ...], where: str
+) -> TextClause:
     columns = [table.c[name] for name in names]
     values = ", ".join("(" + ", ".join(f":r{n}_{column.name}" for column in columns) + ")" for n in range(count))
+    key = on or tuple(column.name for column in table.primary_key)
     sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {values} "
-        f"ON CONFLICT ({', '.join(column.name for column in table.primary_key)}) "
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {values} ON CONFLICT ({', '.join(key)}) "
         f"DO UPDATE SET {', '.join(f'{name} = excluded.{name}' for name in update)}"
+        + (f" WHERE {where}" if where else "")
     )
     params = (bindparam(f"r{n}_{column.name}", type_=column.type) for n in range(count) for column in columns)
     return text(sql).bindparams(*params)

@@ -178,8 +178,7 @@ def _sync_tasks(
         for task in added
     ]
     # The ended rows and the new ones in one statement: an ended row, its id taken, sets its end.
-    rows = [{column: getattr(row, column) for column in _TASK_COLUMNS} for row in ended]
-    rows += [{column: values[column] for column in _TASK_COLUMNS} for values in new_rows]
+    rows = [{column: getattr(row, column) for column in _TASK_COLUMNS} for row in ended] + new_rows
     upsert_rows(session, UserTask, rows, update=("state", "ended_at", "completed_by"))
     mark_stored(session, *ended)
     groups = [(task.id, group) for task in added for group in sorted(set(task.candidate_groups))]
@@ -188,7 +187,7 @@ def _sync_tasks(
     insert_rows(session, TaskCandidateUser, [{"task_id": task_id, "username": name} for task_id, name in people])
 
 
-#: A task row's columns, in the table's order (their attributes have the same names).
+#: A task row's columns (their attributes have the same names).
 _TASK_COLUMNS = tuple(column.name for column in UserTask.__table__.columns)
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.rows import insert_rows, write_changes
+from service.rows import insert_rows, upsert_rows, write_changes
 from service.sla.calendars import Calendar, aware
 from service.sla.clocks import ClockFigures, ClockInput, Interval, evaluate
 from service.sla.levels import Level, find_service_level
@@ -312,28 +312,16 @@ def refresh_ticket(
         if new:
             insert_rows(session, SlaEvent, schedule)
         else:
-            session.execute(_RESCHEDULING, [{**row, "mail_attempts": 0, "detail": {}} for row in schedule])
+            # A pending one takes its new moment, one that has fired stays as it fired, a missing one is added.
+            upsert_rows(
+                session,
+                SlaEvent,
+                [{**row, "mail_attempts": 0, "detail": {}} for row in schedule],
+                update=("due_at",),
+                on=("ticket_id", "clock", "kind"),
+                where=f"sla_event.status = '{PENDING}'",
+            )
     return figured
-
-
-def _rescheduling() -> TextClause:
-    """The ticket's warnings and breaches due anew in one statement: a pending one takes its new moment, one that
-    has fired stays as it is, one the ticket had none of is added. Written out, as SQLAlchemy compiles an `ON
-    CONFLICT` insert anew at each call; PostgreSQL and SQLite read it alike."""
-    columns = [
-        SlaEvent.__table__.c[name]
-        for name in ("ticket_id", "clock", "kind", "status", "due_at", "mail_attempts", "detail")
-    ]
-    names = ", ".join(column.name for column in columns)
-    sql = (
-        f"INSERT INTO sla_event ({names}) VALUES ({', '.join(f':{column.name}' for column in columns)}) "
-        "ON CONFLICT (ticket_id, clock, kind) DO UPDATE SET due_at = excluded.due_at "
-        f"WHERE sla_event.status = '{PENDING}'"
-    )
-    return text(sql).bindparams(*(bindparam(column.name, type_=column.type) for column in columns))
-
-
-_RESCHEDULING = _rescheduling()
 
 
 def _event_dues(figures: ClockFigures) -> dict[str, datetime | None]:
