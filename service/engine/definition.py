@@ -121,7 +121,7 @@ class Definition:
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise EngineError(None, self.filename, f"unreadable instance document: {err!r}") from err
         run = self.restore(document, decide=decide, limits=limits)
-        migration.repredict(run._workflow)
+        run.repredict()
         return run
 
     def migration_problems(self, run: Run) -> list[str]:

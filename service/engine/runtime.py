@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -23,7 +24,7 @@ from .errors import EngineError, FormError, TaskNotOpen
 from .forms import validate_form
 from .instructions import Instruction, apply_instructions
 from .interrupting import interrupt, interrupted
-from .migration import ReachedElement, reached
+from .migration import ReachedElement, reached, repredict
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .modification import move_token, token_elements
 from .pruning import OPEN, prune_loop_passes
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .definition import Definition
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Task iteration in SpiffWorkflow stops at depth 1000 (the instance would then look completed),
 # and serialising is linear in the tree: refuse to grow past these, loudly.
@@ -42,8 +44,26 @@ MAX_TASKS = 2000
 MAX_DEPTH = 900
 
 
+def _changes(method: F) -> F:
+    """Marks a method that changes the task tree: what was read of the tree before it is read again after."""
+
+    @functools.wraps(method)
+    def changing(self: Run, *args: Any, **kwargs: Any) -> Any:
+        self._seen.clear()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._seen.clear()
+
+    return changing  # type: ignore[return-value]
+
+
 class Run:
-    """One process instance; not thread-safe (the service locks the instance row)."""
+    """One process instance; not thread-safe (the service locks the instance row).
+
+    What is read of the task tree (its open tasks, whether it completed) is kept until a method that changes the tree
+    runs: a step reads its tree once between changes.
+    """
 
     max_tasks = MAX_TASKS
     max_depth = MAX_DEPTH
@@ -56,6 +76,7 @@ class Run:
         self._workflow = workflow
         self._events = events  # the script engine's business rule tasks append here too
         self._current: Any = None
+        self._seen: dict[str, Any] = {}
         #: A BPMN error nothing caught: the next ``advance()`` fails with it.
         self._uncaught: EngineError | None = None
         #: The external tasks waiting when the run began, and those of them its own calls ended: the others that end
@@ -65,6 +86,7 @@ class Run:
 
     # --- driving the instance -----------------------------------------------------------------
 
+    @_changes
     def advance(self) -> list[EngineEvent]:
         """Run engine steps until the instance waits or ends; return what happened since last call."""
         self._current = None
@@ -81,6 +103,7 @@ class Run:
         self._events.clear()
         return events
 
+    @_changes
     def complete_user_task(self, task_id: str, data: dict[str, Any]) -> None:
         """Validate ``data`` against the task's form, merge it and complete the task."""
         task = self._open_task(task_id, UserTask)
@@ -88,6 +111,7 @@ class Run:
         task.data.update(copy.deepcopy(values))
         self._complete(task, "userTask")
 
+    @_changes
     def complete_external_task(self, task_id: str, result: dict[str, Any]) -> None:
         """Merge a worker's result into the variables and complete the external task."""
         task = self._open_task(task_id, ExternalTask)
@@ -95,6 +119,7 @@ class Run:
         self._ended_external.add(str(task_id))
         self._complete(task, "serviceTask")
 
+    @_changes
     def throw_bpmn_error(
         self, task_id: str, code: str, message: str = "", variables: dict[str, Any] | None = None
     ) -> str | None:
@@ -131,6 +156,7 @@ class Run:
         self._guard(catch)
         return element_of(catcher)
 
+    @_changes
     def fire_timers(self, now: datetime) -> list[str]:
         """Fire every timer due at `now` (which is also the clock new timers start from); return their task ids.
 
@@ -143,6 +169,7 @@ class Run:
         self._guard(self._workflow.refresh_timers)
         return due
 
+    @_changes
     def send_message(self, name: str, data: dict[str, Any]) -> bool:
         """Deliver a message (its data merges into the variables); False if nothing waits for it.
 
@@ -164,16 +191,24 @@ class Run:
         self._guard(lambda: self._workflow.send_event(event))
         return True
 
+    @_changes
     def move_token(self, cancel: Collection[str], start_before: str) -> None:
         """Cancel the tokens at the elements `cancel` and start one before `start_before`, which runs on the next
         ``advance()`` with the variables the cancelled tasks held (ModificationRefused says why it cannot)."""
         move_token(self._workflow, cancel, start_before)
 
+    @_changes
     def apply_instructions(self, instructions: Sequence[Instruction]) -> None:
         """Camunda's modification instructions, checked whole and applied at once: the cancels, then the starts,
         which run on the next ``advance()`` (ModificationRefused names the bad instruction's index)."""
         apply_instructions(self._workflow, instructions)
 
+    @_changes
+    def repredict(self) -> None:
+        """Predict the tree's future tasks again (after its document was moved onto another version)."""
+        repredict(self._workflow)
+
+    @_changes
     def update_data(self, values: dict[str, Any]) -> None:
         """Overwrite variables in the open part of the instance (the service's ticket fields)."""
         clean = plain_data(values, "variables")
@@ -279,11 +314,11 @@ class Run:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The variables (a copy): those of the open tasks, or the final ones once completed."""
-        return copy.deepcopy(self._variables())
+        """The variables (a copy, to keep): those of the open tasks, or the final ones once completed."""
+        return copy.deepcopy(self.variables())
 
-    def _variables(self) -> dict[str, Any]:
-        """The variables as the instance holds them (not copied: only to read)."""
+    def variables(self) -> dict[str, Any]:
+        """The variables as the instance holds them (not copied: to read only; `data` is a copy to keep)."""
         if self.completed:
             return dict(self._workflow.data)
         merged: dict[str, Any] = {}
@@ -297,7 +332,9 @@ class Run:
     @property
     def completed(self) -> bool:
         """True once the instance reached its end."""
-        return bool(self._workflow.is_completed())
+        if "completed" not in self._seen:
+            self._seen["completed"] = bool(self._workflow.is_completed())
+        return bool(self._seen["completed"])
 
     @property
     def task_count(self) -> int:
@@ -309,7 +346,7 @@ class Run:
 
         Raises EngineError (``budget``) when its variables have grown past ``limits.data_bytes`` serialised.
         """
-        size = len(json.dumps(self._variables()))
+        size = len(json.dumps(self.variables()))
         if size > self.limits.data_bytes:
             detail = f"the instance's variables take {size} bytes, more than the budget of {self.limits.data_bytes}"
             raise EngineError(None, self._definition.filename, detail, budget=True)
@@ -326,8 +363,12 @@ class Run:
             raise EngineError(None, self._definition.filename, f"the BPMN error {code!r} is not caught")
 
     def _tasks(self, state: int, spec_class: type | None = None) -> Iterator[Any]:
-        for task in self._workflow.get_tasks(state=state):
-            if spec_class is None or isinstance(task.task_spec, spec_class):
+        """The tasks in `state` (open states only), of `spec_class` when given, from the open tasks read once."""
+        assert not state & ~OPEN, "only open states are kept"
+        if "open" not in self._seen:
+            self._seen["open"] = list(self._workflow.get_tasks(state=OPEN))
+        for task in self._seen["open"]:
+            if task.has_state(state) and (spec_class is None or isinstance(task.task_spec, spec_class)):
                 yield task
 
     def _ready_to_run(self) -> bool:

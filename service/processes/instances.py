@@ -136,7 +136,7 @@ def step_instance(
     except engine.EngineError as error:  # what the action set off failed (the next task's assignment, a timer)
         raise _with_step(process_failure(error, row), ticket_id, actor, redo, retrying) from error
     if refresh_facts:
-        _apply_form_to_ticket(session, ticket, run.data)
+        _apply_form_to_ticket(session, ticket, run.variables())
         run.update_data(ticket_facts(ticket, today=date.today()))
     done = frozenset({completes}) if completes else frozenset()
     try:

@@ -42,7 +42,7 @@ PAUSE_BY_SLA = {"pause_client": "client", "pause_parts": "parts"}
 def ticket_status(run: engine.Run, open_tasks: list[engine.UserTaskView], previous: str) -> str:
     """The ticket's status from what its instance waits for: the open tasks' declared statuses, then messages."""
     if run.completed:
-        return str(run.data.get("status") or "closed")
+        return str(run.variables().get("status") or "closed")
     declared = {task.status for task in open_tasks if task.status}
     for status in TASK_STATUSES:
         if status in declared:
@@ -242,7 +242,7 @@ def _update_ticket(
     timeline: Timeline | None,
 ) -> list[dict[str, Any]]:
     """Bring the ticket's fields and clocks in line with the run; the history rows of what changed, to write."""
-    data = run.data
+    data = run.variables()
     changed = False
     written: list[dict[str, Any]] = []
     for name in TICKET_VARIABLES:

@@ -306,3 +306,27 @@ def test_update_data_refreshes_the_queue_of_an_open_user_task():
     assert run.user_tasks()[0].candidate_groups == ("servers-L1",)
     run.update_data({"level": "two"})  # the expression now fails: the task keeps its queue
     assert reopen(definition, run).user_tasks()[0].candidate_groups == ("servers-L1",)
+
+
+def test_what_a_run_reads_of_its_tree_is_read_again_after_each_change():
+    definition = definition_of(EXTERNAL, USER, '<bpmn:userTask id="e3" camunda:candidateGroups="duty" />')
+    run = definition.start({"ticket": "SD-1"}, decide=no_decisions)
+    run.advance()
+    [job] = run.external_tasks()
+    assert (run.user_tasks(), run.completed) == ([], False)  # read, and kept until the tree changes
+
+    run.complete_external_task(job.id, {"folder_url": "file:///x"})
+    assert [task.name for task in run.user_tasks()] == ["e2"]  # ready before the next advance
+    run.advance()
+    assert run.external_tasks() == []
+    run.update_data({"ticket": "SD-2"})
+    assert run.variables()["ticket"] == "SD-2"
+
+    [check] = run.user_tasks()
+    run.complete_user_task(check.id, {})
+    assert [task.name for task in run.user_tasks()] == ["e3"]
+    run.advance()
+    [last] = run.user_tasks()
+    run.complete_user_task(last.id, {})
+    run.advance()
+    assert (run.user_tasks(), run.completed) == ([], True)
