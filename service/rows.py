@@ -99,18 +99,29 @@ def mark_stored(session: Session, *objects: Base) -> None:
 
 def write_changes(session: Session, *objects: Base) -> None:
     """Write what changed in loaded objects' columns now, past the ORM's unit of work: one UPDATE by primary key
-    for the objects of a table that changed the same columns (built once for each set of columns). The objects then
-    hold the values as stored, and the flush has nothing left to write of them. A versioned row (`version_id_col`)
-    is written only at the version read, and counts it up. A row another transaction changed (its version moved on)
-    or deleted meanwhile raises StaleDataError, as the flush would. A changed relationship is left to the flush."""
-    batches: dict[tuple[Table, tuple[str, ...], Any], list[tuple[Any, dict[str, Any]]]] = {}
+    for the objects of a table, setting every column any of them changed (built once for each set of columns): two
+    clocks of a ticket, one stopped and one counting on, are one statement (a column one row did not change is
+    written as it was loaded: the rows must be the caller's alone, under its lock). The objects then hold the values as
+    stored, and the flush has nothing left to write of them. A versioned row (`version_id_col`) is written only at
+    the version read, and counts it up. A row another transaction changed (its version moved on) or deleted meanwhile
+    raises StaleDataError, as the flush would. A changed relationship is left to the flush."""
+    changes = []
     for obj in objects:
         state = inspect(obj)
         attrs = state.mapper.column_attrs
-        changed = sorted(key for key in state.committed_state if key in attrs and state.attrs[key].history.added)
+        changed = {key for key in state.committed_state if key in attrs and state.attrs[key].history.added}
         if changed:
-            shape, params = _update_of(state, changed)
-            batches.setdefault(shape, []).append((state, params))
+            changes.append((state, changed))
+    of_table: dict[Any, set[str]] = {}
+    for state, changed in changes:
+        of_table.setdefault(state.mapper.local_table, set()).update(changed)
+    batches: dict[tuple[Table, tuple[str, ...], Any], list[tuple[Any, dict[str, Any]]]] = {}
+    for state, changed in changes:
+        written = of_table[state.mapper.local_table]
+        if not written <= state.dict.keys():  # a column not loaded: only what this object changed
+            written = changed
+        shape, params = _update_of(state, sorted(written))
+        batches.setdefault(shape, []).append((state, params))
     connection = session.connection() if batches else None
     for (table, columns, version), rows in batches.items():
         matched = connection.execute(  # type: ignore[union-attr]
