@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from service.engine import EngineError, ScriptLimits, load_definition
+from service.engine import budget as budget_module
 from service.engine import sandbox as sandbox_module
 from service.engine.budget import BudgetExceeded
 from service.engine.scripting import UnsafeCode, check_code, evaluate, render_template, run_script
@@ -291,6 +292,20 @@ def test_items_can_be_updated_in_place_and_stay_metered() -> None:
         run_script("d['a'] += s * 10 ** 9", {"d": {"a": ""}, "s": "x"}, SMALL)
     with pytest.raises(UnsafeCode):  # an index with a call in it would be evaluated twice: refused
         check_code("l[len(l) - 1] += 1", "exec")
+
+
+def test_the_allocator_is_counted_only_once_a_script_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    counted = []
+
+    def blocks() -> int:
+        counted.append(1)
+        return len(counted) * 10
+
+    monkeypatch.setattr(budget_module.sys, "getallocatedblocks", blocks)
+    assert evaluate("status == 'new' and level + 1 > 0", {"status": "new", "level": 0}) is True
+    assert counted == []  # most conditions never loop: the arenas are not walked for them
+    run_script("n = 0\nfor a in l:\n  n = n + a", dict(NUMBERS), SMALL)
+    assert len(counted) == 1 + 1000 // budget_module.CHECK_EVERY  # at the first step, then at each check
 
 
 def test_each_run_gets_a_fresh_budget() -> None:
