@@ -27,7 +27,7 @@ from service.processes.instances import Drive, Locked, lock_instance, step_insta
 from service.processes.standalone import step_process
 from service.rows import insert_rows
 from service.sla.models import Segment, SlaClock
-from service.sla.timeline import timeline_of
+from service.sla.timeline import clocks_beside_latest_segment, timeline_of
 from service.tasks.models import OPEN, UserTask
 from service.tickets.history import record
 from service.tickets.models import HistoryEvent, Ticket
@@ -162,8 +162,8 @@ def _run_whole(ctx: Context, job_id: int, ticket_id: int, worker: str) -> Outcom
 
 def _job_under_lock() -> Select[tuple[Job, UserTask, Segment, SlaClock]]:
     is_open = and_(UserTask.instance_id == bindparam("instance_id"), UserTask.state == OPEN)
-    # The timeline joins one row alone (the first open task's, or the job's when none is open): each segment beside
-    # each clock, as `timeline_of` reads it.
+    # The timeline joins one row alone (the first open task's, or the job's when none is open): each segment, the
+    # clocks beside the latest (`timeline_of`).
     first_open = select(func.min(UserTask.id)).where(is_open).scalar_subquery()
     one_row = and_(Segment.ticket_id == bindparam("ticket_id"), or_(UserTask.id.is_(None), UserTask.id == first_open))
     return (
@@ -171,7 +171,7 @@ def _job_under_lock() -> Select[tuple[Job, UserTask, Segment, SlaClock]]:
         .select_from(Job)
         .outerjoin(UserTask, is_open)
         .outerjoin(Segment, one_row)
-        .outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+        .outerjoin(SlaClock, clocks_beside_latest_segment())
         .where(Job.id == bindparam("job_id"))
         .options(
             joinedload(Job.ticket).joinedload(Ticket.client).joinedload(Client.contracts),

@@ -8,8 +8,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, TextClause, and_, bindparam, func, select, text
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db import is_postgres
@@ -38,9 +38,17 @@ def pause_of(segment: Segment) -> str:
 Timeline = tuple[list[Segment], list[SlaClock]]
 
 
+def clocks_beside_latest_segment() -> ColumnElement[bool]:
+    """How a ticket's clocks join its segments (`Segment`) in a read of its timeline: beside its latest segment
+    alone, so that each clock comes once and the rows grow by one a segment, not by one a segment and clock."""
+    other = aliased(Segment)
+    latest = select(func.max(other.id)).where(other.ticket_id == Segment.ticket_id).correlate(Segment)
+    return and_(SlaClock.ticket_id == Segment.ticket_id, Segment.id == latest.scalar_subquery())
+
+
 def timeline_and_clocks(session: Session, ticket: Ticket) -> Timeline:
-    """The ticket's segments, oldest first, and its stored clocks: one query (each segment beside each clock)."""
-    query = select(Segment, SlaClock).outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+    """The ticket's segments, oldest first, and its stored clocks: one query (its clocks beside its latest segment)."""
+    query = select(Segment, SlaClock).outerjoin(SlaClock, clocks_beside_latest_segment())
     found = timeline_of(session.execute(query.where(Segment.ticket_id == ticket.id)).tuples())
     if found is None:  # a ticket older than the timeline: its clocks alone
         return [], list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
@@ -48,8 +56,9 @@ def timeline_and_clocks(session: Session, ticket: Ticket) -> Timeline:
 
 
 def timeline_of(pairs: Iterable[tuple[Segment | None, SlaClock | None]]) -> Timeline | None:
-    """The timeline in rows that give each segment of a ticket beside each of its clocks (`Segment` outer joined to
-    `SlaClock` on the ticket, in any order, rows of neither among them); None when they hold no segment."""
+    """The timeline in rows that give each segment of a ticket and each of its clocks beside one of them (`Segment`
+    outer joined to `SlaClock` by `clocks_beside_latest_segment`, in any order, rows of neither among them); None
+    when they hold no segment."""
     segments: dict[int, Segment] = {}
     clocks: dict[int, SlaClock] = {}
     for segment, clock in pairs:

@@ -19,7 +19,7 @@ from service.processes.instances import Locked, lock_instance, lock_instance_of_
 from service.processes.models import ProcessInstance
 from service.sla import hooks as sla_hooks
 from service.sla.models import Segment, SlaClock
-from service.sla.timeline import timeline_of
+from service.sla.timeline import clocks_beside_latest_segment, timeline_of
 from service.tasks import reviews as breach_reviews
 from service.tasks.models import OPEN, CompletionKey, UserTask
 from service.tickets.history import history_row, record
@@ -195,13 +195,13 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
 def _task_under_lock(ticket_id: Any) -> Select[tuple[UserTask, ProcessInstance, Segment, SlaClock]]:
     """The read of `_lock_for_completion`: the task (`task_id`) and the open tasks of its ticket (`ticket_id`)."""
     task_id: Any = bindparam("task_id")
-    # The timeline joins the completed task's row alone: each segment beside each clock, as `timeline_of` reads it.
+    # The timeline joins the completed task's row alone: each segment, the clocks beside the latest (`timeline_of`).
     of_the_task = and_(Segment.ticket_id == UserTask.ticket_id, UserTask.id == task_id)
     return (
         select(UserTask, ProcessInstance, Segment, SlaClock)
         .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
         .outerjoin(Segment, of_the_task)
-        .outerjoin(SlaClock, SlaClock.ticket_id == Segment.ticket_id)
+        .outerjoin(SlaClock, clocks_beside_latest_segment())
         .where(or_(UserTask.id == task_id, and_(UserTask.ticket_id == ticket_id, UserTask.state == OPEN)))
         .options(
             joinedload(UserTask.candidates),
