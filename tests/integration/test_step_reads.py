@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bench.steps import counting
 from service.sla.calendars import aware
-from service.sla.models import REACTION, SlaClock, SlaEvent
+from service.sla.models import REACTION, Segment, SlaClock, SlaEvent
+from service.sla.timeline import clocks_beside_latest_segment, timeline_of
 from service.tickets.models import Ticket
 from service.worker import drain, run_one_job
 from tests.integration.conftest import Api
@@ -19,8 +20,9 @@ from tests.support.sla import at, plain_friday
 #: The first escalation (resolve, outcome escalate) by the first engineering team: the token; the instance lock
 #: (SQLite: BEGIN IMMEDIATE); the task with its instance, ticket, client, contracts, candidates, the instance's open
 #: tasks and the ticket's timeline with its clocks; the instance; the decision; the ended and the new task (one
-#: statement) and its group; the ticket; the closed and the new segment (one statement); the clocks (the reaction
-#: stops); the due warnings and breaches moved (one statement, nothing read first); the step's history.
+#: statement) and its group; the ticket; the closed and the new segment (one statement); the clocks (one statement:
+#: the reaction stops, the resolution counts on); the due warnings and breaches moved (one statement, nothing read
+#: first); the step's history.
 ESCALATION_STATEMENTS = 12
 
 
@@ -34,11 +36,14 @@ def _escalation_ready(api: Api) -> str:
 
 def test_an_escalation_reads_nothing_twice_and_stays_within_its_statements(api: Api) -> None:
     api.ctx.rules.refresh_seconds = 60.0  # as in service: the active rule versions are looked up once a second
-    warm, number = _escalation_ready(api), _escalation_ready(api)
-    api.complete(warm, "resolve", {"outcome": "escalate"}, as_="storage.l1")  # fills the process's caches
-    task_id = api.task(number, "resolve", as_="storage.l1")["id"]
-    with counting() as seen:
-        done = api.post(f"/tasks/{task_id}/complete", as_="storage.l1", json={"data": {"outcome": "escalate"}})
+    friday = plain_friday(date.today() + timedelta(days=3))
+    with time_machine.travel(at(friday, 10), tick=False) as clock:
+        warm, number = _escalation_ready(api), _escalation_ready(api)
+        api.complete(warm, "resolve", {"outcome": "escalate"}, as_="storage.l1")  # fills the process's caches
+        task_id = api.task(number, "resolve", as_="storage.l1")["id"]
+        clock.move_to(at(friday, 10, 40))  # both clocks move: the reaction stops, the resolution counts on
+        with counting() as seen:
+            done = api.post(f"/tasks/{task_id}/complete", as_="storage.l1", json={"data": {"outcome": "escalate"}})
     assert done.status_code == 200, done.get_json()
     reads = [text for text in seen.texts if text.lstrip().upper().startswith("SELECT")]
     assert len(reads) == len(set(reads)), "\n".join(reads)  # no query sent twice in one step
@@ -63,6 +68,23 @@ def test_an_engineering_completion_without_a_claim_stops_the_reaction_clock(api:
             assert [event.due_at for event in due] == [None, None]  # no warning or breach left to fire
         kinds = [event["kind"] for event in api.history(number)]
         assert kinds.index("task_completed") > kinds.index("decision")  # the step's history, in its order
+
+
+def test_the_timeline_read_gives_each_clock_once_beside_the_latest_segment(api: Api) -> None:
+    number = _escalation_ready(api)
+    api.complete(number, "resolve", {"outcome": "escalate"}, as_="storage.l1")
+    with api.ctx.sessions() as session:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
+        segments = list(session.scalars(select(Segment).where(Segment.ticket_id == ticket_id).order_by(Segment.id)))
+        clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket_id)))
+        assert len(segments) >= 3 and len(clocks) == 2
+        read = select(Segment, SlaClock).outerjoin(SlaClock, clocks_beside_latest_segment())
+        rows = session.execute(read.where(Segment.ticket_id == ticket_id)).tuples().all()
+        assert len(rows) == len(segments) + len(clocks) - 1  # not one a segment and clock
+        assert [clock for segment, clock in rows if clock is not None and segment is not segments[-1]] == []
+        found = timeline_of(rows)
+        assert found is not None
+        assert found[0] == segments and {clock.id for clock in found[1]} == {clock.id for clock in clocks}
 
 
 #: The first job of a new ticket, with the chain its completion makes ready, through one worker's run: the claim
