@@ -208,9 +208,9 @@ class Run:
         """Predict the tree's future tasks again (after its document was moved onto another version)."""
         repredict(self._workflow)
 
-    @_changes
     def update_data(self, values: dict[str, Any]) -> None:
-        """Overwrite variables in the open part of the instance (the service's ticket fields)."""
+        """Overwrite variables in the open part of the instance (the service's ticket fields); no task changes state,
+        so what was read of the tree stays."""
         clean = plain_data(values, "variables")
         for task in self._tasks(OPEN):
             task.data.update(copy.deepcopy(clean))
