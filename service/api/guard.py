@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import flask_smorest
+import marshmallow as ma
 from flask import Request
 from flask.json.provider import DefaultJSONProvider
 from webargs import core
@@ -129,6 +130,20 @@ class StrictJSONProvider(DefaultJSONProvider):
 
 class StrictParser(FlaskParser):
     """Webargs' parser with the strict loader; its refusals are 400 problems with the reason."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._schemas: dict[type[ma.Schema], ma.Schema] = {}
+
+    def _get_schema(self, argmap: Any, req: Request) -> ma.Schema:
+        """The schema of a view's arguments: a class's instance is made once, not at each request (making one copies
+        every field), as loading keeps nothing on the instance."""
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):

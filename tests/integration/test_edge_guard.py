@@ -11,11 +11,12 @@ from flask import Request
 from sqlalchemy import text, update
 from werkzeug.test import EnvironBuilder
 
-from service.api.guard import BadRequest, check_request
+from service.api.guard import BadRequest, Blueprint, check_request
 from service.db import transaction, utcnow
 from service.jobs.models import Job
 from service.jobs.topics import TOPICS
 from service.rulesets.registry import RulesRegistry
+from service.tickets.schemas import TicketCreateSchema
 from service.worker import drain
 from tests.conftest import ROOT
 from tests.integration.conftest import Api
@@ -176,3 +177,23 @@ def test_a_form_part_without_a_name_is_checked_not_a_server_error(disposition: s
 def test_a_nameless_form_part_is_still_checked() -> None:
     with pytest.raises(BadRequest):
         check_request(_form("form-data", b"23\x0059"))
+
+
+def test_a_views_argument_schema_is_made_once_and_keeps_nothing_between_requests(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = []
+    original = TicketCreateSchema.__init__
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TicketCreateSchema, "__init__", counted)
+    monkeypatch.setattr(Blueprint.ARGUMENTS_PARSER, "_schemas", {})
+    refused = api.post("/tickets", as_="duty", json={**TICKET, "summary": ""})
+    assert refused.status_code == 422 and "summary" in refused.get_json()["errors"]
+    assert api.post("/tickets", as_="duty", json=TICKET).status_code == 201  # the refusal left nothing behind
+    missing = api.post("/tickets", as_="duty", json={key: TICKET[key] for key in TICKET if key != "channel"})
+    assert missing.status_code == 422 and set(missing.get_json()["errors"]) == {"channel"}
+    assert len(made) == 1
