@@ -21,9 +21,9 @@ from .errors import DiagramError, EngineError, Problem
 from .migration import DefinitionChanges
 from .model import EngineEvent
 from .parser import DialectParser
-from .runtime import Run, plain_data
+from .runtime import Run
 from .script_engine import RestrictedScriptEngine
-from .scripting import DEFAULT_LIMITS, Decide
+from .scripting import DEFAULT_LIMITS, Decide, plain_data
 from .serializer import InstanceSerializer, SpecMismatch
 from .starts import StartTrigger, pass_start_events, start_triggers
 

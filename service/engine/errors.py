@@ -105,3 +105,13 @@ class ModificationRefused(Exception):
         self.detail = detail
         self.index = index
         super().__init__(detail)
+
+
+def engine_error_in(err: BaseException) -> EngineError | None:
+    """The EngineError among the causes of `err` (the library wraps ours, as a failing condition's), or None."""
+    seen: BaseException | None = err
+    for _ in range(10):
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if seen is None or isinstance(seen, EngineError):
+            return seen
+    return None

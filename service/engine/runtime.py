@@ -10,17 +10,16 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from .bpmn_errors import catch, error_catcher, error_event, uncaught_error
 from .budget import ScriptLimits
 from .diagram_model import MessageRule
-from .errors import EngineError, FormError, TaskNotOpen
+from .errors import EngineError, FormError, TaskNotOpen, engine_error_in
 from .forms import validate_form
 from .instructions import Instruction, apply_instructions
 from .interrupting import interrupt, interrupted
@@ -28,9 +27,9 @@ from .migration import ReachedElement, reached, repredict
 from .model import EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .modification import move_token, token_elements
 from .pruning import OPEN, prune_loop_passes
-from .scripting import DEFAULT_LIMITS, unsafe_value
+from .scripting import DEFAULT_LIMITS, plain_data
 from .specs import ExternalTask, UserTask, element_of, kind_of
-from .timers import WaitingTimer, waiting_timer
+from .timers import WaitingTimer, waiting_timers
 
 if TYPE_CHECKING:
     from .definition import Definition
@@ -137,23 +136,13 @@ class Run:
             raise ValueError("a BPMN error needs a code")
         self._ended_external.add(str(task_id))
         payload = plain_data(variables or {}, "error variables")
-        catcher = _error_catcher(task, code)
+        catcher = error_catcher(task, code)
         if catcher is None:
             self._uncaught = self._error(task, f"the BPMN error {code!r} ({message or 'no message'}) is not caught")
             return None
-        rule = self._definition.error_catches.get(element_of(catcher))
-        if rule is not None and rule.code_variable:
-            payload[rule.code_variable] = code
-        if rule is not None and rule.message_variable:
-            payload[rule.message_variable] = message
-        event = BpmnEvent(ErrorEventDefinition(code, code), payload=payload)
+        event = error_event(code, message, payload, self._definition.error_catches.get(element_of(catcher)))
         self._current = task
-
-        def catch() -> None:
-            catcher.task_spec.catch(catcher, event)
-            catcher.task_spec._update(catcher)
-
-        self._guard(catch)
+        self._guard(lambda: catch(catcher, event))
         return element_of(catcher)
 
     @_changes
@@ -296,13 +285,7 @@ class Run:
 
     def timers(self) -> list[WaitingTimer]:
         """The timer events the instance waits on, with when each is due."""
-        found = []
-        for task in list(self._workflow.event_manager.tasks.values()):
-            if task.state == TaskState.WAITING:
-                timer = waiting_timer(task)
-                if timer is not None:
-                    found.append(timer)
-        return sorted(found, key=lambda timer: (timer.due_at, timer.id))
+        return waiting_timers(self._workflow)
 
     def token_elements(self) -> list[str]:
         """The elements the instance holds a token at (its open tasks and waiting events), each once."""
@@ -357,10 +340,9 @@ class Run:
     def _check_thrown_errors(self) -> None:
         """Events thrown that nothing in the instance caught end up in the workflow's outgoing events, which nobody
         outside reads: an escalation or a signal is dropped (as BPMN says), an error fails here, naming its code."""
-        thrown = [e for e in self._workflow.get_events() if isinstance(e.event_definition, ErrorEventDefinition)]
-        if thrown:
-            code = thrown[0].event_definition.code
-            raise EngineError(None, self._definition.filename, f"the BPMN error {code!r} is not caught")
+        thrown = uncaught_error(self._workflow)
+        if thrown is not None:
+            raise EngineError(None, self._definition.filename, f"the BPMN error {thrown.code!r} is not caught")
 
     def _tasks(self, state: int, spec_class: type | None = None) -> Iterator[Any]:
         """The tasks in `state` (open states only), of `spec_class` when given, from the open tasks read once."""
@@ -414,7 +396,7 @@ class Run:
         except (EngineError, TaskNotOpen):
             raise
         except SpiffWorkflowException as err:
-            cause = _engine_error_in(err)
+            cause = engine_error_in(err)
             if cause is not None:  # the library wrapped one of ours (a condition, a budget): keep what it says
                 raise cause from err
             task = getattr(err, "task", None) or self._current
@@ -425,46 +407,3 @@ class Run:
     def _error(self, task: Any, detail: str) -> EngineError:
         element = element_of(task) if task is not None else None
         return EngineError(element, self._definition.filename, detail)
-
-
-def _error_catcher(task: Any, code: str) -> Any:
-    """The waiting error boundary event nearest to `task` that catches `code`: one of that code before a catch-all."""
-    current = task
-    while current is not None:
-        split = current.parent
-        if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
-            waiting = [
-                child
-                for child in split.children
-                if child.state == TaskState.WAITING
-                and isinstance(getattr(child.task_spec, "event_definition", None), ErrorEventDefinition)
-            ]
-            for wanted in (code, None):
-                found = [child for child in waiting if child.task_spec.event_definition.code == wanted]
-                if found:
-                    return found[0]
-        parent_id = current.workflow.parent_task_id
-        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
-    return None
-
-
-def _engine_error_in(err: BaseException) -> EngineError | None:
-    seen: BaseException | None = err
-    for _ in range(10):
-        seen = seen.__cause__ or seen.__context__ if seen is not None else None
-        if seen is None or isinstance(seen, EngineError):
-            return seen
-    return None
-
-
-def plain_data(values: Any, what: str) -> dict[str, Any]:
-    """A deep copy of caller-supplied variables, refused (ValueError) unless plain JSON data."""
-    if not isinstance(values, dict):
-        raise ValueError(f"{what} must be a dict")
-    problem = unsafe_value(values)
-    if problem:
-        raise ValueError(f"{what}: {problem}")
-    for key in values:
-        if key.startswith("__"):
-            raise ValueError(f"{what}: the name {key!r} is not allowed")
-    return copy.deepcopy(values)

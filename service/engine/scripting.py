@@ -14,6 +14,7 @@ memory budget (``budget.py``).
 from __future__ import annotations
 
 import ast
+import copy
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -288,3 +289,16 @@ def strip_expression(text: str) -> str:
 
 
 Decide = Callable[[str, dict[str, Any]], Any]
+
+
+def plain_data(values: Any, what: str) -> dict[str, Any]:
+    """A deep copy of caller-supplied variables, refused (ValueError) unless plain JSON data."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{what} must be a dict")
+    problem = unsafe_value(values)
+    if problem:
+        raise ValueError(f"{what}: {problem}")
+    for key in values:
+        if key.startswith("__"):
+            raise ValueError(f"{what}: the name {key!r} is not allowed")
+    return copy.deepcopy(values)

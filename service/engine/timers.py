@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.util.task import TaskState
 
 from .budget import BudgetExceeded, ScriptLimits
 from .errors import EngineError
@@ -277,6 +278,17 @@ TIMER_CLASSES: dict[str, type[TimerEventDefinition]] = {
 def build_timer(name: str, spec: TimerSpec) -> TimerEventDefinition:
     """The event definition of a checked timer."""
     return TIMER_CLASSES[spec.kind](name, spec.text)
+
+
+def waiting_timers(workflow: Any) -> list[WaitingTimer]:
+    """The timer events the workflow waits on, with when each is due, soonest first."""
+    found = []
+    for task in list(workflow.event_manager.tasks.values()):
+        if task.state == TaskState.WAITING:
+            timer = waiting_timer(task)
+            if timer is not None:
+                found.append(timer)
+    return sorted(found, key=lambda timer: (timer.due_at, timer.id))
 
 
 def waiting_timer(task: Any) -> WaitingTimer | None:
