@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import migration
@@ -26,6 +25,7 @@ from .script_engine import RestrictedScriptEngine
 from .scripting import DEFAULT_LIMITS, Decide, plain_data
 from .serializer import InstanceSerializer, SpecMismatch
 from .starts import StartTrigger, pass_start_events, start_triggers
+from .tree import Workflow
 
 
 class Definition:
@@ -91,7 +91,7 @@ class Definition:
             variables[self.initiator] = starter
         events: list[EngineEvent] = []
         engine = RestrictedScriptEngine(decide=decide, emit=events.append, limits=limits)
-        workflow = BpmnWorkflow(self._spec, copy.copy(self._subprocess_specs), script_engine=engine)
+        workflow = Workflow(self._spec, copy.copy(self._subprocess_specs), script_engine=engine)
         workflow.task_tree.data = variables
         if triggered:
             pass_start_events(workflow)

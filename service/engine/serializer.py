@@ -12,11 +12,11 @@ from typing import Any
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .calls import CallActivity, CallActivityConverter
 from .specs import SPEC_CONVERTERS
 from .timers import TIMER_CONVERTERS
+from .tree import Workflow
 
 CONFIG: dict[type, type] = {
     **DEFAULT_CONFIG,
@@ -34,7 +34,7 @@ class InstanceConverter(BpmnWorkflowConverter):  # type: ignore[misc]
     """Writes the spec's name instead of the spec; restores with the Definition's spec objects."""
 
     def __init__(self, registry: Any, spec: Any, subprocess_specs: dict[str, Any], include_spec: bool) -> None:
-        super().__init__(BpmnWorkflow, registry)
+        super().__init__(Workflow, registry, typename="BpmnWorkflow")  # as documents name it
         self.spec = spec
         self.subprocess_specs = subprocess_specs
         self.include_spec = include_spec
