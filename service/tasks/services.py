@@ -173,34 +173,41 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
     the instance comes with the tasks, and the task's ticket is found in the same query."""
     params: dict[str, Any] = {"task_id": task_id}
     query = _TASK_UNDER_LOCK_SQLITE
+    instance: ProcessInstance | None = None
     if is_postgres(session):
-        locked_instance = lock_instance_of_task(session, task_id=task_id)
-        if locked_instance is None:
+        instance = lock_instance_of_task(session, task_id=task_id)
+        if instance is None:
             get_task(session, user=user, task_id=task_id)  # 404 for no such task
             raise NotFound("the ticket has no process instance")
-        query, params["ticket_id"] = _TASK_UNDER_LOCK, locked_instance.ticket_id
+        query, params["ticket_id"] = _TASK_UNDER_LOCK, instance.ticket_id
     rows = session.execute(query, params).unique().all()
-    tasks = {row.id: (row, of) for row, of, _, _ in rows}
-    task, instance = tasks.get(task_id, (None, None))
+    tasks = {row[0].id: row for row in rows}
+    row = tasks.get(task_id)
+    task = row[0] if row is not None else None
+    if instance is None and row is not None:
+        instance = row[3]
     if task is None or instance is None or not _may_work_on(user, task):
         raise NotFound(f"no task {task_id}")
     if task.state != OPEN:
         raise Conflict(f"the task is no longer open: it was {task.state}")
     if task.claimed_by not in (None, user.username):
         raise Conflict(f"the task is claimed by {task.claimed_by}")
-    timeline = timeline_of((segment, clock) for _, _, segment, clock in rows)
-    return Locked(instance, open_rows=[row for row, _ in tasks.values()], timeline=timeline), task
+    timeline = timeline_of((row[1], row[2]) for row in rows)
+    return Locked(instance, open_rows=[row[0] for row in tasks.values()], timeline=timeline), task
 
 
-def _task_under_lock(ticket_id: Any) -> Select[tuple[UserTask, ProcessInstance, Segment, SlaClock]]:
-    """The read of `_lock_for_completion`: the task (`task_id`) and the open tasks of its ticket (`ticket_id`)."""
+def _task_under_lock(ticket_id: Any, *, with_instance: bool) -> Select[Any]:
+    """The read of `_lock_for_completion`: the task (`task_id`) and the open tasks of its ticket (`ticket_id`), each
+    row with a segment and a clock of the ticket's timeline, and (`with_instance`) the task's instance. PostgreSQL
+    locks the instance first, reading it whole: the rows leave it out (its document alone is ten kilobytes a row)."""
     task_id: Any = bindparam("task_id")
     # The timeline joins the completed task's row alone: each segment, the clocks beside the latest (`timeline_of`).
     of_the_task = and_(Segment.ticket_id == UserTask.ticket_id, UserTask.id == task_id)
+    query = select(UserTask, Segment, SlaClock)
+    if with_instance:
+        query = query.add_columns(ProcessInstance).join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
     return (
-        select(UserTask, ProcessInstance, Segment, SlaClock)
-        .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
-        .outerjoin(Segment, of_the_task)
+        query.outerjoin(Segment, of_the_task)
         .outerjoin(SlaClock, clocks_beside_latest_segment())
         .where(or_(UserTask.id == task_id, and_(UserTask.ticket_id == ticket_id, UserTask.state == OPEN)))
         .options(
@@ -213,8 +220,8 @@ def _task_under_lock(ticket_id: Any) -> Select[tuple[UserTask, ProcessInstance, 
 
 #: Built once, with bound parameters. PostgreSQL: the ticket is the locked instance's; SQLite: the task's, found in
 #: the same query.
-_TASK_UNDER_LOCK = _task_under_lock(bindparam("ticket_id"))
-_TASK_UNDER_LOCK_SQLITE = _task_under_lock(ticket_of_task(bindparam("task_id")))
+_TASK_UNDER_LOCK = _task_under_lock(bindparam("ticket_id"), with_instance=False)
+_TASK_UNDER_LOCK_SQLITE = _task_under_lock(ticket_of_task(bindparam("task_id")), with_instance=True)
 
 
 def finish_completion(
