@@ -84,10 +84,12 @@ class Caller:
     worker_topics: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, user: User) -> Caller:
-        """The snapshot of a user as loaded now."""
-        topics = frozenset(user.worker_topics.split())
-        return cls(user.id, user.username, user.role_set, user.group_names, user.client_id, user.partner, topics)
+    def of(cls, user: User | Any, group_names: frozenset[str] | None = None) -> Caller:
+        """The snapshot of a user as loaded now: a User, or a row of its columns (`id`, `username`, `roles`,
+        `client_id`, `partner`, `worker_topics`) with the names of its groups."""
+        groups = user.group_names if group_names is None else group_names
+        roles, topics = frozenset(user.roles.split()), frozenset(user.worker_topics.split())
+        return cls(user.id, user.username, roles, groups, user.client_id, user.partner, topics)
 
 
 class ApiToken(Base):

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import time_machine
+from sqlalchemy import select
 
-from service.db import utcnow
+from service.auth.models import Group, User
+from service.auth.services import caller_of, issue_token
+from service.db import transaction, utcnow
 from tests.integration.conftest import Api
 from tests.support.signin import set_password
 
@@ -77,3 +80,21 @@ def test_only_an_administrator_makes_service_tokens_and_only_for_service_account
     person = api.post("/auth/tokens", as_="admin", json={"name": "x", "user": "duty"})
     assert person.status_code == 422 and "user" in person.get_json()["errors"]
     assert api.post("/auth/tokens", as_="admin", json={"name": "x", "user": "nobody"}).status_code == 404
+
+
+def test_a_tokens_caller_carries_every_group_of_its_user_and_none_for_a_user_in_none(api: Api) -> None:
+    with transaction(api.ctx.sessions) as session:
+        groups = list(session.scalars(select(Group).where(Group.name.in_(("storage-L1", "storage-L2")))))
+        session.add_all(
+            [
+                User(username="two.queues", roles="engineer manager", groups=groups, worker_topics=""),
+                User(username="no.queue", roles="client", worker_topics="mail.send files.create_folder"),
+            ]
+        )
+        session.flush()
+        tokens = {name: issue_token(session, username=name) for name in ("two.queues", "no.queue")}
+    with api.ctx.sessions() as session:
+        two = caller_of(session, token=tokens["two.queues"], what="the token")
+        none = caller_of(session, token=tokens["no.queue"], what="the token")
+    assert two.group_names == {"storage-L1", "storage-L2"} and two.role_set == {"engineer", "manager"}
+    assert none.group_names == frozenset() and none.worker_topics == {"mail.send", "files.create_folder"}
