@@ -14,7 +14,10 @@ from .migration import DefinitionChanges, ReachedElement
 from .model import DecisionTaken, EngineEvent, ExternalTaskView, TaskCompleted, UserTaskView
 from .runtime import Run
 from .starts import StartTrigger, first_start, next_start
+from .task_state import install as _quiet_state_changes
 from .timers import TimerError, WaitingTimer, from_iso
+
+_quiet_state_changes()
 
 __all__ = [
     "Call",
