@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select, update
+from sqlalchemy import Select, and_, bindparam, literal_column, or_, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
 from service.auth.models import Caller
@@ -181,7 +181,7 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
             raise NotFound("the ticket has no process instance")
         query, params["ticket_id"] = _TASK_UNDER_LOCK, instance.ticket_id
     rows = session.execute(query, params).unique().all()
-    tasks = {row[0].id: row for row in rows}
+    tasks = {row[0].id: row for row in rows if row[0] is not None}
     row = tasks.get(task_id)
     task = row[0] if row is not None else None
     if instance is None and row is not None:
@@ -197,19 +197,23 @@ def _lock_for_completion(session: Session, *, user: Caller, task_id: str) -> tup
 
 
 def _task_under_lock(ticket_id: Any, *, with_instance: bool) -> Select[Any]:
-    """The read of `_lock_for_completion`: the task (`task_id`) and the open tasks of its ticket (`ticket_id`), each
-    row with a segment and a clock of the ticket's timeline, and (`with_instance`) the task's instance. PostgreSQL
-    locks the instance first, reading it whole: the rows leave it out (its document alone is ten kilobytes a row)."""
+    """The read of `_lock_for_completion`, in two kinds of rows: the task (`task_id`) and the open tasks of its ticket
+    (`ticket_id`), with their candidates, ticket, client and contracts (and, `with_instance`, the task's instance:
+    PostgreSQL locks it first, reading it whole, so its rows leave out its ten-kilobyte document); and, with no task,
+    the ticket's SLA timeline: each segment, the clocks beside the latest (`timeline_of`). Kept apart, the timeline's
+    rows do not repeat the task's hundred columns and the objects built of them."""
     task_id: Any = bindparam("task_id")
-    # The timeline joins the completed task's row alone: each segment, the clocks beside the latest (`timeline_of`).
-    of_the_task = and_(Segment.ticket_id == UserTask.ticket_id, UserTask.id == task_id)
-    query = select(UserTask, Segment, SlaClock)
+    part = union_all(select(literal_column("1").label("part")), select(literal_column("2").label("part"))).subquery()
+    query = select(UserTask, Segment, SlaClock).select_from(part)
+    tasks = or_(UserTask.id == task_id, and_(UserTask.ticket_id == ticket_id, UserTask.state == OPEN))
+    query = query.outerjoin(UserTask, and_(part.c.part == 1, tasks))
     if with_instance:
-        query = query.add_columns(ProcessInstance).join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
+        query = query.add_columns(ProcessInstance).outerjoin(
+            ProcessInstance, ProcessInstance.id == UserTask.instance_id
+        )
     return (
-        query.outerjoin(Segment, of_the_task)
+        query.outerjoin(Segment, and_(part.c.part == 2, Segment.ticket_id == ticket_id))
         .outerjoin(SlaClock, clocks_beside_latest_segment())
-        .where(or_(UserTask.id == task_id, and_(UserTask.ticket_id == ticket_id, UserTask.state == OPEN)))
         .options(
             joinedload(UserTask.candidates),
             joinedload(UserTask.ticket).joinedload(Ticket.client).joinedload(Client.contracts),

@@ -12,6 +12,7 @@ from bench.steps import counting
 from service.sla.calendars import aware
 from service.sla.models import REACTION, Segment, SlaClock, SlaEvent
 from service.sla.timeline import clocks_beside_latest_segment, timeline_of
+from service.tasks import services as tasks_services
 from service.tickets.models import Ticket
 from service.worker import drain, run_one_job
 from tests.integration.conftest import Api
@@ -87,6 +88,25 @@ def test_the_timeline_read_gives_each_clock_once_beside_the_latest_segment(api: 
         found = timeline_of(rows)
         assert found is not None
         assert found[0] == segments and {clock.id for clock in found[1]} == {clock.id for clock in clocks}
+
+
+def test_a_completions_read_gives_the_timeline_in_rows_of_its_own(api: Api) -> None:
+    number = _escalation_ready(api)
+    api.complete(number, "resolve", {"outcome": "escalate"}, as_="storage.l1")
+    task_id = api.task(number, "resolve", as_="storage.l2")["id"]
+    with api.ctx.sessions() as session:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
+        segments = session.scalars(select(Segment.id).where(Segment.ticket_id == ticket_id)).all()
+        postgres = api.ctx.engine.dialect.name == "postgresql"
+        read = tasks_services._TASK_UNDER_LOCK if postgres else tasks_services._TASK_UNDER_LOCK_SQLITE  # noqa: SLF001
+        rows = session.execute(read, {"task_id": task_id, "ticket_id": ticket_id}).unique().all()
+    with_task = [row for row in rows if row[0] is not None]
+    assert [row[0].id for row in with_task] == [task_id]  # the ticket's one open task, once
+    assert all(row[1] is None and row[2] is None for row in with_task)  # its row holds none of the timeline
+    timeline = [row for row in rows if row[0] is None]
+    assert len(timeline) == len(segments) + 2 - 1  # each segment, the two clocks beside the latest
+    found = timeline_of((row[1], row[2]) for row in rows)
+    assert found is not None and [segment.id for segment in found[0]] == sorted(segments) and len(found[1]) == 2
 
 
 #: The first job of a new ticket, with the chain its completion makes ready, through one worker's run: the claim
