@@ -387,7 +387,9 @@ class Run:
     def _check_size(self, task: Any) -> None:
         if self.task_count > self.max_tasks:
             raise self._error(task, f"instance too large: more than {self.max_tasks} tasks (an endless loop?)")
-        if task is not None and task.depth > self.max_depth:
+        # A tree of fewer tasks than the depth cap is not that deep: its task's depth (a walk up to the root) is
+        # not looked at.
+        if task is not None and self.task_count > self.max_depth and task.depth > self.max_depth:
             raise self._error(task, f"instance too large: task tree deeper than {self.max_depth} (an endless loop?)")
 
     def _guard(self, action: Callable[[], T]) -> T:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from SpiffWorkflow.task import Task
 
 from service.engine import EngineError, TaskCompleted, TaskNotOpen, load_definition
 from service.engine.script_engine import RestrictedScriptEngine
@@ -207,6 +208,24 @@ def test_the_task_cap_is_enforced():
     run.max_tasks = 50
     with pytest.raises(EngineError, match="more than 50 tasks"):
         run.advance()
+
+
+def test_the_depth_cap_is_enforced_once_the_tree_has_more_tasks_than_it(monkeypatch):
+    walked: list[int] = []
+    depth = Task.depth
+    monkeypatch.setattr(Task, "depth", property(lambda task: walked.append(1) or depth.fget(task)))
+    definition = small_diagram("endless_loop.bpmn")
+    run = definition.start({"n": 0}, decide=no_decisions)
+    run.max_depth = 30
+    with pytest.raises(EngineError, match="deeper than 30"):
+        run.advance()
+    assert walked
+    small = definition.start({"n": 0}, decide=no_decisions)
+    walked.clear()
+    small.max_depth, small.max_tasks = 1000, 20
+    with pytest.raises(EngineError, match="more than 20 tasks"):
+        small.advance()
+    assert walked == []  # fewer tasks than the depth cap: no walk up the tree at each step
 
 
 def test_call_service_is_not_masked_as_a_name_error():
