@@ -3,7 +3,8 @@ beside its baseline.
 
 `python -m bench bulk [--tickets N]` loads N tickets (100,000 by default) and prints tickets/s; `python -m bench lists
 [--tickets N]` times ticket list pages over N bulk-loaded tickets (20,000) beside plain SQL; `python -m bench steps`
-counts the SQL statements and CPU of an intake and of completions against the floor; `python -m bench pages
+counts the SQL statements and CPU of an intake and of completions against the floor (`--instructions`: their
+instructions under valgrind, for comparing versions of the code); `python -m bench pages
 [--tickets N]` times "My work" and the dashboard over N bulk-loaded tickets (100000) beside `GET /tasks`; `python -m
 bench timers` fires 1,000 timers due in one minute and weighs a boundary timer's step cost (none of these runs by
 default).
@@ -22,6 +23,7 @@ from bench import (
     escalation,
     imports,
     inbox,
+    instructions,
     intake,
     jobs,
     lists,
@@ -54,6 +56,9 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="worker processes during the pipeline's load (default 2)"
     )
+    parser.add_argument(
+        "--instructions", action="store_true", help="steps: count instructions under valgrind instead of CPU time"
+    )
     parser.add_argument("--chaos-every", type=float, default=5.0, help="mean seconds between the soak's kills")
     args = parser.parse_args()
     urls = args.database or [None, os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")]
@@ -79,7 +84,10 @@ def main() -> None:
         if "bulk" in args.which:
             bulk.run(url, tickets=args.tickets or 100_000)
         if "steps" in args.which:
-            steps.run(url)
+            if args.instructions:
+                instructions.run(url)
+            else:
+                steps.run(url)
         if "timers" in args.which:
             timers.run(url)
         if "soak" in args.which:

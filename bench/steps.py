@@ -142,37 +142,44 @@ def _floor(ctx: Context) -> Step:
     return measure({"floor": [one] * TICKETS})["floor"]
 
 
+def prepare(ctx: Context, *, tickets: int) -> dict[str, list[Callable[[], Any]]]:
+    """The calls of each kind of step, ready to be made: `tickets` intakes, and as many clarify completions and
+    escalations of tickets made ready for them (their jobs drained), after a warm-up that fills the caches."""
+    client = Client(ctx)
+    for _ in range(3):  # warm-up: caches of definitions, rules, service levels and compiled queries
+        client.call("POST", "/tickets", as_="duty", json=DEMO_TICKET, expect=201)
+    client.call("GET", "/tasks?page_size=1", as_="storage.l1")  # its token
+    drain(ctx)
+
+    def opened() -> str:
+        return str(client.call("POST", "/tickets", as_="duty", json=DEMO_TICKET, expect=201)["number"])
+
+    def completion(number: str, name: str, data: dict[str, Any], as_: str) -> Callable[[], None]:
+        task_id = client.open_task(number, name, as_=as_)
+        return lambda: client.call("POST", f"/tasks/{task_id}/complete", as_=as_, json={"data": data})
+
+    # Tickets at each step's start: their clarify task listed, and (clarified) their resolve task; one of each
+    # completed first, so that every kind's first call finds the process's caches filled.
+    to_clarify, to_escalate = [opened() for _ in range(tickets + 1)], [opened() for _ in range(tickets + 1)]
+    drain(ctx)
+    for number in [to_clarify.pop(), *to_escalate]:
+        completion(number, "clarify", {"description": "bench"}, "duty")()
+    drain(ctx)
+    completion(to_escalate.pop(), "resolve", {"outcome": "escalate"}, "storage.l1")()
+    drain(ctx)
+    return {
+        "intake": [opened] * tickets,
+        "clarify": [completion(n, "clarify", {"description": "bench"}, "duty") for n in to_clarify],
+        "escalation": [completion(n, "resolve", {"outcome": "escalate"}, "storage.l1") for n in to_escalate],
+    }
+
+
 def run(url: str | None, *, tickets: int = TICKETS) -> dict[str, Step]:
     """Print statements and CPU per intake, clarify and escalation step, beside the floor."""
     logging.disable(logging.INFO)  # the access log of every request
     ctx = prepared(url)
     try:
-        client = Client(ctx)
-        for _ in range(3):  # warm-up: caches of definitions, rules, service levels and compiled queries
-            client.call("POST", "/tickets", as_="duty", json=DEMO_TICKET, expect=201)
-        client.call("GET", "/tasks?page_size=1", as_="storage.l1")  # its token
-        drain(ctx)
-
-        def opened() -> str:
-            return str(client.call("POST", "/tickets", as_="duty", json=DEMO_TICKET, expect=201)["number"])
-
-        def completion(number: str, name: str, data: dict[str, Any], as_: str) -> Callable[[], None]:
-            task_id = client.open_task(number, name, as_=as_)
-            return lambda: client.call("POST", f"/tasks/{task_id}/complete", as_=as_, json={"data": data})
-
-        # Tickets at each step's start: their clarify task listed, and (clarified) their resolve task.
-        to_clarify, to_escalate = [opened() for _ in range(tickets)], [opened() for _ in range(tickets)]
-        drain(ctx)
-        for number in to_escalate:
-            completion(number, "clarify", {"description": "bench"}, "duty")()
-        drain(ctx)
-        steps = measure(
-            {
-                "intake": [opened] * tickets,
-                "clarify": [completion(n, "clarify", {"description": "bench"}, "duty") for n in to_clarify],
-                "escalation": [completion(n, "resolve", {"outcome": "escalate"}, "storage.l1") for n in to_escalate],
-            }
-        )
+        steps = measure(prepare(ctx, tickets=tickets))
         drain(ctx)
         steps["floor"] = _floor(ctx)
     finally:
