@@ -19,6 +19,11 @@ membership = Table(
 )
 
 
+def space_separated(text: str) -> frozenset[str]:
+    """The words of a column that stores a set space-separated (roles, worker topics)."""
+    return frozenset(text.split())
+
+
 class Group(Base):
     """A queue owner: a team at a support level (`storage-L1`) or a function (`duty`, `rmc`)."""
 
@@ -61,7 +66,7 @@ class User(Base):
     @property
     def role_set(self) -> frozenset[str]:
         """The user's roles as a set."""
-        return frozenset(self.roles.split())
+        return space_separated(self.roles)
 
     @property
     def group_names(self) -> frozenset[str]:
@@ -88,7 +93,7 @@ class Caller:
         """The snapshot of a user as loaded now: a User, or a row of its columns (`id`, `username`, `roles`,
         `client_id`, `partner`, `worker_topics`) with the names of its groups."""
         groups = user.group_names if group_names is None else group_names
-        roles, topics = frozenset(user.roles.split()), frozenset(user.worker_topics.split())
+        roles, topics = space_separated(user.roles), space_separated(user.worker_topics)
         return cls(user.id, user.username, roles, groups, user.client_id, user.partner, topics)
 
 

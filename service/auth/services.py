@@ -71,8 +71,17 @@ def _token_query(by_kind: bool) -> Select[Any]:
     Built once, as SQLAlchemy keeps a statement's cache key with the statement, and this one is read on every
     request."""
     query = (
-        select(ApiToken.expires_at, User.id, User.username, User.roles, User.client_id, User.partner)
-        .add_columns(User.worker_topics, User.active, Group.name.label("group_name"))
+        select(
+            ApiToken.expires_at,
+            User.id,
+            User.username,
+            User.roles,
+            User.client_id,
+            User.partner,
+            User.worker_topics,
+            User.active,
+            Group.name.label("group_name"),
+        )
         .join(User, User.id == ApiToken.user_id)
         .outerjoin(membership, membership.c.user_id == User.id)
         .outerjoin(Group, Group.id == membership.c.group_id)
@@ -90,10 +99,10 @@ def caller_of(session: Session, *, token: str, kinds: frozenset[str] | None = No
     if kinds is not None:
         params["kinds"] = sorted(kinds)
     rows = session.execute(_TOKEN[kinds is not None], params).all()
-    if not rows or not rows[0].active:
+    first = rows[0] if rows else None
+    if first is None or not first.active:
         # A deactivated user's token (deleted at deactivation anyway) looks the same as an unknown one.
         raise Unauthorized(f"{what} is not valid")
-    first = rows[0]
     if first.expires_at is not None and first.expires_at <= utcnow():
         raise Unauthorized(f"{what} has expired: sign in again")
     groups = frozenset(row.group_name for row in rows if row.group_name is not None)
